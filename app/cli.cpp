@@ -1,0 +1,215 @@
+// convscope-cli: the headless front end. `train` runs the same engine the GUI drives, with a
+// progress line and a summary; `devices` lists the Vulkan devices.
+#include "backend/backend.h"
+#include "backend/vulkan_backend.h"
+#include "data/idx.h"
+#include "model/mlp.h"
+#include "train/trainer.h"
+#include "vk/context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <unistd.h>
+
+using namespace convscope;
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+const char* kUsage = R"(convscope-cli: train and inspect convolutional networks without a window.
+
+Usage:
+  convscope-cli train [options]      train a preset on Fashion-MNIST, report test accuracy
+  convscope-cli devices              list the Vulkan devices
+  convscope-cli --help | --version
+
+train options:
+  --preset NAME        network preset: mlp (784-256-10)              [mlp]
+  --epochs N           passes over the training set                   [1]
+  --batch N            images per step                                [64]
+  --lr X               learning rate                                  [0.05]
+  --momentum X         SGD momentum (0 = plain SGD)                   [0.9]
+  --weight-decay X     L2 weight decay                                [0]
+  --seed N             initialisation and shuffling seed              [1]
+  --backend NAME       auto | vulkan | cpu | cpu-double               [auto]
+  --device ID          Vulkan device index or name fragment           [$CONVSCOPE_DEVICE]
+  --data DIR           folder with the Fashion-MNIST IDX files        [/usr/share/datasets/fashion-mnist]
+  --threads N          CPU backend threads (0 = all cores)            [0]
+  --log-every N        print a line every N steps when not on a terminal [100]
+  --max-steps N        stop after N steps (smoke tests)               [0 = no limit]
+
+Environment: CONVSCOPE_VALIDATION=1 enables the Vulkan validation layer.
+)";
+
+int usageError(const std::string& msg) {
+    std::fprintf(stderr, "convscope-cli: %s\nRun 'convscope-cli --help' for the options.\n",
+                 msg.c_str());
+    return 2;
+}
+
+int fail(const Status& s) {
+    std::fprintf(stderr, "convscope-cli: error: %s\n", s.message().c_str());
+    return 1;
+}
+
+std::string thousands(double v) {
+    std::string s = std::to_string(std::llround(v));
+    for (int i = int(s.size()) - 3; i > 0; i -= 3)
+        s.insert(std::size_t(i), ",");
+    return s;
+}
+
+int devices() {
+    auto list = vk::Context::listDevices();
+    if (!list.ok())
+        return fail(list.status());
+    for (const auto& d : *list)
+        std::printf("%u: %s (%s, Vulkan %u.%u)\n", d.index, d.name.c_str(), d.typeName().c_str(),
+                    VK_API_VERSION_MAJOR(d.apiVersion), VK_API_VERSION_MINOR(d.apiVersion));
+    if (list->empty())
+        std::printf("no Vulkan devices\n");
+    return 0;
+}
+
+int trainCommand(const std::map<std::string, std::string>& opt) {
+    auto get = [&](const char* k, const char* def) {
+        auto it = opt.find(k);
+        return it == opt.end() ? std::string(def) : it->second;
+    };
+    train::TrainConfig cfg;
+    BackendOptions bo;
+    std::string preset = get("preset", "mlp"), dataDir = get("data", "");
+    int logEvery = 100;
+    try {
+        cfg.epochs = std::stoi(get("epochs", "1"));
+        cfg.batch = std::stoll(get("batch", "64"));
+        cfg.lr = std::stod(get("lr", "0.05"));
+        cfg.momentum = std::stod(get("momentum", "0.9"));
+        cfg.weightDecay = std::stod(get("weight-decay", "0"));
+        cfg.seed = std::stoull(get("seed", "1"));
+        cfg.maxSteps = std::stoll(get("max-steps", "0"));
+        bo.threads = std::stoi(get("threads", "0"));
+        logEvery = std::max(1, std::stoi(get("log-every", "100")));
+    } catch (const std::exception&) {
+        return usageError("a numeric option has a value that is not a number");
+    }
+    bo.backend = get("backend", "auto");
+    bo.device = get("device", "");
+    if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 65536)
+        return usageError("--epochs must be positive and --batch between 1 and 65536");
+    if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
+        return usageError("--lr must be a positive number");
+    if (preset != "mlp")
+        return usageError("unknown preset '" + preset + "' (available: mlp)");
+
+    auto data = data::loadFashionMnist(dataDir);
+    if (!data.ok())
+        return fail(data.status());
+    auto choice = createBackend(bo);
+    if (!choice.ok())
+        return fail(choice.status());
+    Backend& be = *choice->backend;
+    model::Mlp mlp({data->train.features(), 256, 10});
+    std::printf("convscope: training %s %s on %s (%lld train / %lld test images)\n", preset.c_str(),
+                mlp.summary().c_str(), "Fashion-MNIST", (long long)data->train.count,
+                (long long)data->test.count);
+    std::printf("backend: %s\n         %s\n", be.description().c_str(), choice->reason.c_str());
+    std::printf("optimizer: SGD lr %g momentum %g weight decay %g, batch %lld, seed %llu\n", cfg.lr,
+                cfg.momentum, cfg.weightDecay, (long long)cfg.batch, (unsigned long long)cfg.seed);
+    std::fflush(stdout);
+
+    train::Trainer trainer(be, mlp, *data, cfg);
+    if (Status s = trainer.setup(); !s.ok())
+        return fail(s);
+    const bool tty = isatty(STDOUT_FILENO);
+    double smooth = -1;
+    auto onStep = [&](const train::StepReport& r) {
+        smooth = smooth < 0 ? r.loss : 0.98 * smooth + 0.02 * r.loss;
+        const bool last = r.stepInEpoch == r.stepsPerEpoch;
+        if (!tty && r.step % logEvery != 0 && !last)
+            return;
+        if (tty && r.step % 5 != 0 && !last)
+            return;
+        const double frac = double(r.stepInEpoch) / double(r.stepsPerEpoch);
+        const int width = 24, fill = int(frac * width);
+        const double eta = double(r.stepsPerEpoch - r.stepInEpoch) * double(cfg.batch) /
+                           std::max(r.imagesPerSecond, 1e-9);
+        std::printf("%sepoch %d/%d [%s%s] %3d%% step %lld/%lld loss %.4f (smoothed %.4f) "
+                    "%s img/s ETA %.0fs%s",
+                    tty ? "\r" : "", r.epoch, cfg.epochs,
+                    std::string(std::size_t(fill), '#').c_str(),
+                    std::string(std::size_t(width - fill), '-').c_str(), int(frac * 100),
+                    (long long)r.stepInEpoch, (long long)r.stepsPerEpoch, r.loss, smooth,
+                    thousands(r.imagesPerSecond).c_str(), eta, tty ? "" : "\n");
+        std::fflush(stdout);
+    };
+    double testAccuracy = 0, imagesPerSecond = 0;
+    auto onEpoch = [&](const train::EpochReport& e) {
+        std::printf("%sepoch %d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | %.1f s, %s "
+                    "img/s\n",
+                    tty ? "\n" : "", e.epoch, e.trainLoss, e.trainAccuracy, e.test.loss,
+                    e.test.accuracy, e.seconds, thousands(e.imagesPerSecond).c_str());
+        testAccuracy = e.test.accuracy;
+        imagesPerSecond = e.imagesPerSecond;
+        std::fflush(stdout);
+    };
+    std::signal(SIGINT, [](int) { g_cancel = true; });
+    if (Status s = trainer.run(onStep, onEpoch, &g_cancel); !s.ok())
+        return fail(s);
+    std::printf("test accuracy: %.4f (%s img/s training, %s)\n", testAccuracy,
+                thousands(imagesPerSecond).c_str(), be.description().c_str());
+    if (auto* v = be.asVulkan(); v && v->context().validationEnabled()) {
+        std::printf("vulkan validation messages: %llu\n",
+                    (unsigned long long)v->context().validationMessages());
+        if (v->context().validationMessages() > 0)
+            return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2)
+        return usageError("missing command");
+    std::string cmd = argv[1];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (cmd == "--version") {
+        std::printf("convscope-cli 0.1.0\n");
+        return 0;
+    }
+    std::map<std::string, std::string> opt;
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.rfind("--", 0) != 0)
+            return usageError("unexpected argument '" + a + "'");
+        a = a.substr(2);
+        if (auto eq = a.find('='); eq != std::string::npos) {
+            opt[a.substr(0, eq)] = a.substr(eq + 1);
+        } else {
+            if (i + 1 >= argc)
+                return usageError("option --" + a + " needs a value");
+            opt[a] = argv[++i];
+        }
+    }
+    static const char* known[] = {"preset",       "epochs",    "batch",    "lr",     "momentum",
+                                  "weight-decay", "seed",      "backend",  "device", "data",
+                                  "threads",      "log-every", "max-steps"};
+    for (auto& [k, v] : opt)
+        if (std::find(std::begin(known), std::end(known), k) == std::end(known))
+            return usageError("unknown option --" + k);
+    if (cmd == "devices")
+        return devices();
+    if (cmd == "train")
+        return trainCommand(opt);
+    return usageError("unknown command '" + cmd + "'");
+}

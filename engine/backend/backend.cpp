@@ -1,0 +1,144 @@
+// Tensor planning and typed transfers shared by both backends, and the backend factory.
+#include "backend/backend.h"
+#include "backend/cpu_backend.h"
+#include "backend/vulkan_backend.h"
+
+#include <cstring>
+
+namespace convscope {
+
+std::size_t Backend::elementSize(DType t) const {
+    switch (t) {
+    case DType::Real:
+        return kind() == BackendKind::CpuDouble ? sizeof(double) : sizeof(float);
+    case DType::U8:
+        return 1;
+    case DType::I32:
+        return 4;
+    }
+    return 0;
+}
+
+Tensor Backend::tensor(Shape shape, DType dtype, Placement placement) {
+    assert(!m_allocated && "plan every tensor before allocate()");
+    Tensor t;
+    t.shape = shape;
+    t.dtype = dtype;
+    t.placement = placement;
+    t.bytes = std::uint64_t(shape.numel()) * elementSize(dtype);
+    std::uint64_t& cursor = m_planned[int(placement)];
+    const std::uint64_t a = alignment();
+    t.offset = (cursor + a - 1) / a * a;
+    cursor = t.offset + std::max<std::uint64_t>(t.bytes, 1);
+    return t;
+}
+
+Tensor Backend::view(const Tensor& parent, std::int64_t elementOffset, Shape shape) const {
+    Tensor t = parent;
+    t.shape = shape;
+    t.offset = parent.offset + std::uint64_t(elementOffset) * elementSize(parent.dtype);
+    t.bytes = std::uint64_t(shape.numel()) * elementSize(parent.dtype);
+    assert(t.offset % alignment() == 0 && "a view must start on an aligned offset");
+    assert(t.offset + t.bytes <= parent.offset + parent.bytes && "view outside its parent");
+    return t;
+}
+
+Status Backend::allocate() {
+    if (m_allocated)
+        return Status::error("Tensors are already allocated", "Backend::allocate");
+    CS_TRY(allocateArenas(std::max<std::uint64_t>(m_planned[0], 16),
+                          std::max<std::uint64_t>(m_planned[1], 16)));
+    m_allocated = true;
+    return {};
+}
+
+Status Backend::writeReal(const Tensor& t, std::span<const double> v) {
+    if (std::int64_t(v.size()) != t.numel())
+        return Status::error("writeReal: " + std::to_string(v.size()) + " values for a tensor of " +
+                             std::to_string(t.numel()));
+    if (elementSize(DType::Real) == sizeof(double))
+        return writeBytes(t, v.data(), v.size_bytes());
+    std::vector<float> f(v.begin(), v.end());
+    return writeBytes(t, f.data(), f.size() * sizeof(float));
+}
+
+Status Backend::writeReal(const Tensor& t, std::span<const float> v) {
+    std::vector<double> d(v.begin(), v.end());
+    return writeReal(t, std::span<const double>(d));
+}
+
+Status Backend::writeI32(const Tensor& t, std::span<const std::int32_t> v) {
+    if (t.dtype != DType::I32 || std::int64_t(v.size()) != t.numel())
+        return Status::error("writeI32: tensor is not I32 or sizes differ");
+    return writeBytes(t, v.data(), v.size_bytes());
+}
+
+Result<std::vector<double>> Backend::readReal(const Tensor& t) {
+    std::vector<double> out(std::size_t(t.numel()));
+    if (elementSize(DType::Real) == sizeof(double)) {
+        CS_TRY(readBytes(t, out.data(), out.size() * sizeof(double)));
+    } else {
+        std::vector<float> f(out.size());
+        CS_TRY(readBytes(t, f.data(), f.size() * sizeof(float)));
+        std::copy(f.begin(), f.end(), out.begin());
+    }
+    return out;
+}
+
+Status Backend::zero(const Tensor& t) {
+    std::vector<std::byte> z(t.bytes);
+    return writeBytes(t, z.data(), z.size());
+}
+
+double Backend::hostReal(const Tensor& t, std::int64_t i) const {
+    const std::byte* p = hostPointer(t);
+    if (elementSize(DType::Real) == sizeof(double))
+        return reinterpret_cast<const double*>(p)[i];
+    return reinterpret_cast<const float*>(p)[i];
+}
+
+void Backend::setHostReal(const Tensor& t, std::int64_t i, double value) {
+    std::byte* p = hostPointer(t);
+    if (elementSize(DType::Real) == sizeof(double))
+        reinterpret_cast<double*>(p)[i] = value;
+    else
+        reinterpret_cast<float*>(p)[i] = float(value);
+}
+
+Result<BackendChoice> createBackend(const BackendOptions& o) {
+    BackendChoice c;
+    if (o.backend == "cpu") {
+        c.backend = std::make_unique<CpuBackend<float>>(o.threads);
+        c.reason = "requested with --backend cpu";
+        return c;
+    }
+    if (o.backend == "cpu-double") {
+        c.backend = std::make_unique<CpuBackend<double>>(o.threads);
+        c.reason = "requested with --backend cpu-double";
+        return c;
+    }
+    if (o.backend != "vulkan" && o.backend != "auto")
+        return Status::error("Unknown backend '" + o.backend + "'", "--backend",
+                             "Use auto, vulkan, cpu or cpu-double");
+    auto vk = VulkanBackend::create(o);
+    if (o.backend == "vulkan") {
+        if (!vk.ok())
+            return vk.status();
+        c.backend = std::move(vk.value());
+        c.reason = "requested with --backend vulkan";
+        return c;
+    }
+    // auto
+    if (vk.ok() && vk.value()->context().info().isGpu()) {
+        c.reason = "auto: a real GPU (" + vk.value()->context().info().typeName() + ") was found";
+        c.backend = std::move(vk.value());
+        return c;
+    }
+    c.reason = vk.ok() ? "auto: the only Vulkan device is " + vk.value()->context().info().name +
+                             ", a CPU emulating a GPU; the Eigen CPU backend is faster here"
+                       : "auto: no usable Vulkan device (" + vk.status().message() + ")";
+    c.backend = std::make_unique<CpuBackend<float>>(o.threads);
+    return c;
+}
+
+} // namespace convscope

@@ -1,0 +1,65 @@
+// gather_batch: dispatch (shaders/gather_batch.comp) and the CPU loop.
+#include "ops/gather_batch.h"
+#include "ops/op_support.h"
+
+namespace convscope::ops {
+
+namespace {
+struct GatherPush {
+    std::uint32_t B, D, count;
+    float scale, shift;
+    std::uint32_t pad;
+};
+static_assert(sizeof(GatherPush) <= 128);
+} // namespace
+
+Status gatherBatch(Backend& be, const GatherShape& s, const Tensor& images, const Tensor& labels,
+                   const Tensor& order, const Tensor& state, const Tensor& x, const Tensor& y) {
+    const char* op = "gather batch";
+    if (s.batch <= 0 || s.features <= 0 || s.count <= 0)
+        return Status::error("batch, features and sample count must be positive", op);
+    if (images.dtype != DType::U8 || images.numel() < s.count * s.features ||
+        images.numel() % 4 != 0)
+        return Status::error("images must be uint8 with count x features bytes (padded to 4)", op);
+    if (labels.dtype != DType::U8 || labels.numel() < s.count || labels.numel() % 4 != 0)
+        return Status::error("labels must be uint8 with count bytes (padded to 4)", op);
+    CS_TRY(expect(order, s.count, DType::I32, "order", op));
+    CS_TRY(expect(state, 1, DType::I32, "state", op));
+    CS_TRY(expect(x, s.batch * s.features, DType::Real, "x", op));
+    CS_TRY(expect(y, s.batch, DType::I32, "y", op));
+    if (auto* vk = be.asVulkan()) {
+        GatherPush p{std::uint32_t(s.batch), std::uint32_t(s.features),
+                     std::uint32_t(s.count), float(s.scale),
+                     float(s.shift),         0};
+        return vk->dispatch(vk::Kernel::GatherBatch, {images, labels, order, state, x, y}, p,
+                            {ceilDiv(s.features, 64), std::uint32_t(s.batch), 1});
+    }
+    return enqueueCpu(be, [=](auto& c) {
+        using T = ScalarOf<decltype(c)>;
+        const std::uint8_t* img = c.u8(images);
+        const std::uint8_t* lab = c.u8(labels);
+        const std::int32_t* ord = c.i32(order);
+        const auto step = std::uint32_t(c.i32(state)[0]);
+        T* xs = c.real(x);
+        std::int32_t* ys = c.i32(y);
+        const std::int64_t steps = (s.count + s.batch - 1) / s.batch;
+        const std::int64_t first = std::int64_t(step % steps) * s.batch;
+        for (std::int64_t b = 0; b < s.batch; ++b) {
+            const std::int64_t slot = first + b;
+            T* row = xs + b * s.features;
+            if (slot >= s.count) {
+                std::fill(row, row + s.features, T(0));
+                ys[b] = -1;
+                continue;
+            }
+            const std::uint8_t* src = img + std::int64_t(ord[slot]) * s.features;
+            // Same arithmetic as the shader (float products on both), so backends agree bit for
+            // bit.
+            for (std::int64_t i = 0; i < s.features; ++i)
+                row[i] = T(float(src[i]) * float(s.scale) + float(s.shift));
+            ys[b] = lab[ord[slot]];
+        }
+    });
+}
+
+} // namespace convscope::ops

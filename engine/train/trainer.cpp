@@ -1,0 +1,230 @@
+// Trainer: program recording, the chunked replay loop and evaluation.
+#include "train/trainer.h"
+#include "core/random.h"
+#include "ops/gather_batch.h"
+#include "ops/metrics_ring.h"
+#include "ops/sgd.h"
+#include "ops/softmax_cross_entropy.h"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+
+namespace convscope::train {
+
+namespace {
+double now() {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+} // namespace
+
+std::int64_t Trainer::stepsPerEpoch() const {
+    return (m_data.train.count + m_cfg.batch - 1) / m_cfg.batch;
+}
+
+Status Trainer::setup() {
+    const auto& tr = m_data.train;
+    const auto& te = m_data.test;
+    if (tr.features() != m_model.inputs())
+        return Status::error("the dataset has " + std::to_string(tr.features()) +
+                                 " features per image but the network expects " +
+                                 std::to_string(m_model.inputs()),
+                             "trainer");
+    if (tr.classes > m_model.classes())
+        return Status::error("the dataset has " + std::to_string(tr.classes) +
+                                 " classes but the network has " +
+                                 std::to_string(m_model.classes()) + " outputs",
+                             "trainer");
+    if (m_cfg.batch <= 0 || m_cfg.epochs <= 0 || m_cfg.chunk <= 0)
+        return Status::error("batch, epochs and chunk must be positive", "trainer");
+    if (!(m_cfg.lr > 0) || !std::isfinite(m_cfg.lr))
+        return Status::error("learning rate must be a positive number", "trainer");
+
+    const std::int64_t D = tr.features(), B = m_cfg.batch;
+    m_trainImages = m_be.tensor({ops::paddedBytes(tr.count * D)}, DType::U8);
+    m_trainLabels = m_be.tensor({ops::paddedBytes(tr.count)}, DType::U8);
+    m_testImages = m_be.tensor({ops::paddedBytes(te.count * D)}, DType::U8);
+    m_testLabels = m_be.tensor({ops::paddedBytes(te.count)}, DType::U8);
+    m_order = m_be.tensor({tr.count}, DType::I32, Placement::Host);
+    m_testOrder = m_be.tensor({te.count}, DType::I32);
+    m_state = m_be.tensor({1}, DType::I32);
+    m_evalState = m_be.tensor({1}, DType::I32);
+    m_x = m_be.tensor({B, D});
+    m_y = m_be.tensor({B}, DType::I32);
+    m_metrics = m_be.tensor({3});
+    m_hyper = m_be.tensor({3}, DType::Real, Placement::Host);
+    m_ring = m_be.tensor({2 * m_cfg.chunk, 4}, DType::Real, Placement::Host);
+    m_evalRing = m_be.tensor({(te.count + B - 1) / B, 4}, DType::Real, Placement::Host);
+    CS_TRY(m_model.plan(m_be, B));
+    CS_TRY(m_be.allocate());
+
+    CS_TRY(m_be.writeBytes(m_trainImages, tr.images.data(), tr.images.size()));
+    CS_TRY(m_be.writeBytes(m_trainLabels, tr.labels.data(), tr.labels.size()));
+    CS_TRY(m_be.writeBytes(m_testImages, te.images.data(), te.images.size()));
+    CS_TRY(m_be.writeBytes(m_testLabels, te.labels.data(), te.labels.size()));
+    std::vector<std::int32_t> identity(std::size_t(te.count));
+    for (std::size_t i = 0; i < identity.size(); ++i)
+        identity[i] = std::int32_t(i);
+    CS_TRY(m_be.writeI32(m_testOrder, identity));
+    CS_TRY(m_be.zero(m_state));
+    const double hyper[3] = {m_cfg.lr, m_cfg.momentum, m_cfg.weightDecay};
+    CS_TRY(m_be.writeReal(m_hyper, hyper));
+    CS_TRY(m_model.initialize(m_be, m_cfg.seed));
+    return recordPrograms();
+}
+
+Status Trainer::recordPrograms() {
+    const auto& tr = m_data.train;
+    const auto& te = m_data.test;
+    const std::int64_t B = m_cfg.batch, D = tr.features(), C = m_model.classes();
+    // Pixels x in [0, 255] become (x/255 - mean)/std in the gather kernel.
+    const double scale = 1.0 / (255.0 * m_data.std), shift = -m_data.mean / m_data.std;
+
+    CS_TRY(m_be.beginProgram());
+    CS_TRY(ops::gatherBatch(m_be, {B, D, tr.count, scale, shift}, m_trainImages, m_trainLabels,
+                            m_order, m_state, m_x, m_y));
+    CS_TRY(m_model.recordForward(m_be, m_x));
+    CS_TRY(
+        ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(), m_metrics));
+    CS_TRY(m_model.recordBackward(m_be, m_x));
+    CS_TRY(ops::sgdUpdate(m_be, m_model.params(), m_model.grads(), m_model.velocity(), m_hyper));
+    CS_TRY(ops::metricsRing(m_be, m_metrics, m_state, m_ring));
+    CS_TRY_ASSIGN(m_step, m_be.endProgram());
+
+    CS_TRY(m_be.beginProgram());
+    CS_TRY(ops::gatherBatch(m_be, {B, D, te.count, scale, shift}, m_testImages, m_testLabels,
+                            m_testOrder, m_evalState, m_x, m_y));
+    CS_TRY(m_model.recordForward(m_be, m_x));
+    CS_TRY(
+        ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(), m_metrics));
+    CS_TRY(ops::metricsRing(m_be, m_metrics, m_evalState, m_evalRing));
+    CS_TRY_ASSIGN(m_eval, m_be.endProgram());
+    return {};
+}
+
+void Trainer::setLearningRate(double lr) {
+    m_cfg.lr = lr;
+    m_be.setHostReal(m_hyper, 0, lr);
+}
+
+Result<EvalReport> Trainer::evaluate() {
+    const std::int64_t steps = m_evalRing.shape[0];
+    CS_TRY(m_be.zero(m_evalState));
+    CS_TRY_ASSIGN(Ticket t, m_be.submit(m_eval, std::uint32_t(steps)));
+    CS_TRY(m_be.wait(t));
+    EvalReport r;
+    double lossSum = 0, correct = 0;
+    for (std::int64_t s = 0; s < steps; ++s) {
+        const double valid = m_be.hostReal(m_evalRing, s * 4 + 2);
+        lossSum += m_be.hostReal(m_evalRing, s * 4 + 0) * valid;
+        correct += m_be.hostReal(m_evalRing, s * 4 + 1) * valid;
+        r.count += std::int64_t(valid);
+    }
+    if (r.count != m_data.test.count)
+        return Status::error("evaluation saw " + std::to_string(r.count) + " of " +
+                                 std::to_string(m_data.test.count) + " test images",
+                             "trainer");
+    r.loss = lossSum / double(r.count);
+    r.accuracy = correct / double(r.count);
+    return r;
+}
+
+Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double epochStart,
+                        std::int64_t epochFirstStep,
+                        const std::function<void(const StepReport&)>& onStep, double& lossSum,
+                        double& accSum) {
+    const std::int64_t slots = m_ring.shape[0];
+    for (std::int64_t s = from; s < to; ++s) {
+        const std::int64_t slot = s % slots;
+        const double tag = m_be.hostReal(m_ring, slot * 4 + 3);
+        if (tag != double(float(s)))
+            return Status::error("metrics ring out of step (slot holds step " +
+                                     std::to_string(tag) + ", expected " + std::to_string(s) + ")",
+                                 "trainer");
+        StepReport r;
+        r.epoch = epoch;
+        r.step = s + 1;
+        r.stepInEpoch = s - epochFirstStep + 1;
+        r.stepsPerEpoch = stepsPerEpoch();
+        r.loss = m_be.hostReal(m_ring, slot * 4 + 0);
+        r.accuracy = m_be.hostReal(m_ring, slot * 4 + 1);
+        r.imagesPerSecond =
+            double(r.stepInEpoch * m_cfg.batch) / std::max(1e-9, now() - epochStart);
+        if (!std::isfinite(r.loss))
+            return Status::error("training diverged: the loss became " + std::to_string(r.loss) +
+                                     " at step " + std::to_string(r.step),
+                                 "epoch " + std::to_string(epoch),
+                                 "Lower the learning rate (now " + std::to_string(m_cfg.lr) +
+                                     ") or use a smaller initialisation");
+        lossSum += r.loss;
+        accSum += r.accuracy;
+        if (onStep)
+            onStep(r);
+    }
+    return {};
+}
+
+Status Trainer::run(const std::function<void(const StepReport&)>& onStep,
+                    const std::function<void(const EpochReport&)>& onEpoch,
+                    const std::atomic<bool>* cancel) {
+    const std::int64_t S = stepsPerEpoch();
+    for (int epoch = 1; epoch <= m_cfg.epochs; ++epoch) {
+        Rng rng(m_cfg.seed * 1000003ull + std::uint64_t(epoch));
+        CS_TRY(m_be.writeI32(m_order, rng.permutation(m_data.train.count)));
+        const double start = now();
+        const std::int64_t first = m_stepsDone;
+        std::int64_t last = first + S;
+        if (m_cfg.maxSteps > 0)
+            last = std::min(last, m_cfg.maxSteps);
+        if (last <= first)
+            break;
+        double lossSum = 0, accSum = 0;
+        // At most two chunks in flight: submit chunk k+1, then read chunk k's ring slots.
+        struct Chunk {
+            Ticket ticket;
+            std::int64_t from, to;
+        };
+        std::deque<Chunk> inFlight;
+        std::int64_t next = first;
+        bool cancelled = false;
+        while (next < last || !inFlight.empty()) {
+            if (next < last && !cancelled) {
+                const std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
+                CS_TRY_ASSIGN(Ticket t, m_be.submit(m_step, std::uint32_t(n)));
+                inFlight.push_back({t, next, next + n});
+                next += n;
+            }
+            if (inFlight.size() >= 2 || next >= last || cancelled) {
+                Chunk c = inFlight.front();
+                inFlight.pop_front();
+                CS_TRY(m_be.wait(c.ticket));
+                CS_TRY(collect(c.from, c.to, epoch, start, first, onStep, lossSum, accSum));
+                m_stepsDone = c.to;
+            }
+            if (cancel && cancel->load())
+                cancelled = true;
+            if (cancelled && inFlight.empty())
+                break;
+        }
+        if (cancelled)
+            return Status::error("training cancelled after step " + std::to_string(m_stepsDone),
+                                 "trainer");
+        const double seconds = now() - start;
+        EpochReport e;
+        e.epoch = epoch;
+        const double steps = double(m_stepsDone - first);
+        e.trainLoss = lossSum / steps;
+        e.trainAccuracy = accSum / steps;
+        e.seconds = seconds;
+        e.imagesPerSecond = steps * double(m_cfg.batch) / std::max(seconds, 1e-9);
+        CS_TRY_ASSIGN(e.test, evaluate());
+        if (onEpoch)
+            onEpoch(e);
+        if (m_cfg.maxSteps > 0 && m_stepsDone >= m_cfg.maxSteps)
+            break;
+    }
+    return {};
+}
+
+} // namespace convscope::train

@@ -1,0 +1,81 @@
+// Trainer: records one training step and one evaluation step once, then replays them. The host
+// writes only the epoch's shuffled order and the hyper-parameters; losses come back through a
+// host-visible ring that is read one chunk behind the chunk in flight.
+#pragma once
+
+#include "backend/backend.h"
+#include "data/idx.h"
+#include "model/mlp.h"
+#include <atomic>
+#include <functional>
+
+namespace convscope::train {
+
+struct TrainConfig {
+    std::int64_t batch = 64;
+    int epochs = 1;
+    double lr = 0.05;
+    double momentum = 0.9;
+    double weightDecay = 0.0;
+    std::uint64_t seed = 1;
+    int chunk = 16;            // steps per submit
+    std::int64_t maxSteps = 0; // stop early after this many steps in all (0: no limit)
+};
+
+struct StepReport {
+    int epoch = 0;                // 1-based
+    std::int64_t step = 0;        // global step, 1-based
+    std::int64_t stepInEpoch = 0; // 1-based
+    std::int64_t stepsPerEpoch = 0;
+    double loss = 0, accuracy = 0; // of this step's batch
+    double imagesPerSecond = 0;    // since the start of the epoch
+};
+
+struct EvalReport {
+    double loss = 0, accuracy = 0;
+    std::int64_t count = 0;
+};
+
+struct EpochReport {
+    int epoch = 0;
+    double trainLoss = 0, trainAccuracy = 0; // mean over the epoch's steps
+    EvalReport test;
+    double seconds = 0, imagesPerSecond = 0;
+};
+
+class Trainer {
+public:
+    Trainer(Backend& be, model::Mlp& model, const data::TrainTestSplit& data, TrainConfig config)
+        : m_be(be), m_model(model), m_data(data), m_cfg(config) {}
+
+    // Plans and allocates every tensor, uploads the dataset, initialises and records programs.
+    Status setup();
+    // Trains cfg.epochs epochs, evaluating on the test split after each.
+    Status run(const std::function<void(const StepReport&)>& onStep,
+               const std::function<void(const EpochReport&)>& onEpoch,
+               const std::atomic<bool>* cancel = nullptr);
+    Result<EvalReport> evaluate();
+    // The learning rate is read by the device at run time: no re-recording.
+    void setLearningRate(double lr);
+    std::int64_t stepsPerEpoch() const;
+    std::int64_t stepsDone() const { return m_stepsDone; }
+
+private:
+    Status recordPrograms();
+    Status collect(std::int64_t fromStep, std::int64_t toStep, int epoch, double epochStart,
+                   std::int64_t epochFirstStep,
+                   const std::function<void(const StepReport&)>& onStep, double& lossSum,
+                   double& accSum);
+
+    Backend& m_be;
+    model::Mlp& m_model;
+    const data::TrainTestSplit& m_data;
+    TrainConfig m_cfg;
+    Tensor m_trainImages, m_trainLabels, m_testImages, m_testLabels;
+    Tensor m_order, m_testOrder, m_state, m_evalState, m_x, m_y, m_metrics, m_hyper, m_ring,
+        m_evalRing;
+    ProgramId m_step = 0, m_eval = 0;
+    std::int64_t m_stepsDone = 0;
+};
+
+} // namespace convscope::train
