@@ -52,6 +52,16 @@ Status Backend::allocate() {
     return {};
 }
 
+Status Backend::reset() {
+    if (m_recording)
+        return Status::error("reset() while recording a program", "Backend");
+    CS_TRY(finish());
+    releaseAll();
+    m_planned[0] = m_planned[1] = 0;
+    m_allocated = false;
+    return {};
+}
+
 Status Backend::writeReal(const Tensor& t, std::span<const double> v) {
     if (std::int64_t(v.size()) != t.numel())
         return Status::error("writeReal: " + std::to_string(v.size()) + " values for a tensor of " +

@@ -35,6 +35,9 @@ public:
     Tensor view(const Tensor& parent, std::int64_t elementOffset, Shape shape) const;
     Status allocate();
     bool allocated() const { return m_allocated; }
+    // Drops every tensor and program (after waiting for the device); the device, its pipelines
+    // and threads stay, so a new model can be planned on the same backend.
+    Status reset();
     // Offsets of tensors (and views) are multiples of this many bytes.
     virtual std::uint64_t alignment() const = 0;
 
@@ -64,6 +67,7 @@ public:
 
 protected:
     virtual Status allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) = 0;
+    virtual void releaseAll() = 0;                             // arenas and programs
     virtual std::byte* hostPointer(const Tensor& t) const = 0; // host-placed tensors only
     bool m_recording = false;
     Ticket m_lastTicket = 0;

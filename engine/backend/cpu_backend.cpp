@@ -16,8 +16,15 @@ CpuBackend<T>::CpuBackend(int threads) : m_threads(threads > 0 ? threads : omp_g
 
 template <class T>
 CpuBackend<T>::~CpuBackend() {
+    releaseAll();
+}
+
+template <class T>
+void CpuBackend<T>::releaseAll() {
     std::free(m_device);
     std::free(m_host);
+    m_device = m_host = nullptr;
+    m_programs.clear();
 }
 
 template <class T>

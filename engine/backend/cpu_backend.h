@@ -45,6 +45,7 @@ public:
 protected:
     Status allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) override;
     std::byte* hostPointer(const Tensor& t) const override { return base(t); }
+    void releaseAll() override;
 
 private:
     std::byte* base(const Tensor& t) const {

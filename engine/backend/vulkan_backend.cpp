@@ -26,19 +26,32 @@ VulkanBackend::~VulkanBackend() {
         return;
     VkDevice d = m_ctx->device();
     vkDeviceWaitIdle(d);
+    releaseAll();
     for (auto& f : m_inFlight)
         vkDestroyFence(d, f.fence, nullptr);
     for (VkFence f : m_freeFences)
         vkDestroyFence(d, f, nullptr);
-    m_programs.push_back(std::move(m_current));
-    for (auto& p : m_programs)
-        for (VkDescriptorPool pool : p.pools)
-            vkDestroyDescriptorPool(d, pool, nullptr);
     if (m_pool)
         vkDestroyCommandPool(d, m_pool, nullptr);
+    m_kernels.reset();
+}
+
+void VulkanBackend::releaseAll() {
+    VkDevice d = m_ctx->device();
+    vkDeviceWaitIdle(d);
+    if (m_current.cb)
+        m_programs.push_back(std::move(m_current));
+    m_current = Program{};
+    m_recording = false;
+    for (auto& p : m_programs) {
+        for (VkDescriptorPool pool : p.pools)
+            vkDestroyDescriptorPool(d, pool, nullptr);
+        if (p.cb)
+            vkFreeCommandBuffers(d, m_pool, 1, &p.cb);
+    }
+    m_programs.clear();
     m_device.reset();
     m_host.reset();
-    m_kernels.reset();
 }
 
 std::string VulkanBackend::description() const {

@@ -50,6 +50,7 @@ public:
 protected:
     Status allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) override;
     std::byte* hostPointer(const Tensor& t) const override;
+    void releaseAll() override;
 
 private:
     VulkanBackend() = default;

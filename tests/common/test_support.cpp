@@ -1,0 +1,90 @@
+// Shared test support: one validated Vulkan backend per test executable, error measures.
+#include "test_support.h"
+#include "core/random.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace convscope::testing {
+
+bool onCi() {
+    const char* ci = std::getenv("CI");
+    return ci && std::strcmp(ci, "true") == 0;
+}
+
+VulkanBackend* vulkan() {
+    static std::unique_ptr<VulkanBackend> backend = [] {
+        BackendOptions o;
+        o.validation = true; // every test runs with the validation layer
+        auto r = VulkanBackend::create(o);
+        if (!r.ok()) {
+            std::fprintf(stderr, "Vulkan backend unavailable: %s\n", r.status().message().c_str());
+            return std::unique_ptr<VulkanBackend>();
+        }
+        return std::move(r.value());
+    }();
+    return backend.get();
+}
+
+bool noValidationMessages() {
+    VulkanBackend* vk = vulkan();
+    return !vk || vk->context().validationMessages() == 0;
+}
+
+double relError(const std::vector<double>& a, const std::vector<double>& ref) {
+    if (a.size() != ref.size())
+        return INFINITY;
+    double diff = 0, scale = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::isnan(a[i]) != std::isnan(ref[i]))
+            return INFINITY;
+        diff = std::max(diff, std::abs(a[i] - ref[i]));
+        scale = std::max(scale, std::abs(ref[i]));
+    }
+    return diff / std::max(scale, 1e-30);
+}
+
+std::vector<double> uniform(std::int64_t n, std::uint64_t seed, double lo, double hi) {
+    Rng rng(seed);
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (auto& x : v)
+        x = lo + (hi - lo) * rng.uniform();
+    return v;
+}
+
+std::vector<double> asFloat(std::vector<double> v) {
+    for (auto& x : v)
+        x = double(float(x));
+    return v;
+}
+
+std::vector<double> numericGradient(std::vector<double> x,
+                                    const std::function<double(const std::vector<double>&)>& f,
+                                    double h) {
+    std::vector<double> g(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double keep = x[i];
+        x[i] = keep + h;
+        const double up = f(x);
+        x[i] = keep - h;
+        const double down = f(x);
+        x[i] = keep;
+        g[i] = (up - down) / (2 * h);
+    }
+    return g;
+}
+
+Status runOnce(Backend& be, const std::function<Status()>& record) {
+    CS_TRY(be.beginProgram());
+    if (Status s = record(); !s.ok()) {
+        (void)be.endProgram();
+        return s;
+    }
+    CS_TRY_ASSIGN(ProgramId p, be.endProgram());
+    CS_TRY_ASSIGN(Ticket t, be.submit(p, 1));
+    return be.wait(t);
+}
+
+} // namespace convscope::testing

@@ -1,0 +1,53 @@
+// Shared test support: the backends under test, error measures and finite differences.
+#pragma once
+
+#include "backend/backend.h"
+#include "backend/cpu_backend.h"
+#include "backend/vulkan_backend.h"
+#include <QString>
+#include <QTest>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace convscope::testing {
+
+// The Vulkan backend with validation on, shared by a test executable. Returns nullptr (and the
+// caller skips) when there is no Vulkan device; with CI=true that is a failure instead.
+VulkanBackend* vulkan();
+// Fails the current test if the Vulkan backend has seen any validation message.
+bool noValidationMessages();
+bool onCi();
+
+// max|a − b| / max|ref| (normwise, so near-zero entries do not blow it up).
+double relError(const std::vector<double>& a, const std::vector<double>& ref);
+std::vector<double> uniform(std::int64_t n, std::uint64_t seed, double lo = -1.0, double hi = 1.0);
+// Values rounded to float, so every backend starts from exactly the same numbers.
+std::vector<double> asFloat(std::vector<double> v);
+
+// Central differences of a scalar function f at x, one coordinate at a time.
+std::vector<double> numericGradient(std::vector<double> x,
+                                    const std::function<double(const std::vector<double>&)>& f,
+                                    double h = 1e-5);
+
+// Records `record` as a program, runs it once and waits.
+Status runOnce(Backend& be, const std::function<Status()>& record);
+
+// QCOMPARE-style helper for Status: fails with the message.
+#define CS_VERIFY_OK(expr)                                                                         \
+    do {                                                                                           \
+        ::convscope::Status cs_s_ = (expr);                                                        \
+        QVERIFY2(cs_s_.ok(), cs_s_.message().c_str());                                             \
+    } while (0)
+
+// Skips (or fails on CI) when no Vulkan device exists; binds `name` to the backend.
+#define CS_REQUIRE_VULKAN(name)                                                                    \
+    VulkanBackend* name = ::convscope::testing::vulkan();                                          \
+    if (!name) {                                                                                   \
+        if (::convscope::testing::onCi())                                                          \
+            QFAIL(                                                                                 \
+                "no Vulkan device, and CI=true: lavapipe (mesa-vulkan-drivers) must be present");  \
+        QSKIP("no Vulkan device");                                                                 \
+    }
+
+} // namespace convscope::testing
