@@ -1,0 +1,138 @@
+// convscope-cli as a user runs it: help, bad options, a missing or corrupt dataset (one clear
+// message naming the file, exit code 1), and one epoch of the mlp preset on Fashion-MNIST on
+// both backends reaching the accuracy the issue promises (≥ 0.82).
+#include "data/idx.h"
+#include "test_support.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <filesystem>
+#include <fstream>
+
+using namespace convscope;
+
+namespace {
+
+struct Outcome {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Outcome runCli(const QStringList& args, int timeoutMs = 300000) {
+    QProcess p;
+    p.start(CONVSCOPE_CLI_PATH, args);
+    Outcome o;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        o.err = "timed out";
+        return o;
+    }
+    o.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    o.out = QString::fromUtf8(p.readAllStandardOutput());
+    o.err = QString::fromUtf8(p.readAllStandardError());
+    return o;
+}
+
+bool haveFashionMnist() {
+    return std::filesystem::exists(data::defaultFashionMnistDir());
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private slots:
+    void helpListsTheCommands() {
+        Outcome o = runCli({"--help"});
+        QCOMPARE(o.exitCode, 0);
+        QVERIFY(o.out.contains("convscope-cli train"));
+        QVERIFY(o.out.contains("--backend"));
+    }
+
+    void badOptionsAreUsageErrors_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unknown option")
+            << QStringList{"train", "--bogus", "1"} << "unknown option --bogus";
+        QTest::newRow("missing value") << QStringList{"train", "--epochs"} << "needs a value";
+        QTest::newRow("not a number") << QStringList{"train", "--lr", "fast"} << "not a number";
+        QTest::newRow("negative lr")
+            << QStringList{"train", "--lr", "-1"} << "--lr must be a positive";
+        QTest::newRow("unknown preset")
+            << QStringList{"train", "--preset", "gpt5"} << "unknown preset 'gpt5'";
+        QTest::newRow("unknown backend")
+            << QStringList{"train", "--backend", "tpu", "--max-steps", "1"}
+            << "Unknown backend 'tpu'";
+        QTest::newRow("unknown command") << QStringList{"fly"} << "unknown command 'fly'";
+    }
+    void badOptionsAreUsageErrors() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        Outcome o = runCli(args);
+        QVERIFY2(o.exitCode == 1 || o.exitCode == 2, qPrintable(o.err));
+        QVERIFY2(o.err.contains(message), qPrintable(o.err));
+    }
+
+    void missingDatasetNamesTheFile() {
+        QTemporaryDir dir;
+        Outcome o = runCli({"train", "--data", dir.path(), "--backend", "cpu"});
+        QCOMPARE(o.exitCode, 1);
+        QVERIFY2(o.err.contains("train-images-idx3-ubyte.gz: file not found"), qPrintable(o.err));
+        QVERIFY2(o.err.contains("apt-get install dataset-fashion-mnist"), qPrintable(o.err));
+        QCOMPARE(o.err.count('\n'), 1); // one clear line, no stack of errors
+    }
+
+    void corruptDatasetNamesTheFile() {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        data::IdxArray images, labels;
+        images.dims = {2, 28, 28};
+        images.values.assign(2 * 784, 7);
+        labels.dims = {2};
+        labels.values = {1, 2};
+        CS_VERIFY_OK(data::writeIdx(d + "/train-images-idx3-ubyte.gz", images, true));
+        CS_VERIFY_OK(data::writeIdx(d + "/t10k-images-idx3-ubyte.gz", images, true));
+        CS_VERIFY_OK(data::writeIdx(d + "/t10k-labels-idx1-ubyte.gz", labels, true));
+        std::ofstream(d + "/train-labels-idx1-ubyte.gz") << "this is not gzip and not IDX";
+        Outcome o = runCli({"train", "--data", dir.path(), "--backend", "cpu"});
+        QCOMPARE(o.exitCode, 1);
+        QVERIFY2(o.err.contains("train-labels-idx1-ubyte.gz: not an IDX file"), qPrintable(o.err));
+    }
+
+    void oneEpochReachesTheExpectedAccuracy_data() {
+        QTest::addColumn<QString>("backend");
+        QTest::newRow("cpu") << "cpu";
+        QTest::newRow("vulkan (validation on)") << "vulkan";
+    }
+    void oneEpochReachesTheExpectedAccuracy() {
+        QFETCH(QString, backend);
+        if (!haveFashionMnist()) {
+            if (testing::onCi())
+                QFAIL("dataset-fashion-mnist is not installed; scripts/test installs it");
+            QSKIP("dataset-fashion-mnist is not installed");
+        }
+        if (backend == "vulkan" && !testing::vulkan()) {
+            if (testing::onCi())
+                QFAIL("no Vulkan device, and CI=true");
+            QSKIP("no Vulkan device");
+        }
+        Outcome o = runCli({"train", "--preset", "mlp", "--epochs", "1", "--backend", backend});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        auto m = QRegularExpression(R"(test accuracy: ([0-9.]+) \(([0-9,]+) img/s)").match(o.out);
+        QVERIFY2(m.hasMatch(), qPrintable(o.out));
+        const double accuracy = m.captured(1).toDouble();
+        qInfo("%s: test accuracy %.4f, %s images/s", qPrintable(backend), accuracy,
+              qPrintable(m.captured(2)));
+        QVERIFY(accuracy >= 0.82);
+        QVERIFY(o.out.contains("epoch 1/1 [########################] 100% step 938/938"));
+        if (backend == "vulkan") {
+            QVERIFY(o.out.contains("vulkan validation messages: 0"));
+            QVERIFY(o.err.isEmpty());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,149 @@
+// Training end to end on synthetic gratings: the recorded step learns, Vulkan and the CPU
+// backends follow the same loss curve, runs are deterministic, and cancel, divergence and a
+// mismatched network end with a clear message.
+#include "data/synthetic.h"
+#include "test_support.h"
+#include "train/trainer.h"
+
+#include <cmath>
+
+using namespace convscope;
+using namespace convscope::testing;
+
+namespace {
+
+struct Run {
+    std::vector<double> losses;
+    std::vector<train::EpochReport> epochs;
+    Status status;
+};
+
+const data::TrainTestSplit& gratings() {
+    static const data::TrainTestSplit s = data::makeGratingsSplit(1000, 250, 12, 4, 11);
+    return s;
+}
+
+Run trainRun(Backend& be, train::TrainConfig cfg, std::vector<std::int64_t> sizes = {144, 64, 4},
+             const std::atomic<bool>* cancel = nullptr, int cancelAfter = 0,
+             std::atomic<bool>* cancelFlag = nullptr) {
+    Run r;
+    if (Status s = be.reset(); !s.ok()) {
+        r.status = s;
+        return r;
+    }
+    model::Mlp mlp(sizes);
+    train::Trainer t(be, mlp, gratings(), cfg);
+    r.status = t.setup();
+    if (!r.status.ok())
+        return r;
+    r.status = t.run(
+        [&](const train::StepReport& s) {
+            r.losses.push_back(s.loss);
+            if (cancelFlag && int(r.losses.size()) == cancelAfter)
+                cancelFlag->store(true);
+        },
+        [&](const train::EpochReport& e) { r.epochs.push_back(e); }, cancel);
+    return r;
+}
+
+train::TrainConfig config() {
+    train::TrainConfig c;
+    c.batch = 32;
+    c.epochs = 3;
+    c.lr = 0.05;
+    c.momentum = 0.9;
+    c.seed = 5;
+    c.chunk = 8;
+    return c;
+}
+
+} // namespace
+
+class TestTraining : public QObject {
+    Q_OBJECT
+    CpuBackend<float> m_cpu;
+    CpuBackend<double> m_ref;
+
+private slots:
+    void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
+
+    void cpuLearnsGratings() {
+        Run r = trainRun(m_cpu, config());
+        QVERIFY2(r.status.ok(), r.status.message().c_str());
+        QCOMPARE(int(r.losses.size()), 3 * 32); // ceil(1000/32) steps per epoch
+        QCOMPARE(int(r.epochs.size()), 3);
+        const double first = r.epochs.front().trainLoss, last = r.epochs.back().trainLoss;
+        qInfo("train loss %.3f -> %.3f, test accuracy %.3f", first, last,
+              r.epochs.back().test.accuracy);
+        QVERIFY(last < 0.5 * first);
+        QVERIFY(r.epochs.back().test.accuracy > 0.9); // chance is 0.25
+        QCOMPARE(r.epochs.back().test.count, qint64(250));
+    }
+
+    void vulkanFollowsTheSameCurve_data() {
+        QTest::addColumn<QString>("reference");
+        QTest::newRow("against CPU float") << "float";
+        QTest::newRow("against CPU double") << "double";
+    }
+    void vulkanFollowsTheSameCurve() {
+        CS_REQUIRE_VULKAN(vk);
+        QFETCH(QString, reference);
+        train::TrainConfig c = config();
+        c.epochs = 1;
+        Run ref = reference == "float" ? trainRun(m_cpu, c) : trainRun(m_ref, c);
+        Run got = trainRun(*vk, c);
+        QVERIFY2(ref.status.ok() && got.status.ok(),
+                 (ref.status.ok() ? got.status : ref.status).message().c_str());
+        QCOMPARE(got.losses.size(), ref.losses.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < got.losses.size(); ++i)
+            worst = std::max(worst, std::abs(got.losses[i] - ref.losses[i]) / ref.losses[i]);
+        qInfo("worst per-step loss relative difference over %zu steps: %.3g", got.losses.size(),
+              worst);
+        QVERIFY(worst < 1e-3);
+        QVERIFY(std::abs(got.epochs[0].test.accuracy - ref.epochs[0].test.accuracy) < 0.01);
+    }
+
+    void runsAreDeterministic() {
+        train::TrainConfig c = config();
+        c.epochs = 1;
+        Run a = trainRun(m_cpu, c), b = trainRun(m_cpu, c);
+        QVERIFY(a.status.ok() && b.status.ok());
+        QCOMPARE(a.losses, b.losses);
+        c.seed = 6;
+        Run other = trainRun(m_cpu, c);
+        QVERIFY(other.losses != a.losses);
+    }
+
+    void cancelStopsPromptly() {
+        std::atomic<bool> cancel{false};
+        train::TrainConfig c = config();
+        c.chunk = 4;
+        Run r = trainRun(m_cpu, c, {144, 64, 4}, &cancel, 5, &cancel);
+        QVERIFY(!r.status.ok());
+        QVERIFY2(r.status.message().find("cancelled") != std::string::npos,
+                 r.status.message().c_str());
+        QVERIFY(r.losses.size() <= 5 + 2 * 4); // at most the chunks already in flight
+    }
+
+    void divergenceIsReportedWithAHint() {
+        train::TrainConfig c = config();
+        c.lr = 1e6;
+        Run r = trainRun(m_cpu, c);
+        QVERIFY(!r.status.ok());
+        const std::string m = r.status.message();
+        QVERIFY2(m.find("training diverged") != std::string::npos, m.c_str());
+        QVERIFY2(m.find("Lower the learning rate") != std::string::npos, m.c_str());
+    }
+
+    void mismatchedNetworkIsRejected() {
+        Run r = trainRun(m_cpu, config(), {100, 10, 4});
+        QVERIFY(!r.status.ok());
+        QVERIFY2(r.status.message().find("144 features per image but the network expects 100") !=
+                     std::string::npos,
+                 r.status.message().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTraining)
+#include "tst_training.moc"
