@@ -58,11 +58,16 @@ int fail(const Status& s) {
     return 1;
 }
 
+// 111932 -> "111,932"
 std::string thousands(double v) {
-    std::string s = std::to_string(std::llround(v));
-    for (int i = int(s.size()) - 3; i > 0; i -= 3)
-        s.insert(std::size_t(i), ",");
-    return s;
+    const std::string digits = std::to_string(std::llround(std::abs(v)));
+    std::string out = v < 0 ? "-" : "";
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0)
+            out += ',';
+        out += digits[i];
+    }
+    return out;
 }
 
 int devices() {

@@ -16,8 +16,11 @@ std::int64_t Mlp::parameterCount() const {
 
 std::string Mlp::summary() const {
     std::string s;
-    for (auto v : m_sizes)
-        s += (s.empty() ? "" : "-") + std::to_string(v);
+    for (auto v : m_sizes) {
+        if (!s.empty())
+            s += '-';
+        s += std::to_string(v);
+    }
     return s + " (" + std::to_string(parameterCount()) + " parameters)";
 }
 
