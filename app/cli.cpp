@@ -106,8 +106,8 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     }
     bo.backend = get("backend", "auto");
     bo.device = get("device", "");
-    if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 65536)
-        return usageError("--epochs must be positive and --batch between 1 and 65536");
+    if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 8192)
+        return usageError("--epochs must be positive and --batch between 1 and 8192");
     if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
         return usageError("--lr must be a positive number");
     if (preset != "mlp")
@@ -164,7 +164,11 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         imagesPerSecond = e.imagesPerSecond;
         std::fflush(stdout);
     };
-    std::signal(SIGINT, [](int) { g_cancel = true; });
+    // First Ctrl-C: finish the steps in flight and stop cleanly. A second one ends the process.
+    std::signal(SIGINT, [](int) {
+        g_cancel = true;
+        std::signal(SIGINT, SIG_DFL);
+    });
     if (Status s = trainer.run(onStep, onEpoch, &g_cancel); !s.ok())
         return fail(s);
     std::printf("test accuracy: %.4f (%s img/s training, %s)\n", testAccuracy,

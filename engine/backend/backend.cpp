@@ -20,7 +20,12 @@ std::size_t Backend::elementSize(DType t) const {
 }
 
 Tensor Backend::tensor(Shape shape, DType dtype, Placement placement) {
-    assert(!m_allocated && "plan every tensor before allocate()");
+    if (m_allocated || shape.numel() <= 0) {
+        // An invalid tensor: every op rejects it ("... is not allocated"), allocate() explains.
+        m_planError = m_allocated ? "a tensor was planned after allocate(); call reset() first"
+                                  : "a tensor of shape " + shape.str() + " has no elements";
+        return Tensor{};
+    }
     Tensor t;
     t.shape = shape;
     t.dtype = dtype;
@@ -38,27 +43,44 @@ Tensor Backend::view(const Tensor& parent, std::int64_t elementOffset, Shape sha
     t.shape = shape;
     t.offset = parent.offset + std::uint64_t(elementOffset) * elementSize(parent.dtype);
     t.bytes = std::uint64_t(shape.numel()) * elementSize(parent.dtype);
-    assert(t.offset % alignment() == 0 && "a view must start on an aligned offset");
-    assert(t.offset + t.bytes <= parent.offset + parent.bytes && "view outside its parent");
+    if (!parent.valid() || elementOffset < 0 || shape.numel() <= 0 || t.offset % alignment() != 0 ||
+        t.offset + t.bytes > parent.offset + parent.bytes)
+        return Tensor{}; // misaligned or outside its parent: rejected by every op
     return t;
 }
 
 Status Backend::allocate() {
     if (m_allocated)
         return Status::error("Tensors are already allocated", "Backend::allocate");
+    if (!m_planError.empty())
+        return Status::error(m_planError, "tensor planning");
     CS_TRY(allocateArenas(std::max<std::uint64_t>(m_planned[0], 16),
                           std::max<std::uint64_t>(m_planned[1], 16)));
     m_allocated = true;
     return {};
 }
 
+Result<ProgramId> Backend::record(const std::function<Status()>& body) {
+    if (Status s = beginProgram(); !s.ok()) {
+        if (m_recording)
+            abortProgram();
+        return s;
+    }
+    if (Status s = body(); !s.ok()) {
+        abortProgram();
+        return s;
+    }
+    return endProgram();
+}
+
 Status Backend::reset() {
     if (m_recording)
-        return Status::error("reset() while recording a program", "Backend");
+        abortProgram();
     CS_TRY(finish());
     releaseAll();
     m_planned[0] = m_planned[1] = 0;
     m_allocated = false;
+    m_planError.clear();
     return {};
 }
 

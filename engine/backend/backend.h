@@ -5,6 +5,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,8 +31,11 @@ public:
     std::size_t elementSize(DType t) const;
 
     // --- Memory: plan every tensor first, then allocate() makes one arena per placement.
+    // After allocate() (or for an empty shape) this returns an invalid tensor that every op
+    // rejects, and allocate() reports the mistake.
     Tensor tensor(Shape shape, DType dtype = DType::Real, Placement placement = Placement::Device);
-    // A view of `count` elements of `parent` starting at `elementOffset` (must keep alignment).
+    // A view of `shape` elements of `parent` from `elementOffset`; invalid (rejected by every op)
+    // when misaligned or outside the parent.
     Tensor view(const Tensor& parent, std::int64_t elementOffset, Shape shape) const;
     Status allocate();
     bool allocated() const { return m_allocated; }
@@ -59,6 +63,10 @@ public:
     // --- Programs. Ops called between beginProgram() and endProgram() are recorded, not run.
     virtual Status beginProgram() = 0;
     virtual Result<ProgramId> endProgram() = 0;
+    // Discards the program being recorded (after an op failed to record).
+    virtual void abortProgram() = 0;
+    // beginProgram(), `record`, endProgram(); on failure the partial program is discarded.
+    Result<ProgramId> record(const std::function<Status()>& record);
     // Runs a program `repeat` times in a row; may return before the work is done.
     virtual Result<Ticket> submit(ProgramId program, std::uint32_t repeat = 1) = 0;
     virtual Status wait(Ticket ticket) = 0;
@@ -74,6 +82,7 @@ protected:
 
 private:
     std::uint64_t m_planned[2] = {0, 0}; // bytes per placement
+    std::string m_planError;             // first planning mistake, reported by allocate()
     bool m_allocated = false;
 };
 

@@ -32,6 +32,10 @@ public:
 
     Status beginProgram() override;
     Result<ProgramId> endProgram() override;
+    void abortProgram() override {
+        m_current.clear();
+        m_recording = false;
+    }
     Result<Ticket> submit(ProgramId program, std::uint32_t repeat) override;
     Status wait(Ticket) override { return {}; }
 

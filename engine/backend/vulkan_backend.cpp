@@ -39,10 +39,7 @@ VulkanBackend::~VulkanBackend() {
 void VulkanBackend::releaseAll() {
     VkDevice d = m_ctx->device();
     vkDeviceWaitIdle(d);
-    if (m_current.cb)
-        m_programs.push_back(std::move(m_current));
-    m_current = Program{};
-    m_recording = false;
+    abortProgram();
     for (auto& p : m_programs) {
         for (VkDescriptorPool pool : p.pools)
             vkDestroyDescriptorPool(d, pool, nullptr);
@@ -92,14 +89,18 @@ Result<VkCommandBuffer> VulkanBackend::beginOneShot() {
 }
 
 Status VulkanBackend::endOneShot(VkCommandBuffer cb) {
-    VK_CHECK(vkEndCommandBuffer(cb));
-    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &cb;
-    VK_CHECK(vkQueueSubmit(m_ctx->queue(), 1, &si, VK_NULL_HANDLE));
-    VK_CHECK(vkQueueWaitIdle(m_ctx->queue()));
+    auto submitAndWait = [&]() -> Status {
+        VK_CHECK(vkEndCommandBuffer(cb));
+        VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+        si.commandBufferCount = 1;
+        si.pCommandBuffers = &cb;
+        VK_CHECK(vkQueueSubmit(m_ctx->queue(), 1, &si, VK_NULL_HANDLE));
+        VK_CHECK(vkQueueWaitIdle(m_ctx->queue()));
+        return {};
+    };
+    Status s = submitAndWait();
     vkFreeCommandBuffers(m_ctx->device(), m_pool, 1, &cb);
-    return {};
+    return s;
 }
 
 Status VulkanBackend::copyThroughStaging(const Tensor& t, void* host, std::size_t bytes,
@@ -136,6 +137,8 @@ Status VulkanBackend::writeBytes(const Tensor& t, const void* src, std::size_t b
                                  std::size_t offset) {
     if (!allocated() || offset + bytes > t.bytes)
         return Status::error("write outside the tensor or before allocate()", "VulkanBackend");
+    if (bytes == 0)
+        return {};
     CS_TRY(finish());
     if (std::byte* m = arenaOf(t).mapped()) {
         std::memcpy(m + t.offset + offset, src, bytes);
@@ -147,6 +150,8 @@ Status VulkanBackend::writeBytes(const Tensor& t, const void* src, std::size_t b
 Status VulkanBackend::readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) {
     if (!allocated() || offset + bytes > t.bytes)
         return Status::error("read outside the tensor or before allocate()", "VulkanBackend");
+    if (bytes == 0)
+        return {};
     CS_TRY(finish());
     if (std::byte* m = arenaOf(t).mapped()) {
         std::memcpy(dst, m + t.offset + offset, bytes);
@@ -168,6 +173,7 @@ Status VulkanBackend::beginProgram() {
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
     VK_CHECK(vkAllocateCommandBuffers(m_ctx->device(), &ai, &m_current.cb));
+    m_recording = true; // from here on abortProgram() frees what was made
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     // The same program is submitted several times back to back (one step after another).
     bi.flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT;
@@ -181,14 +187,12 @@ Status VulkanBackend::beginProgram() {
                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
     m_pendingWrites.clear();
     m_pendingReads.clear();
-    m_recording = true;
     return {};
 }
 
 Result<ProgramId> VulkanBackend::endProgram() {
     if (!m_recording)
         return Status::error("endProgram() without beginProgram()", "VulkanBackend");
-    m_recording = false;
     // Results are read by the host (metric ring) and by later transfers.
     VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
@@ -196,10 +200,24 @@ Result<ProgramId> VulkanBackend::endProgram() {
     vkCmdPipelineBarrier(m_current.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0,
                          nullptr, 0, nullptr);
-    VK_CHECK(vkEndCommandBuffer(m_current.cb));
+    if (VkResult r = vkEndCommandBuffer(m_current.cb); r != VK_SUCCESS) {
+        abortProgram();
+        return vk::failure("vkEndCommandBuffer", r, __FILE__, __LINE__);
+    }
     m_programs.push_back(std::move(m_current));
     m_current = Program{};
+    m_recording = false;
     return ProgramId(m_programs.size() - 1);
+}
+
+void VulkanBackend::abortProgram() {
+    VkDevice d = m_ctx->device();
+    for (VkDescriptorPool pool : m_current.pools)
+        vkDestroyDescriptorPool(d, pool, nullptr);
+    if (m_current.cb)
+        vkFreeCommandBuffers(d, m_pool, 1, &m_current.cb);
+    m_current = Program{};
+    m_recording = false;
 }
 
 Result<VkDescriptorSet> VulkanBackend::allocateSet(VkDescriptorSetLayout layout) {

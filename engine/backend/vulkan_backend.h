@@ -28,6 +28,7 @@ public:
 
     Status beginProgram() override;
     Result<ProgramId> endProgram() override;
+    void abortProgram() override;
     Result<Ticket> submit(ProgramId program, std::uint32_t repeat) override;
     Status wait(Ticket ticket) override;
 

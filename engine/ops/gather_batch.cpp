@@ -18,6 +18,10 @@ Status gatherBatch(Backend& be, const GatherShape& s, const Tensor& images, cons
     const char* op = "gather batch";
     if (s.batch <= 0 || s.features <= 0 || s.count <= 0)
         return Status::error("batch, features and sample count must be positive", op);
+    if (s.batch > kMaxBatch)
+        return Status::error("batch of " + std::to_string(s.batch) + " is above the limit of " +
+                                 std::to_string(kMaxBatch),
+                             op, "Use a smaller batch size");
     if (images.dtype != DType::U8 || images.numel() < s.count * s.features ||
         images.numel() % 4 != 0)
         return Status::error("images must be uint8 with count x features bytes (padded to 4)", op);

@@ -8,6 +8,9 @@
 
 namespace convscope::ops {
 
+// One workgroup row per sample: Vulkan guarantees 65535 workgroups in Y.
+constexpr std::int64_t kMaxBatch = 65535;
+
 struct GatherShape {
     std::int64_t batch = 0, features = 0, count = 0; // B, D, samples in the order
     double scale = 1.0, shift = 0.0;

@@ -36,6 +36,11 @@ Status Trainer::setup() {
                                  " classes but the network has " +
                                  std::to_string(m_model.classes()) + " outputs",
                              "trainer");
+    if (te.features() != tr.features() || te.classes != tr.classes || te.count <= 0)
+        return Status::error("the test split (" + std::to_string(te.features()) + " features, " +
+                                 std::to_string(te.classes) +
+                                 " classes) does not match the training split",
+                             te.name);
     if (m_cfg.batch <= 0 || m_cfg.epochs <= 0 || m_cfg.chunk <= 0)
         return Status::error("batch, epochs and chunk must be positive", "trainer");
     if (!(m_cfg.lr > 0) || !std::isfinite(m_cfg.lr))
@@ -103,9 +108,12 @@ Status Trainer::recordPrograms() {
     return {};
 }
 
-void Trainer::setLearningRate(double lr) {
+Status Trainer::setLearningRate(double lr) {
+    if (!(lr > 0) || !std::isfinite(lr))
+        return Status::error("learning rate must be a positive number", "trainer");
     m_cfg.lr = lr;
-    m_be.setHostReal(m_hyper, 0, lr);
+    const double hyper[3] = {m_cfg.lr, m_cfg.momentum, m_cfg.weightDecay};
+    return m_be.writeReal(m_hyper, hyper); // waits: no step reads it while it changes
 }
 
 Result<EvalReport> Trainer::evaluate() {
@@ -145,12 +153,12 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double ep
         StepReport r;
         r.epoch = epoch;
         r.step = s + 1;
-        r.stepInEpoch = s - epochFirstStep + 1;
+        r.stepInEpoch = s - (epoch - 1) * stepsPerEpoch() + 1;
         r.stepsPerEpoch = stepsPerEpoch();
         r.loss = m_be.hostReal(m_ring, slot * 4 + 0);
         r.accuracy = m_be.hostReal(m_ring, slot * 4 + 1);
         r.imagesPerSecond =
-            double(r.stepInEpoch * m_cfg.batch) / std::max(1e-9, now() - epochStart);
+            double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
         if (!std::isfinite(r.loss))
             return Status::error("training diverged: the loss became " + std::to_string(r.loss) +
                                      " at step " + std::to_string(r.step),
@@ -168,17 +176,37 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double ep
 Status Trainer::run(const std::function<void(const StepReport&)>& onStep,
                     const std::function<void(const EpochReport&)>& onEpoch,
                     const std::atomic<bool>* cancel) {
+    // The device's step counter is the truth (an earlier run may have stopped mid-epoch).
+    std::int32_t deviceStep = 0;
+    CS_TRY(m_be.readBytes(m_state, &deviceStep, sizeof deviceStep));
+    m_stepsDone = deviceStep;
+    Status s = runEpochs(onStep, onEpoch, cancel);
+    if (!s.ok()) {
+        // Let the chunks in flight finish so the device counter and m_stepsDone agree again.
+        (void)m_be.finish();
+        if (m_be.readBytes(m_state, &deviceStep, sizeof deviceStep).ok())
+            m_stepsDone = deviceStep;
+    }
+    return s;
+}
+
+Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
+                          const std::function<void(const EpochReport&)>& onEpoch,
+                          const std::atomic<bool>* cancel) {
     const std::int64_t S = stepsPerEpoch();
-    for (int epoch = 1; epoch <= m_cfg.epochs; ++epoch) {
+    std::int64_t total = S * m_cfg.epochs;
+    if (m_cfg.maxSteps > 0)
+        total = std::min(total, m_cfg.maxSteps);
+    auto cancelled = [&] { return cancel && cancel->load(); };
+    // Epochs follow the device's step counter, so a run stopped mid-epoch resumes that epoch
+    // with the same (seeded) order and the same batches.
+    while (m_stepsDone < total) {
+        const int epoch = int(m_stepsDone / S) + 1;
         Rng rng(m_cfg.seed * 1000003ull + std::uint64_t(epoch));
         CS_TRY(m_be.writeI32(m_order, rng.permutation(m_data.train.count)));
         const double start = now();
         const std::int64_t first = m_stepsDone;
-        std::int64_t last = first + S;
-        if (m_cfg.maxSteps > 0)
-            last = std::min(last, m_cfg.maxSteps);
-        if (last <= first)
-            break;
+        const std::int64_t last = std::min(std::int64_t(epoch) * S, total);
         double lossSum = 0, accSum = 0;
         // At most two chunks in flight: submit chunk k+1, then read chunk k's ring slots.
         struct Chunk {
@@ -187,27 +215,24 @@ Status Trainer::run(const std::function<void(const StepReport&)>& onStep,
         };
         std::deque<Chunk> inFlight;
         std::int64_t next = first;
-        bool cancelled = false;
         while (next < last || !inFlight.empty()) {
-            if (next < last && !cancelled) {
+            if (next < last && !cancelled()) {
                 const std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
                 CS_TRY_ASSIGN(Ticket t, m_be.submit(m_step, std::uint32_t(n)));
                 inFlight.push_back({t, next, next + n});
                 next += n;
             }
-            if (inFlight.size() >= 2 || next >= last || cancelled) {
+            if (inFlight.empty())
+                break; // cancelled before anything more was submitted
+            if (inFlight.size() >= 2 || next >= last || cancelled()) {
                 Chunk c = inFlight.front();
                 inFlight.pop_front();
                 CS_TRY(m_be.wait(c.ticket));
-                CS_TRY(collect(c.from, c.to, epoch, start, first, onStep, lossSum, accSum));
                 m_stepsDone = c.to;
+                CS_TRY(collect(c.from, c.to, epoch, start, first, onStep, lossSum, accSum));
             }
-            if (cancel && cancel->load())
-                cancelled = true;
-            if (cancelled && inFlight.empty())
-                break;
         }
-        if (cancelled)
+        if (m_stepsDone < last)
             return Status::error("training cancelled after step " + std::to_string(m_stepsDone),
                                  "trainer");
         const double seconds = now() - start;
@@ -221,8 +246,6 @@ Status Trainer::run(const std::function<void(const StepReport&)>& onStep,
         CS_TRY_ASSIGN(e.test, evaluate());
         if (onEpoch)
             onEpoch(e);
-        if (m_cfg.maxSteps > 0 && m_stepsDone >= m_cfg.maxSteps)
-            break;
     }
     return {};
 }

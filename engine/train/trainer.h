@@ -55,13 +55,17 @@ public:
                const std::function<void(const EpochReport&)>& onEpoch,
                const std::atomic<bool>* cancel = nullptr);
     Result<EvalReport> evaluate();
-    // The learning rate is read by the device at run time: no re-recording.
-    void setLearningRate(double lr);
+    // The learning rate is read by the device at run time: no re-recording. Waits for the
+    // steps in flight, so no step sees it half-changed.
+    Status setLearningRate(double lr);
     std::int64_t stepsPerEpoch() const;
     std::int64_t stepsDone() const { return m_stepsDone; }
 
 private:
     Status recordPrograms();
+    Status runEpochs(const std::function<void(const StepReport&)>& onStep,
+                     const std::function<void(const EpochReport&)>& onEpoch,
+                     const std::atomic<bool>* cancel);
     Status collect(std::int64_t fromStep, std::int64_t toStep, int epoch, double epochStart,
                    std::int64_t epochFirstStep,
                    const std::function<void(const StepReport&)>& onStep, double& lossSum,

@@ -40,8 +40,10 @@ Result<std::unique_ptr<Arena>> Arena::create(Context& ctx, VkDeviceSize bytes, K
     vkGetBufferMemoryRequirements(ctx.device(), a->m_buffer, &req);
     const VkMemoryPropertyFlags hostFlags =
         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    // Host arenas are read back by the host (metric ring, staging): cached memory reads fast,
+    // while write-combined BAR memory is small and slow to read.
     int type = kind == Kind::Host ? findMemoryType(ctx.memoryProperties(), req.memoryTypeBits,
-                                                   hostFlags, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
+                                                   hostFlags, VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
                                   : findMemoryType(ctx.memoryProperties(), req.memoryTypeBits,
                                                    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0);
     if (type < 0 && kind == Kind::Device)

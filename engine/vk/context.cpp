@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -182,10 +183,12 @@ Result<std::uint32_t> choose(const std::vector<DeviceInfo>& infos, const std::st
     for (const auto& i : infos)
         list += (list.empty() ? "" : ", ") + std::to_string(i.index) + ": " + i.name;
     if (!request.empty()) {
-        bool numeric = std::all_of(request.begin(), request.end(), ::isdigit);
+        const bool numeric = std::all_of(request.begin(), request.end(),
+                                         [](unsigned char c) { return std::isdigit(c) != 0; });
         if (numeric) {
-            unsigned long idx = std::stoul(request);
-            if (idx < infos.size())
+            std::uint64_t idx = 0;
+            auto [end, ec] = std::from_chars(request.data(), request.data() + request.size(), idx);
+            if (ec == std::errc() && end == request.data() + request.size() && idx < infos.size())
                 return std::uint32_t(idx);
         } else {
             for (const auto& i : infos)

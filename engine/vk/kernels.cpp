@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 namespace convscope::vk {
 
@@ -81,7 +82,7 @@ Status KernelCache::save() const {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     fs::path tmp = path;
-    tmp += ".tmp";
+    tmp += ".tmp." + std::to_string(::getpid()); // concurrent processes share the cache folder
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out.write(data.data(), std::streamsize(size));

@@ -77,12 +77,7 @@ std::vector<double> numericGradient(std::vector<double> x,
 }
 
 Status runOnce(Backend& be, const std::function<Status()>& record) {
-    CS_TRY(be.beginProgram());
-    if (Status s = record(); !s.ok()) {
-        (void)be.endProgram();
-        return s;
-    }
-    CS_TRY_ASSIGN(ProgramId p, be.endProgram());
+    CS_TRY_ASSIGN(ProgramId p, be.record(record));
     CS_TRY_ASSIGN(Ticket t, be.submit(p, 1));
     return be.wait(t);
 }

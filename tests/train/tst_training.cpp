@@ -126,6 +126,41 @@ private slots:
         QVERIFY(r.losses.size() <= 5 + 2 * 4); // at most the chunks already in flight
     }
 
+    // A run cancelled mid-epoch continues from the device's step counter on the next run(),
+    // with the same batches an uninterrupted run would have used.
+    void aCancelledRunResumes() {
+        train::TrainConfig c = config();
+        c.epochs = 1;
+        c.chunk = 4;
+        Run whole = trainRun(m_cpu, c);
+        QVERIFY(whole.status.ok());
+
+        CS_VERIFY_OK(m_cpu.reset());
+        model::Mlp mlp({144, 64, 4});
+        train::Trainer t(m_cpu, mlp, gratings(), c);
+        CS_VERIFY_OK(t.setup());
+        std::vector<double> losses;
+        std::vector<std::int64_t> steps;
+        std::atomic<bool> stop{false};
+        auto onStep = [&](const train::StepReport& r) {
+            losses.push_back(r.loss);
+            steps.push_back(r.step);
+            if (r.step == 6)
+                stop = true;
+        };
+        QVERIFY(!t.run(onStep, {}, &stop).ok());
+        const std::int64_t stoppedAt = t.stepsDone();
+        QVERIFY(stoppedAt >= 6 && stoppedAt < 32);
+        QVERIFY(!t.setLearningRate(-1).ok());
+        stop = false;
+        CS_VERIFY_OK(t.run(onStep, {}, &stop));
+        QCOMPARE(t.stepsDone(), qint64(32)); // the rest of the epoch, not a new one
+        QCOMPARE(steps.size(), std::size_t(32));
+        for (std::size_t i = 0; i < steps.size(); ++i)
+            QCOMPARE(steps[i], qint64(i + 1));
+        QCOMPARE(losses, whole.losses);
+    }
+
     void divergenceIsReportedWithAHint() {
         train::TrainConfig c = config();
         c.lr = 1e6;

@@ -53,6 +53,9 @@ private slots:
         QVERIFY2(m.find(vk->context().info().name) != std::string::npos, m.c_str());
         auto bad = vk::Context::create({"99", false});
         QVERIFY(!bad.ok());
+        // Past the range of any integer type: an error, not an abort.
+        auto huge = vk::Context::create({"99999999999999999999999", false});
+        QVERIFY(!huge.ok());
     }
 
     void validationMessengerCountsMessages() {
@@ -169,6 +172,53 @@ private slots:
         Tensor c = cpu.tensor({8}), d = cpu.tensor({8});
         CS_VERIFY_OK(cpu.allocate());
         QVERIFY(!ops::reluForward(cpu, c, d).ok());
+    }
+
+    // An op that fails while recording must not leave the backend stuck "recording".
+    void failedRecordingLeavesTheBackendUsable_data() {
+        QTest::addColumn<bool>("vulkanBackend");
+        QTest::newRow("vulkan") << true;
+        QTest::newRow("cpu") << false;
+    }
+    void failedRecordingLeavesTheBackendUsable() {
+        QFETCH(bool, vulkanBackend);
+        CpuBackend<float> cpu;
+        Backend* be = &cpu;
+        if (vulkanBackend) {
+            CS_REQUIRE_VULKAN(vk);
+            be = vk;
+        }
+        CS_VERIFY_OK(be->reset());
+        Tensor a = be->tensor({8}), b = be->tensor({9});
+        CS_VERIFY_OK(be->allocate());
+        auto failed = be->record([&] { return ops::reluForward(*be, a, b); });
+        QVERIFY(!failed.ok());
+        QVERIFY(!be->recording());
+        auto fine = be->record([&] { return ops::reluForward(*be, a, a); });
+        QVERIFY2(fine.ok(), fine.status().message().c_str());
+        // A half-recorded program is also dropped by reset().
+        CS_VERIFY_OK(be->beginProgram());
+        CS_VERIFY_OK(be->reset());
+        QVERIFY(!be->recording());
+    }
+
+    void planningMistakesAreReported() {
+        CpuBackend<float> cpu;
+        Tensor a = cpu.tensor({4});
+        Tensor misaligned = cpu.view(a, 1, {2});
+        QVERIFY(!misaligned.valid());
+        QVERIFY(!cpu.view(a, 0, {5}).valid()); // outside its parent
+        CS_VERIFY_OK(cpu.allocate());
+        Tensor late = cpu.tensor({4});
+        QVERIFY(!late.valid());
+        Status s = cpu.record([&] { return ops::reluForward(cpu, a, late); }).status();
+        QVERIFY(s.message().find("is not allocated") != std::string::npos);
+        CS_VERIFY_OK(cpu.reset());
+        (void)cpu.tensor({0});
+        Status empty = cpu.allocate();
+        QVERIFY(!empty.ok());
+        QVERIFY2(empty.message().find("has no elements") != std::string::npos,
+                 empty.message().c_str());
     }
 
     void autoPicksCpuOnLavapipeAndVulkanOnAGpu() {
