@@ -2,9 +2,9 @@
 // double reference and against values computed here; the device step counter walks the epoch,
 // pads the last batch with label −1, and the ring tags each slot with its step.
 #include "core/random.h"
+#include "op_test.h"
 #include "ops/gather_batch.h"
 #include "ops/metrics_ring.h"
-#include "test_support.h"
 
 using namespace convscope;
 using namespace convscope::testing;
@@ -61,12 +61,10 @@ Result<Outputs> run(Backend& be, std::int64_t count, std::int64_t D, std::int64_
 
 } // namespace
 
-class TestGatherBatch : public QObject {
+class TestGatherBatch : public OpTest {
     Q_OBJECT
-    CpuBackend<double> m_ref;
-    CpuBackend<float> m_cpu;
 
-    void cases() {
+    void cases(BackendKind) override {
         QTest::addColumn<qint64>("count");
         QTest::addColumn<qint64>("features");
         QTest::addColumn<qint64>("batch");
@@ -75,7 +73,7 @@ class TestGatherBatch : public QObject {
         QTest::newRow("7 samples of 13 bytes, batch 3") << qint64(7) << qint64(13) << qint64(3);
         QTest::newRow("batch 1") << qint64(5) << qint64(3) << qint64(1);
     }
-    void compare(Backend& be) {
+    void compare(Backend& be) override {
         QFETCH(qint64, count);
         QFETCH(qint64, features);
         QFETCH(qint64, batch);
@@ -92,14 +90,6 @@ class TestGatherBatch : public QObject {
     }
 
 private slots:
-    void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
-    void vulkanMatchesReference_data() { cases(); }
-    void vulkanMatchesReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vk);
-    }
-    void cpuFloatMatchesReference_data() { cases(); }
-    void cpuFloatMatchesReference() { compare(m_cpu); }
 
     void referenceGathersTheShuffledSamples() {
         const std::int64_t count = 10, D = 6, B = 4;

@@ -1,7 +1,7 @@
 // linear: forward (plain and fused ReLU) and both backward passes, Vulkan and CPU float against
 // the CPU double reference, and the reference against central finite differences.
+#include "op_test.h"
 #include "ops/linear.h"
-#include "test_support.h"
 
 using namespace convscope;
 using namespace convscope::testing;
@@ -53,13 +53,10 @@ Result<Outputs> run(Backend& be, const ops::LinearShape& s, const Inputs& in) {
 
 } // namespace
 
-class TestLinear : public QObject {
+class TestLinear : public OpTest {
     Q_OBJECT
 
-    CpuBackend<double> m_ref;
-    CpuBackend<float> m_cpu;
-
-    void shapes() {
+    void cases(BackendKind) override {
         QTest::addColumn<qint64>("batch");
         QTest::addColumn<qint64>("in");
         QTest::addColumn<qint64>("out");
@@ -72,7 +69,8 @@ class TestLinear : public QObject {
         QTest::newRow("mlp fc2 64, 256->10") << qint64(64) << qint64(256) << qint64(10);
     }
 
-    void compare(Backend& be, double tolerance) {
+    void compare(Backend& be) override {
+        const double tolerance = 1e-4;
         QFETCH(qint64, batch);
         QFETCH(qint64, in);
         QFETCH(qint64, out);
@@ -96,17 +94,6 @@ class TestLinear : public QObject {
     }
 
 private slots:
-    void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
-
-    void vulkanMatchesReference_data() { shapes(); }
-    void vulkanMatchesReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vk, 1e-4);
-    }
-
-    void cpuFloatMatchesReference_data() { shapes(); }
-    void cpuFloatMatchesReference() { compare(m_cpu, 1e-4); }
-
     void referenceMatchesFiniteDifferences_data() {
         QTest::addColumn<qint64>("batch");
         QTest::addColumn<qint64>("in");

@@ -1,7 +1,7 @@
 // relu: forward and backward, Vulkan and CPU float against the CPU double reference, and the
 // reference against central finite differences (inputs kept away from the kink at 0).
+#include "op_test.h"
 #include "ops/relu.h"
-#include "test_support.h"
 
 using namespace convscope;
 using namespace convscope::testing;
@@ -40,23 +40,20 @@ std::vector<double> inputs(std::int64_t n, std::uint64_t seed) {
 
 } // namespace
 
-class TestRelu : public QObject {
+class TestRelu : public OpTest {
     Q_OBJECT
-    CpuBackend<double> m_ref;
-    CpuBackend<float> m_cpu;
 
-    // The 2-D grid row (more than 65535 workgroups) matters only on Vulkan.
-    void sizes(bool twoDimensionalGrid) {
+    void cases(BackendKind kind) override {
         QTest::addColumn<qint64>("n");
         QTest::newRow("1") << qint64(1);
         QTest::newRow("13") << qint64(13);
         QTest::newRow("257 (past one workgroup)") << qint64(257);
         QTest::newRow("64x256") << qint64(64 * 256);
-        if (twoDimensionalGrid)
+        if (kind == BackendKind::Vulkan) // more than 65535 workgroups: only Vulkan has a grid
             QTest::newRow("2^24+3 (2-D grid)") << qint64((1 << 24) + 3);
     }
 
-    void compare(Backend& be) {
+    void compare(Backend& be) override {
         QFETCH(qint64, n);
         auto x = inputs(n, std::uint64_t(n));
         auto dy = asFloat(uniform(n, std::uint64_t(n) + 1));
@@ -70,15 +67,6 @@ class TestRelu : public QObject {
     }
 
 private slots:
-    void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
-
-    void vulkanMatchesReference_data() { sizes(true); }
-    void vulkanMatchesReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vk);
-    }
-    void cpuFloatMatchesReference_data() { sizes(false); }
-    void cpuFloatMatchesReference() { compare(m_cpu); }
 
     void referenceMatchesFiniteDifferences() {
         auto x = inputs(31, 5);

@@ -1,8 +1,8 @@
 // sgd: the update on both backends against the CPU double reference, against the closed form of
 // plain SGD and heavy-ball momentum on a quadratic, and a learning-rate change without
 // re-recording the program.
+#include "op_test.h"
 #include "ops/sgd.h"
-#include "test_support.h"
 
 #include <cmath>
 
@@ -41,12 +41,10 @@ Result<State> run(Backend& be, const std::vector<double>& p0, const std::vector<
 
 } // namespace
 
-class TestSgd : public QObject {
+class TestSgd : public OpTest {
     Q_OBJECT
-    CpuBackend<double> m_ref;
-    CpuBackend<float> m_cpu;
 
-    void cases() {
+    void cases(BackendKind) override {
         QTest::addColumn<qint64>("n");
         QTest::addColumn<double>("momentum");
         QTest::addColumn<double>("decay");
@@ -55,7 +53,7 @@ class TestSgd : public QObject {
         QTest::newRow("1031, momentum + weight decay") << qint64(1031) << 0.9 << 1e-2;
         QTest::newRow("203530 (the mlp), momentum") << qint64(203530) << 0.9 << 5e-4;
     }
-    void compare(Backend& be) {
+    void compare(Backend& be) override {
         QFETCH(qint64, n);
         QFETCH(double, momentum);
         QFETCH(double, decay);
@@ -70,14 +68,6 @@ class TestSgd : public QObject {
     }
 
 private slots:
-    void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
-    void vulkanMatchesReference_data() { cases(); }
-    void vulkanMatchesReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vk);
-    }
-    void cpuFloatMatchesReference_data() { cases(); }
-    void cpuFloatMatchesReference() { compare(m_cpu); }
 
     // On f(p) = ½ a p² the gradient is a·p; with a fixed gradient the closed forms are simple:
     // plain SGD after k steps with constant g: p_k = p_0 − k·lr·g;

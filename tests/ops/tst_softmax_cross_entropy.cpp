@@ -1,8 +1,8 @@
 // softmax_cross_entropy: loss, accuracy and dlogits, Vulkan and CPU float against the CPU double
 // reference, the reference against finite differences and a hand-computed case, extreme logits
 // (±1000) that must stay finite, and ignored rows (label −1).
+#include "op_test.h"
 #include "ops/softmax_cross_entropy.h"
-#include "test_support.h"
 
 #include <cmath>
 
@@ -43,12 +43,10 @@ std::vector<std::int32_t> labelsFor(std::int64_t M, std::int64_t C, std::uint64_
 
 } // namespace
 
-class TestSoftmaxCrossEntropy : public QObject {
+class TestSoftmaxCrossEntropy : public OpTest {
     Q_OBJECT
-    CpuBackend<double> m_ref;
-    CpuBackend<float> m_cpu;
 
-    void cases() {
+    void cases(BackendKind) override {
         QTest::addColumn<qint64>("rows");
         QTest::addColumn<qint64>("classes");
         QTest::addColumn<double>("scale");
@@ -60,7 +58,7 @@ class TestSoftmaxCrossEntropy : public QObject {
         QTest::newRow("200 x 100, logits ±1000") << qint64(200) << qint64(100) << 1000.0 << true;
     }
 
-    void compare(Backend& be) {
+    void compare(Backend& be) override {
         QFETCH(qint64, rows);
         QFETCH(qint64, classes);
         QFETCH(double, scale);
@@ -84,15 +82,6 @@ class TestSoftmaxCrossEntropy : public QObject {
     }
 
 private slots:
-    void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
-
-    void vulkanMatchesReference_data() { cases(); }
-    void vulkanMatchesReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vk);
-    }
-    void cpuFloatMatchesReference_data() { cases(); }
-    void cpuFloatMatchesReference() { compare(m_cpu); }
 
     void referenceMatchesHandComputedValues() {
         // Two rows, three classes: row 0 is right with margin, row 1 is wrong.

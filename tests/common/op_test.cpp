@@ -1,0 +1,15 @@
+// OpTest: the slots every op test shares.
+#include "op_test.h"
+
+namespace convscope::testing {
+
+void OpTest::cleanup() {
+    QVERIFY2(noValidationMessages(), "Vulkan validation reported messages");
+}
+
+void OpTest::vulkanMatchesReference() {
+    CS_REQUIRE_VULKAN(vk);
+    compare(*vk);
+}
+
+} // namespace convscope::testing
