@@ -23,6 +23,9 @@ const KernelInfo kKernels[] = {
     {"sgd", &spirv::sgd, 4, 0b0101, 8, {64, 1, 1}},
     {"gather_batch", &spirv::gather_batch, 6, 0b110000, 24, {64, 1, 1}},
     {"metrics_ring", &spirv::metrics_ring, 3, 0b110, 4, {1, 1, 1}},
+    {"conv2d_forward", &spirv::conv2d_forward, 4, 0b1000, 68, {64, 1, 1}},
+    {"conv2d_backward_data", &spirv::conv2d_backward_data, 3, 0b100, 68, {64, 1, 1}},
+    {"conv2d_backward_weight", &spirv::conv2d_backward_weight, 4, 0b1100, 68, {64, 1, 1}},
 };
 static_assert(std::size(kKernels) == std::size_t(Kernel::Count), "one table row per Kernel");
 

@@ -20,6 +20,9 @@ enum class Kernel : std::uint32_t {
     Sgd,
     GatherBatch,
     MetricsRing,
+    Conv2dForward,
+    Conv2dBackwardData,
+    Conv2dBackwardWeight,
     Count
 };
 
