@@ -1,7 +1,7 @@
 // Mlp: planning of the flat parameter block, He initialisation, forward and backward recording.
 #include "model/mlp.h"
 #include "core/random.h"
-#include "ops/relu.h"
+#include "ops/activation.h"
 
 #include <cmath>
 

@@ -17,8 +17,8 @@ namespace {
 // The push sizes are checked against each op's C++ struct when it dispatches.
 const KernelInfo kKernels[] = {
     {"linear", &spirv::linear, 4, 0b1100, 32, {8, 8, 1}},
-    {"relu_forward", &spirv::relu_forward, 2, 0b10, 8, {64, 1, 1}},
-    {"relu_backward", &spirv::relu_backward, 3, 0b100, 8, {64, 1, 1}},
+    {"activation_forward", &spirv::activation_forward, 2, 0b10, 16, {64, 1, 1}},
+    {"activation_backward", &spirv::activation_backward, 3, 0b100, 16, {64, 1, 1}},
     {"softmax_cross_entropy", &spirv::softmax_cross_entropy, 4, 0b1100, 8, {64, 1, 1}},
     {"sgd", &spirv::sgd, 4, 0b0101, 8, {64, 1, 1}},
     {"gather_batch", &spirv::gather_batch, 6, 0b110000, 24, {64, 1, 1}},

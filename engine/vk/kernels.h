@@ -14,8 +14,8 @@ namespace convscope::vk {
 
 enum class Kernel : std::uint32_t {
     Linear,
-    ReluForward,
-    ReluBackward,
+    ActivationForward,
+    ActivationBackward,
     SoftmaxCrossEntropy,
     Sgd,
     GatherBatch,

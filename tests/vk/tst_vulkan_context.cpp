@@ -1,7 +1,7 @@
 // Vulkan core: device listing and the CONVSCOPE_DEVICE/--device override, the validation
 // messenger's counter, the on-disk pipeline cache, the staging path for non-mappable memory,
 // barriers only between dependent dispatches, and what `--backend auto` picks.
-#include "ops/relu.h"
+#include "ops/activation.h"
 #include "test_support.h"
 #include "vk/check.h"
 #include "vk/kernels.h"
@@ -101,7 +101,7 @@ private slots:
             file = vk::KernelCache::cacheFilePath(be.value()->context());
             vendor = be.value()->context().properties().vendorID;
             QVERIFY(file.rfind(dir.path().toStdString(), 0) == 0);
-            auto p = be.value()->kernels().get(vk::Kernel::ReluForward);
+            auto p = be.value()->kernels().get(vk::Kernel::ActivationForward);
             QVERIFY(p.ok());
             QCOMPARE(be.value()->kernels().pipelineCount(), std::size_t(1));
             QCOMPARE(be.value()->context().validationMessages(), 0u);
