@@ -26,6 +26,10 @@ const KernelInfo kKernels[] = {
     {"conv2d_forward", &spirv::conv2d_forward, 4, 0b1000, 68, {64, 1, 1}},
     {"conv2d_backward_data", &spirv::conv2d_backward_data, 3, 0b100, 68, {64, 1, 1}},
     {"conv2d_backward_weight", &spirv::conv2d_backward_weight, 4, 0b1100, 68, {64, 1, 1}},
+    {"max_pool2d_forward", &spirv::max_pool2d_forward, 3, 0b110, 48, {64, 1, 1}},
+    {"max_pool2d_backward", &spirv::max_pool2d_backward, 3, 0b010, 48, {64, 1, 1}},
+    {"avg_pool2d_forward", &spirv::avg_pool2d_forward, 2, 0b10, 48, {64, 1, 1}},
+    {"avg_pool2d_backward", &spirv::avg_pool2d_backward, 2, 0b10, 48, {64, 1, 1}},
 };
 static_assert(std::size(kKernels) == std::size_t(Kernel::Count), "one table row per Kernel");
 

@@ -23,6 +23,10 @@ enum class Kernel : std::uint32_t {
     Conv2dForward,
     Conv2dBackwardData,
     Conv2dBackwardWeight,
+    MaxPool2dForward,
+    MaxPool2dBackward,
+    AvgPool2dForward,
+    AvgPool2dBackward,
     Count
 };
 
