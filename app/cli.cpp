@@ -33,9 +33,11 @@ train options:
   --preset NAME        network preset: mlp (784-256-10)              [mlp]
   --epochs N           passes over the training set                   [1]
   --batch N            images per step                                [64]
-  --lr X               learning rate                                  [0.05]
-  --momentum X         SGD momentum (0 = plain SGD)                   [0.9]
-  --weight-decay X     L2 weight decay                                [0]
+  --optimizer NAME     sgd | momentum | nesterov | rmsprop | adam | adamw [momentum]
+  --lr X               learning rate                                  [0.05; 0.001 for adam(w)]
+  --momentum X         μ of momentum and Nesterov                     [0.9]
+  --weight-decay X     L2 weight decay (decoupled for adamw)          [0]
+  --clip-norm X        clip the global gradient norm to X (0 = off)   [0]
   --seed N             initialisation and shuffling seed              [1]
   --backend NAME       auto | vulkan | cpu | cpu-double               [auto]
   --device ID          Vulkan device index or name fragment           [$CONVSCOPE_DEVICE]
@@ -94,9 +96,15 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     try {
         cfg.epochs = std::stoi(get("epochs", "1"));
         cfg.batch = std::stoll(get("batch", "64"));
-        cfg.lr = std::stod(get("lr", "0.05"));
-        cfg.momentum = std::stod(get("momentum", "0.9"));
-        cfg.weightDecay = std::stod(get("weight-decay", "0"));
+        auto& o = cfg.optimizer;
+        if (!ops::OptimizerConfig::parseKind(get("optimizer", "momentum"), o.kind))
+            return usageError("unknown optimizer '" + get("optimizer", "") +
+                              "' (sgd, momentum, nesterov, rmsprop, adam, adamw)");
+        const bool adam = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW;
+        o.lr = std::stod(get("lr", adam ? "0.001" : "0.05"));
+        o.momentum = std::stod(get("momentum", "0.9"));
+        o.weightDecay = std::stod(get("weight-decay", "0"));
+        o.clipNorm = std::stod(get("clip-norm", "0"));
         cfg.seed = std::stoull(get("seed", "1"));
         cfg.maxSteps = std::stoll(get("max-steps", "0"));
         bo.threads = std::stoi(get("threads", "0"));
@@ -108,8 +116,8 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     bo.device = get("device", "");
     if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 8192)
         return usageError("--epochs must be positive and --batch between 1 and 8192");
-    if (!(cfg.lr > 0) || !std::isfinite(cfg.lr))
-        return usageError("--lr must be a positive number");
+    if (Status s = cfg.optimizer.check(); !s.ok())
+        return usageError(s.message());
     if (preset != "mlp")
         return usageError("unknown preset '" + preset + "' (available: mlp)");
 
@@ -125,8 +133,11 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
                 mlp.summary().c_str(), "Fashion-MNIST", (long long)data->train.count,
                 (long long)data->test.count);
     std::printf("backend: %s\n         %s\n", be.description().c_str(), choice->reason.c_str());
-    std::printf("optimizer: SGD lr %g momentum %g weight decay %g, batch %lld, seed %llu\n", cfg.lr,
-                cfg.momentum, cfg.weightDecay, (long long)cfg.batch, (unsigned long long)cfg.seed);
+    const auto& o = cfg.optimizer;
+    std::printf("optimizer: %s lr %g momentum %g weight decay %g clip norm %g, batch %lld, seed "
+                "%llu\n",
+                o.name().c_str(), o.lr, o.momentum, o.weightDecay, o.clipNorm, (long long)cfg.batch,
+                (unsigned long long)cfg.seed);
     std::fflush(stdout);
 
     train::Trainer trainer(be, mlp, *data, cfg);
@@ -210,9 +221,9 @@ int main(int argc, char** argv) {
             opt[a] = argv[++i];
         }
     }
-    static const char* known[] = {"preset",       "epochs",    "batch",    "lr",     "momentum",
-                                  "weight-decay", "seed",      "backend",  "device", "data",
-                                  "threads",      "log-every", "max-steps"};
+    static const char* known[] = {
+        "preset", "epochs",  "batch",  "lr",   "momentum", "optimizer", "clip-norm", "weight-decay",
+        "seed",   "backend", "device", "data", "threads",  "log-every", "max-steps"};
     for (auto& [k, v] : opt)
         if (std::find(std::begin(known), std::end(known), k) == std::end(known))
             return usageError("unknown option --" + k);

@@ -46,7 +46,6 @@ Status Mlp::plan(Backend& be, std::int64_t batch) {
     }
     m_params = be.tensor({total});
     m_grads = be.tensor({total});
-    m_velocity = be.tensor({total});
     m_layers.clear();
     for (std::size_t i = 1; i < m_sizes.size(); ++i) {
         Layer l;
@@ -74,8 +73,7 @@ Status Mlp::initialize(Backend& be, std::uint64_t seed) {
             values[std::size_t(first + i)] = sigma * rng.normal();
     }
     CS_TRY(be.writeReal(m_params, values));
-    CS_TRY(be.zero(m_grads));
-    return be.zero(m_velocity);
+    return be.zero(m_grads);
 }
 
 Status Mlp::recordForward(Backend& be, const Tensor& x) {

@@ -1,6 +1,6 @@
 // Mlp: a stack of linear layers with ReLU between them (the `mlp` preset, 784-256-10).
-// Parameters, gradients and momentum each live in one flat tensor, so one optimizer dispatch
-// updates the whole network; per-layer W and b are aligned views into it.
+// Parameters and gradients each live in one flat tensor, so one optimizer dispatch updates the
+// whole network; per-layer W and b are aligned views into it.
 #pragma once
 
 #include "backend/backend.h"
@@ -16,7 +16,7 @@ public:
 
     // Plans every tensor of the network for batches of `batch` rows.
     Status plan(Backend& be, std::int64_t batch);
-    // He-normal weights (σ² = 2/n_in), zero biases, zero gradients and momentum; seeded.
+    // He-normal weights (σ² = 2/n_in), zero biases, zero gradients; seeded.
     Status initialize(Backend& be, std::uint64_t seed);
     // Records x → logits().
     Status recordForward(Backend& be, const Tensor& x);
@@ -28,7 +28,6 @@ public:
     const Tensor& dlogits() const { return m_layers.back().dy; }
     const Tensor& params() const { return m_params; }
     const Tensor& grads() const { return m_grads; }
-    const Tensor& velocity() const { return m_velocity; }
     std::int64_t parameterCount() const;
     std::int64_t inputs() const { return m_sizes.front(); }
     std::int64_t classes() const { return m_sizes.back(); }
@@ -45,7 +44,7 @@ public:
 private:
     std::vector<std::int64_t> m_sizes;
     std::vector<Layer> m_layers;
-    Tensor m_params, m_grads, m_velocity;
+    Tensor m_params, m_grads;
 };
 
 } // namespace convscope::model

@@ -3,7 +3,7 @@
 #include "core/random.h"
 #include "ops/gather_batch.h"
 #include "ops/metrics_ring.h"
-#include "ops/sgd.h"
+#include "ops/optimizer.h"
 #include "ops/softmax_cross_entropy.h"
 
 #include <chrono>
@@ -43,8 +43,7 @@ Status Trainer::setup() {
                              te.name);
     if (m_cfg.batch <= 0 || m_cfg.epochs <= 0 || m_cfg.chunk <= 0)
         return Status::error("batch, epochs and chunk must be positive", "trainer");
-    if (!(m_cfg.lr > 0) || !std::isfinite(m_cfg.lr))
-        return Status::error("learning rate must be a positive number", "trainer");
+    CS_TRY(m_cfg.optimizer.check());
 
     const std::int64_t D = tr.features(), B = m_cfg.batch;
     m_trainImages = m_be.tensor({ops::paddedBytes(tr.count * D)}, DType::U8);
@@ -58,10 +57,14 @@ Status Trainer::setup() {
     m_x = m_be.tensor({B, D});
     m_y = m_be.tensor({B}, DType::I32);
     m_metrics = m_be.tensor({3});
-    m_hyper = m_be.tensor({3}, DType::Real, Placement::Host);
+    m_hyper = m_be.tensor({ops::kHyperSize}, DType::Real, Placement::Host);
+    m_norm = m_be.tensor({2});
+    m_normPartials = m_be.tensor({ops::kNormPartials});
     m_ring = m_be.tensor({2 * m_cfg.chunk, 4}, DType::Real, Placement::Host);
     m_evalRing = m_be.tensor({(te.count + B - 1) / B, 4}, DType::Real, Placement::Host);
     CS_TRY(m_model.plan(m_be, B));
+    m_optState1 = m_be.tensor(m_model.params().shape);
+    m_optState2 = m_be.tensor(m_model.params().shape);
     CS_TRY(m_be.allocate());
 
     CS_TRY(m_be.writeBytes(m_trainImages, tr.images.data(), tr.images.size()));
@@ -73,8 +76,10 @@ Status Trainer::setup() {
         identity[i] = std::int32_t(i);
     CS_TRY(m_be.writeI32(m_testOrder, identity));
     CS_TRY(m_be.zero(m_state));
-    const double hyper[3] = {m_cfg.lr, m_cfg.momentum, m_cfg.weightDecay};
-    CS_TRY(m_be.writeReal(m_hyper, hyper));
+    CS_TRY(m_be.zero(m_optState1));
+    CS_TRY(m_be.zero(m_optState2));
+    CS_TRY(m_be.zero(m_norm));
+    CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(m_cfg.optimizer)));
     CS_TRY(m_model.initialize(m_be, m_cfg.seed));
     return recordPrograms();
 }
@@ -86,34 +91,37 @@ Status Trainer::recordPrograms() {
     // Pixels x in [0, 255] become (x/255 - mean)/std in the gather kernel.
     const double scale = 1.0 / (255.0 * m_data.std), shift = -m_data.mean / m_data.std;
 
-    CS_TRY(m_be.beginProgram());
-    CS_TRY(ops::gatherBatch(m_be, {B, D, tr.count, scale, shift}, m_trainImages, m_trainLabels,
-                            m_order, m_state, m_x, m_y));
-    CS_TRY(m_model.recordForward(m_be, m_x));
-    CS_TRY(
-        ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(), m_metrics));
-    CS_TRY(m_model.recordBackward(m_be, m_x));
-    CS_TRY(ops::sgdUpdate(m_be, m_model.params(), m_model.grads(), m_model.velocity(), m_hyper));
-    CS_TRY(ops::metricsRing(m_be, m_metrics, m_state, m_ring));
-    CS_TRY_ASSIGN(m_step, m_be.endProgram());
-
-    CS_TRY(m_be.beginProgram());
-    CS_TRY(ops::gatherBatch(m_be, {B, D, te.count, scale, shift}, m_testImages, m_testLabels,
-                            m_testOrder, m_evalState, m_x, m_y));
-    CS_TRY(m_model.recordForward(m_be, m_x));
-    CS_TRY(
-        ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(), m_metrics));
-    CS_TRY(ops::metricsRing(m_be, m_metrics, m_evalState, m_evalRing));
-    CS_TRY_ASSIGN(m_eval, m_be.endProgram());
+    CS_TRY_ASSIGN(m_step, m_be.record([&]() -> Status {
+        CS_TRY(ops::gatherBatch(m_be, {B, D, tr.count, scale, shift}, m_trainImages, m_trainLabels,
+                                m_order, m_state, m_x, m_y));
+        CS_TRY(m_model.recordForward(m_be, m_x));
+        CS_TRY(ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(),
+                                        m_metrics));
+        CS_TRY(m_model.recordBackward(m_be, m_x));
+        if (m_cfg.optimizer.clipNorm > 0)
+            CS_TRY(ops::gradNorm(m_be, m_model.grads(), m_normPartials, m_norm, m_hyper));
+        CS_TRY(ops::optimizerUpdate(m_be, m_cfg.optimizer.kind, m_model.params(), m_model.grads(),
+                                    m_optState1, m_optState2, m_hyper, m_state, m_norm));
+        return ops::metricsRing(m_be, m_metrics, m_state, m_ring);
+    }));
+    CS_TRY_ASSIGN(m_eval, m_be.record([&]() -> Status {
+        CS_TRY(ops::gatherBatch(m_be, {B, D, te.count, scale, shift}, m_testImages, m_testLabels,
+                                m_testOrder, m_evalState, m_x, m_y));
+        CS_TRY(m_model.recordForward(m_be, m_x));
+        CS_TRY(ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(),
+                                        m_metrics));
+        return ops::metricsRing(m_be, m_metrics, m_evalState, m_evalRing);
+    }));
     return {};
 }
 
 Status Trainer::setLearningRate(double lr) {
-    if (!(lr > 0) || !std::isfinite(lr))
-        return Status::error("learning rate must be a positive number", "trainer");
-    m_cfg.lr = lr;
-    const double hyper[3] = {m_cfg.lr, m_cfg.momentum, m_cfg.weightDecay};
-    return m_be.writeReal(m_hyper, hyper); // waits: no step reads it while it changes
+    ops::OptimizerConfig next = m_cfg.optimizer;
+    next.lr = lr;
+    CS_TRY(next.check());
+    m_cfg.optimizer = next;
+    // writeReal waits for the steps in flight: none reads the hyper-parameters while they change.
+    return m_be.writeReal(m_hyper, ops::hyperValues(next));
 }
 
 Result<EvalReport> Trainer::evaluate() {
@@ -163,7 +171,8 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double ep
             return Status::error("training diverged: the loss became " + std::to_string(r.loss) +
                                      " at step " + std::to_string(r.step),
                                  "epoch " + std::to_string(epoch),
-                                 "Lower the learning rate (now " + std::to_string(m_cfg.lr) +
+                                 "Lower the learning rate (now " +
+                                     std::to_string(m_cfg.optimizer.lr) +
                                      ") or use a smaller initialisation");
         lossSum += r.loss;
         accSum += r.accuracy;

@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 #include "data/idx.h"
 #include "model/mlp.h"
+#include "ops/optimizer.h"
 #include <atomic>
 #include <functional>
 
@@ -14,9 +15,7 @@ namespace convscope::train {
 struct TrainConfig {
     std::int64_t batch = 64;
     int epochs = 1;
-    double lr = 0.05;
-    double momentum = 0.9;
-    double weightDecay = 0.0;
+    ops::OptimizerConfig optimizer; // SGD with momentum 0.9, lr 0.05 by default
     std::uint64_t seed = 1;
     int chunk = 16;            // steps per submit
     std::int64_t maxSteps = 0; // stop early after this many steps in all (0: no limit)
@@ -78,6 +77,7 @@ private:
     Tensor m_trainImages, m_trainLabels, m_testImages, m_testLabels;
     Tensor m_order, m_testOrder, m_state, m_evalState, m_x, m_y, m_metrics, m_hyper, m_ring,
         m_evalRing;
+    Tensor m_optState1, m_optState2, m_norm, m_normPartials; // optimizer state, clipping
     ProgramId m_step = 0, m_eval = 0;
     std::int64_t m_stepsDone = 0;
 };

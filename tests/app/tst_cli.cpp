@@ -59,7 +59,7 @@ private slots:
         QTest::newRow("missing value") << QStringList{"train", "--epochs"} << "needs a value";
         QTest::newRow("not a number") << QStringList{"train", "--lr", "fast"} << "not a number";
         QTest::newRow("negative lr")
-            << QStringList{"train", "--lr", "-1"} << "--lr must be a positive";
+            << QStringList{"train", "--lr", "-1"} << "learning rate must be a positive number";
         QTest::newRow("unknown preset")
             << QStringList{"train", "--preset", "gpt5"} << "unknown preset 'gpt5'";
         QTest::newRow("unknown backend")

@@ -50,8 +50,8 @@ train::TrainConfig config() {
     train::TrainConfig c;
     c.batch = 32;
     c.epochs = 3;
-    c.lr = 0.05;
-    c.momentum = 0.9;
+    c.optimizer.lr = 0.05;
+    c.optimizer.momentum = 0.9;
     c.seed = 5;
     c.chunk = 8;
     return c;
@@ -163,7 +163,7 @@ private slots:
 
     void divergenceIsReportedWithAHint() {
         train::TrainConfig c = config();
-        c.lr = 1e6;
+        c.optimizer.lr = 1e6;
         Run r = trainRun(m_cpu, c);
         QVERIFY(!r.status.ok());
         const std::string m = r.status.message();
