@@ -32,6 +32,8 @@ const KernelInfo kKernels[] = {
     {"max_pool2d_backward", &spirv::max_pool2d_backward, 3, 0b010, 48, {64, 1, 1}},
     {"avg_pool2d_forward", &spirv::avg_pool2d_forward, 2, 0b10, 48, {64, 1, 1}},
     {"avg_pool2d_backward", &spirv::avg_pool2d_backward, 2, 0b10, 48, {64, 1, 1}},
+    {"batch_norm_forward", &spirv::batch_norm_forward, 8, 0b11111000, 24, {64, 1, 1}},
+    {"batch_norm_backward", &spirv::batch_norm_backward, 8, 0b11100000, 24, {64, 1, 1}},
 };
 static_assert(std::size(kKernels) == std::size_t(Kernel::Count), "one table row per Kernel");
 

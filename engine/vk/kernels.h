@@ -29,6 +29,8 @@ enum class Kernel : std::uint32_t {
     MaxPool2dBackward,
     AvgPool2dForward,
     AvgPool2dBackward,
+    BatchNormForward,
+    BatchNormBackward,
     Count
 };
 

@@ -1,0 +1,171 @@
+// batch_norm: training forward (batch statistics, running-statistics update), evaluation forward
+// (running statistics) and backward, Vulkan and CPU float against the CPU double reference;
+// the reference against finite differences through the batch statistics, and the running
+// statistics against their closed form.
+#include "op_test.h"
+#include "ops/batch_norm.h"
+
+#include <cmath>
+
+using namespace convscope;
+using namespace convscope::testing;
+
+Q_DECLARE_METATYPE(convscope::ops::BatchNormShape)
+
+namespace {
+
+struct Inputs {
+    std::vector<double> x, gamma, beta, dy;
+};
+struct Outputs {
+    std::vector<double> y, yEval, mean, invstd, runningMean, runningVar, dx, dgamma, dbeta;
+};
+
+Inputs makeInputs(const ops::BatchNormShape& s, std::uint64_t seed) {
+    auto x = uniform(s.elements(), seed, -3, 3);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        x[i] += double((i / std::size_t(s.spatial)) % std::size_t(s.channels)); // channel offsets
+    return {asFloat(x), asFloat(uniform(s.channels, seed + 1, 0.5, 1.5)),
+            asFloat(uniform(s.channels, seed + 2)), asFloat(uniform(s.elements(), seed + 3))};
+}
+
+Result<Outputs> run(Backend& be, const ops::BatchNormShape& s, const Inputs& in) {
+    CS_TRY(be.reset());
+    const std::int64_t E = s.elements(), C = s.channels;
+    Tensor x = be.tensor({E}), y = be.tensor({E}), ye = be.tensor({E}), dy = be.tensor({E}),
+           dx = be.tensor({E});
+    ops::BatchNormParams p{be.tensor({C}), be.tensor({C}), be.tensor({C}),
+                           be.tensor({C}), be.tensor({C}), be.tensor({C})};
+    Tensor dg = be.tensor({C}), db = be.tensor({C});
+    CS_TRY(be.allocate());
+    CS_TRY(be.writeReal(x, in.x));
+    CS_TRY(be.writeReal(p.gamma, in.gamma));
+    CS_TRY(be.writeReal(p.beta, in.beta));
+    CS_TRY(be.writeReal(dy, in.dy));
+    CS_TRY(be.zero(p.runningMean));
+    CS_TRY(be.writeReal(p.runningVar, std::vector<double>(std::size_t(C), 1.0)));
+    CS_TRY(runOnce(be, [&]() -> Status {
+        CS_TRY(ops::batchNormForward(be, s, true, x, p, y));
+        CS_TRY(ops::batchNormBackward(be, s, dy, x, p, dx, dg, db));
+        return ops::batchNormForward(be, s, false, x, p, ye);
+    }));
+    Outputs o;
+    CS_TRY_ASSIGN(o.y, be.readReal(y));
+    CS_TRY_ASSIGN(o.yEval, be.readReal(ye));
+    CS_TRY_ASSIGN(o.mean, be.readReal(p.mean));
+    CS_TRY_ASSIGN(o.invstd, be.readReal(p.invstd));
+    CS_TRY_ASSIGN(o.runningMean, be.readReal(p.runningMean));
+    CS_TRY_ASSIGN(o.runningVar, be.readReal(p.runningVar));
+    CS_TRY_ASSIGN(o.dx, be.readReal(dx));
+    CS_TRY_ASSIGN(o.dgamma, be.readReal(dg));
+    CS_TRY_ASSIGN(o.dbeta, be.readReal(db));
+    return o;
+}
+
+ops::BatchNormShape shape(std::int64_t n, std::int64_t c, std::int64_t hw) {
+    ops::BatchNormShape s;
+    s.batch = n, s.channels = c, s.spatial = hw;
+    return s;
+}
+
+} // namespace
+
+class TestBatchNorm : public OpTest {
+    Q_OBJECT
+
+    void cases(BackendKind) override {
+        QTest::addColumn<ops::BatchNormShape>("s");
+        QTest::newRow("lenet-bn 6@28x28, batch 4") << shape(4, 6, 28 * 28);
+        QTest::newRow("16@7x7, batch 2") << shape(2, 16, 49);
+        QTest::newRow("batch 1, 3@5x5") << shape(1, 3, 25);
+        QTest::newRow("1-d, batch 128, 8 features") << shape(128, 8, 1);
+        QTest::newRow("512 channels 2x2, batch 3") << shape(3, 512, 4);
+    }
+
+    void compare(Backend& be) override {
+        QFETCH(ops::BatchNormShape, s);
+        Inputs in = makeInputs(s, std::uint64_t(s.elements()));
+        auto ref = run(m_ref, s, in);
+        auto got = run(be, s, in);
+        QVERIFY2(ref.ok() && got.ok(), (ref.ok() ? got : ref).status().message().c_str());
+        const std::pair<const char*, double> errors[] = {
+            {"y", relError(got->y, ref->y)},
+            {"y (eval)", relError(got->yEval, ref->yEval)},
+            {"mean", relError(got->mean, ref->mean)},
+            {"invstd", relError(got->invstd, ref->invstd)},
+            {"running mean", relError(got->runningMean, ref->runningMean)},
+            {"running var", relError(got->runningVar, ref->runningVar)},
+            {"dx", relError(got->dx, ref->dx)},
+            {"dgamma", relError(got->dgamma, ref->dgamma)},
+            {"dbeta", relError(got->dbeta, ref->dbeta)}};
+        for (auto [name, e] : errors) {
+            qInfo("%s max relative error %.3g", name, e);
+            QVERIFY2(e <= 1e-4, qPrintable(QString("%1 relative error %2").arg(name).arg(e)));
+        }
+    }
+
+private slots:
+    void referenceMatchesFiniteDifferences_data() {
+        QTest::addColumn<ops::BatchNormShape>("s");
+        QTest::newRow("3 x 2 channels x 5") << shape(3, 2, 5);
+        QTest::newRow("1-d, batch 4") << shape(4, 3, 1);
+    }
+    void referenceMatchesFiniteDifferences() {
+        QFETCH(ops::BatchNormShape, s);
+        Inputs base = makeInputs(s, 5);
+        auto an = run(m_ref, s, base);
+        QVERIFY(an.ok());
+        auto loss = [&](const Inputs& in) {
+            auto o = run(m_ref, s, in);
+            double l = 0;
+            for (std::size_t i = 0; i < o->y.size(); ++i)
+                l += base.dy[i] * o->y[i];
+            return l;
+        };
+        auto along = [&](std::vector<double> Inputs::*field) {
+            return numericGradient(base.*field, [&](const std::vector<double>& v) {
+                Inputs in = base;
+                in.*field = v;
+                return loss(in);
+            });
+        };
+        QVERIFY2(relError(an->dx, along(&Inputs::x)) < 1e-6, "dx differs from finite differences");
+        QVERIFY2(relError(an->dgamma, along(&Inputs::gamma)) < 1e-7, "dgamma differs");
+        QVERIFY2(relError(an->dbeta, along(&Inputs::beta)) < 1e-7, "dbeta differs");
+    }
+
+    // From running mean 0 and variance 1, one step with momentum 0.1 gives
+    // 0.1·μ and 0.9 + 0.1·σ²·M/(M−1); the normalised output has mean β and variance γ².
+    void statisticsMatchTheirDefinitions() {
+        auto s = shape(5, 2, 3);
+        Inputs in = makeInputs(s, 9);
+        auto o = run(m_ref, s, in);
+        QVERIFY(o.ok());
+        const std::int64_t M = 15;
+        for (std::int64_t c = 0; c < 2; ++c) {
+            double sum = 0, sq = 0, ysum = 0, ysq = 0;
+            for (std::int64_t n = 0; n < 5; ++n)
+                for (std::int64_t i = 0; i < 3; ++i) {
+                    const std::size_t at = std::size_t((n * 2 + c) * 3 + i);
+                    sum += in.x[at];
+                    ysum += o->y[at];
+                }
+            const double mu = sum / M;
+            for (std::int64_t n = 0; n < 5; ++n)
+                for (std::int64_t i = 0; i < 3; ++i) {
+                    const std::size_t at = std::size_t((n * 2 + c) * 3 + i);
+                    sq += (in.x[at] - mu) * (in.x[at] - mu);
+                    const double d = o->y[at] - ysum / M;
+                    ysq += d * d;
+                }
+            QVERIFY(std::abs(o->runningMean[std::size_t(c)] - 0.1 * mu) < 1e-12);
+            QVERIFY(std::abs(o->runningVar[std::size_t(c)] - (0.9 + 0.1 * sq / (M - 1))) < 1e-12);
+            QVERIFY(std::abs(ysum / M - in.beta[std::size_t(c)]) < 1e-12);
+            const double g = in.gamma[std::size_t(c)];
+            QVERIFY(std::abs(ysq / M - g * g * (sq / M) / (sq / M + 1e-5)) < 1e-9);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBatchNorm)
+#include "tst_batch_norm.moc"
