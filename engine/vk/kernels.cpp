@@ -34,6 +34,10 @@ const KernelInfo kKernels[] = {
     {"avg_pool2d_backward", &spirv::avg_pool2d_backward, 2, 0b10, 48, {64, 1, 1}},
     {"batch_norm_forward", &spirv::batch_norm_forward, 8, 0b11111000, 24, {64, 1, 1}},
     {"batch_norm_backward", &spirv::batch_norm_backward, 8, 0b11100000, 24, {64, 1, 1}},
+    {"add", &spirv::add, 3, 0b100, 8, {64, 1, 1}},
+    {"dropout", &spirv::dropout, 3, 0b010, 20, {64, 1, 1}},
+    {"concat_forward", &spirv::concat_forward, 2, 0b10, 24, {64, 1, 1}},
+    {"concat_backward", &spirv::concat_backward, 2, 0b10, 24, {64, 1, 1}},
 };
 static_assert(std::size(kKernels) == std::size_t(Kernel::Count), "one table row per Kernel");
 

@@ -31,6 +31,10 @@ enum class Kernel : std::uint32_t {
     AvgPool2dBackward,
     BatchNormForward,
     BatchNormBackward,
+    Add,
+    Dropout,
+    ConcatForward,
+    ConcatBackward,
     Count
 };
 
