@@ -38,6 +38,9 @@ const KernelInfo kKernels[] = {
     {"dropout", &spirv::dropout, 3, 0b010, 20, {64, 1, 1}},
     {"concat_forward", &spirv::concat_forward, 2, 0b10, 24, {64, 1, 1}},
     {"concat_backward", &spirv::concat_backward, 2, 0b10, 24, {64, 1, 1}},
+    {"layer_norm_forward", &spirv::layer_norm_forward, 6, 0b111000, 12, {64, 1, 1}},
+    {"layer_norm_backward_data", &spirv::layer_norm_backward_data, 6, 0b100000, 12, {64, 1, 1}},
+    {"layer_norm_backward_affine", &spirv::layer_norm_backward_affine, 6, 0b110000, 12, {64, 1, 1}},
 };
 static_assert(std::size(kKernels) == std::size_t(Kernel::Count), "one table row per Kernel");
 

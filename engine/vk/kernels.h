@@ -35,6 +35,9 @@ enum class Kernel : std::uint32_t {
     Dropout,
     ConcatForward,
     ConcatBackward,
+    LayerNormForward,
+    LayerNormBackwardData,
+    LayerNormBackwardAffine,
     Count
 };
 
