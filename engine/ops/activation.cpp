@@ -4,6 +4,7 @@
 #include "ops/op_support.h"
 
 #include <cmath>
+#include <type_traits>
 
 namespace convscope::ops {
 
@@ -14,34 +15,45 @@ struct ActivationPush {
 };
 static_assert(sizeof(ActivationPush) <= 128);
 
-template <class T>
-T forward(ActivationKind k, T slope, T v) {
-    switch (k) {
-    case ActivationKind::Relu:
+// The kind is a template parameter, so every loop holds one formula and vectorises.
+template <ActivationKind K, class T>
+T forward(T slope, T v) {
+    if constexpr (K == ActivationKind::Relu)
         return v > 0 ? v : T(0);
-    case ActivationKind::LeakyRelu:
+    else if constexpr (K == ActivationKind::LeakyRelu)
         return v > 0 ? v : slope * v;
-    case ActivationKind::Sigmoid:
+    else if constexpr (K == ActivationKind::Sigmoid)
         return v >= 0 ? T(1) / (T(1) + std::exp(-v)) : std::exp(v) / (T(1) + std::exp(v));
-    case ActivationKind::Tanh:
+    else
         return std::tanh(v);
-    }
-    return v;
 }
 
-template <class T>
-T derivative(ActivationKind k, T slope, T out) {
-    switch (k) {
-    case ActivationKind::Relu:
+template <ActivationKind K, class T>
+T derivative(T slope, T out) {
+    if constexpr (K == ActivationKind::Relu)
         return out > 0 ? T(1) : T(0);
-    case ActivationKind::LeakyRelu:
+    else if constexpr (K == ActivationKind::LeakyRelu)
         return out > 0 ? T(1) : slope;
-    case ActivationKind::Sigmoid:
+    else if constexpr (K == ActivationKind::Sigmoid)
         return out * (T(1) - out);
-    case ActivationKind::Tanh:
+    else
         return T(1) - out * out;
+}
+
+// Calls f with a constant for `kind`, so the compiler sees one kind per loop.
+template <class F>
+void eachKind(ActivationKind kind, F&& f) {
+    using K = ActivationKind;
+    switch (kind) {
+    case K::Relu:
+        return f(std::integral_constant<K, K::Relu>{});
+    case K::LeakyRelu:
+        return f(std::integral_constant<K, K::LeakyRelu>{});
+    case K::Sigmoid:
+        return f(std::integral_constant<K, K::Sigmoid>{});
+    case K::Tanh:
+        return f(std::integral_constant<K, K::Tanh>{});
     }
-    return T(1);
 }
 
 Status check(const Activation& a, const char* op) {
@@ -84,9 +96,13 @@ Status activationForward(Backend& be, const Activation& a, const Tensor& x, cons
         const T* xs = c.real(x);
         T* ys = c.real(y);
         const T slope = T(a.slope);
+        // One loop per kind (the switch outside), so each one vectorises.
+        // Locals, not captures: stores through ys cannot alias them, so the loop vectorises.
+        eachKind(a.kind, [xs, ys, n, slope](auto kind) {
 #pragma omp parallel for if (n > (1 << 16))
-        for (std::int64_t i = 0; i < n; ++i)
-            ys[i] = forward(a.kind, slope, xs[i]);
+            for (std::int64_t i = 0; i < n; ++i)
+                ys[i] = forward<decltype(kind)::value>(slope, xs[i]);
+        });
     });
 }
 
@@ -111,9 +127,11 @@ Status activationBackward(Backend& be, const Activation& a, const Tensor& y, con
         const T* dys = c.real(dy);
         T* dxs = c.real(dx);
         const T slope = T(a.slope);
+        eachKind(a.kind, [ys, dys, dxs, n, slope](auto kind) {
 #pragma omp parallel for if (n > (1 << 16))
-        for (std::int64_t i = 0; i < n; ++i)
-            dxs[i] = dys[i] * derivative(a.kind, slope, ys[i]);
+            for (std::int64_t i = 0; i < n; ++i)
+                dxs[i] = dys[i] * derivative<decltype(kind)::value>(slope, ys[i]);
+        });
     });
 }
 

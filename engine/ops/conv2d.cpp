@@ -46,23 +46,45 @@ Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// col (Cg·R·S, P·Q) of image n, group g.
+// Output columns q whose input column q·stride − pad + t·dil lies inside [0, W): [lo, hi).
+inline std::pair<std::int64_t, std::int64_t> validColumns(const Conv2dShape& s, std::int64_t t) {
+    const std::int64_t off = t * s.dilationW - s.padLeft, Q = s.outW();
+    // q·stride + off ≥ 0  and  q·stride + off < W
+    std::int64_t lo = off >= 0 ? 0 : (-off + s.strideW - 1) / s.strideW;
+    std::int64_t hi = s.width - off <= 0 ? 0 : (s.width - off + s.strideW - 1) / s.strideW;
+    lo = std::min(lo, Q);
+    hi = std::clamp(hi, lo, Q);
+    return {lo, hi};
+}
+
+// col (Cg·R·S, P·Q) of image n, group g. Each row's valid columns are computed once, so the
+// inner loop is a plain (strided) copy without branches.
 template <class T>
 void im2col(const Conv2dShape& s, const T* x, std::int64_t n, std::int64_t g, T* col) {
     const std::int64_t Cg = s.inChannels / s.groups, P = s.outH(), Q = s.outW();
     for (std::int64_t c = 0; c < Cg; ++c) {
         const T* img = x + ((n * s.inChannels + g * Cg + c) * s.height) * s.width;
         for (std::int64_t r = 0; r < s.kernelH; ++r)
-            for (std::int64_t t = 0; t < s.kernelW; ++t, col += P * Q)
+            for (std::int64_t t = 0; t < s.kernelW; ++t, col += P * Q) {
+                const auto [lo, hi] = validColumns(s, t);
+                const std::int64_t off = t * s.dilationW - s.padLeft;
                 for (std::int64_t p = 0; p < P; ++p) {
+                    T* out = col + p * Q;
                     const std::int64_t ih = p * s.strideH - s.padTop + r * s.dilationH;
-                    for (std::int64_t q = 0; q < Q; ++q) {
-                        const std::int64_t iw = q * s.strideW - s.padLeft + t * s.dilationW;
-                        col[p * Q + q] = (ih >= 0 && ih < s.height && iw >= 0 && iw < s.width)
-                                             ? img[ih * s.width + iw]
-                                             : T(0);
+                    if (ih < 0 || ih >= s.height) {
+                        std::fill(out, out + Q, T(0));
+                        continue;
                     }
+                    const T* in = img + ih * s.width + off;
+                    std::fill(out, out + lo, T(0));
+                    if (s.strideW == 1)
+                        std::copy(in + lo, in + hi, out + lo);
+                    else
+                        for (std::int64_t q = lo; q < hi; ++q)
+                            out[q] = in[q * s.strideW];
+                    std::fill(out + hi, out + Q, T(0));
                 }
+            }
     }
 }
 
