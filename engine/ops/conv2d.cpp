@@ -45,6 +45,11 @@ Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
 
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// The same memory seen column-major is the transpose: y (Kg x PQ) row-major is (PQ x Kg) here.
+// The GEMMs below are written in that orientation, so their long side (PQ or CRS) is the row
+// count Eigen's kernels block over, and the short channel count is the column count.
+template <class T>
+using MatT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
 // Output columns q whose input column q·stride − pad + t·dil lies inside [0, W): [lo, hi).
 inline std::pair<std::int64_t, std::int64_t> validColumns(const Conv2dShape& s, std::int64_t t) {
@@ -202,13 +207,15 @@ Status conv2dForward(Backend& be, const Conv2dShape& s, const Tensor& x, const T
             for (std::int64_t n = 0; n < s.batch; ++n)
                 for (std::int64_t g = 0; g < G; ++g) {
                     im2col(s, xs, n, g, col.data());
-                    Eigen::Map<const Mat<T>> Wg(ws + g * Kg * CRS, Kg, CRS), X(col.data(), CRS, PQ);
-                    Eigen::Map<Mat<T>> Y(ys + (n * s.outChannels + g * Kg) * PQ, Kg, PQ);
-                    Y.noalias() = Wg * X;
+                    // yᵀ (PQ x Kg) = colᵀ (PQ x CRS) · Wᵀ (CRS x Kg)
+                    Eigen::Map<const MatT<T>> colT(col.data(), PQ, CRS),
+                        wT(ws + g * Kg * CRS, CRS, Kg);
+                    Eigen::Map<MatT<T>> yT(ys + (n * s.outChannels + g * Kg) * PQ, PQ, Kg);
+                    yT.noalias() = colT * wT;
                     for (std::int64_t k = 0; k < Kg; ++k) {
-                        Y.row(k).array() += bs[g * Kg + k];
+                        yT.col(k).array() += bs[g * Kg + k];
                         if (relu)
-                            Y.row(k) = Y.row(k).cwiseMax(T(0));
+                            yT.col(k) = yT.col(k).cwiseMax(T(0));
                     }
                 }
         }
@@ -243,10 +250,11 @@ Status conv2dBackwardData(Backend& be, const Conv2dShape& s, const Tensor& dy, c
                 if (!accumulate)
                     std::fill(dxs + n * imageSize, dxs + (n + 1) * imageSize, T(0));
                 for (std::int64_t g = 0; g < G; ++g) {
-                    Eigen::Map<const Mat<T>> Wg(ws + g * Kg * CRS, Kg, CRS);
-                    Eigen::Map<const Mat<T>> DY(dys + (n * s.outChannels + g * Kg) * PQ, Kg, PQ);
-                    Eigen::Map<Mat<T>> Col(col.data(), CRS, PQ);
-                    Col.noalias() = Wg.transpose() * DY;
+                    // colᵀ (PQ x CRS) = dyᵀ (PQ x Kg) · W (Kg x CRS)
+                    Eigen::Map<const MatT<T>> wT(ws + g * Kg * CRS, CRS, Kg);
+                    Eigen::Map<const MatT<T>> dyT(dys + (n * s.outChannels + g * Kg) * PQ, PQ, Kg);
+                    Eigen::Map<MatT<T>> colT(col.data(), PQ, CRS);
+                    colT.noalias() = dyT * wT.transpose();
                     col2im(s, col.data(), n, g, dxs);
                 }
             }
@@ -288,12 +296,13 @@ Status conv2dBackwardWeight(Backend& be, const Conv2dShape& s, const Tensor& dy,
             for (std::int64_t n = 0; n < s.batch; ++n)
                 for (std::int64_t g = 0; g < G; ++g) {
                     im2col(s, xs, n, g, col.data());
-                    Eigen::Map<const Mat<T>> DY(dys + (n * s.outChannels + g * Kg) * PQ, Kg, PQ);
+                    // dWᵀ (CRS x Kg) += col (CRS x PQ) · dyᵀ (PQ x Kg)
+                    Eigen::Map<const MatT<T>> dyT(dys + (n * s.outChannels + g * Kg) * PQ, PQ, Kg);
                     Eigen::Map<const Mat<T>> X(col.data(), CRS, PQ);
-                    Eigen::Map<Mat<T>> DW(pw.data() + g * Kg * CRS, Kg, CRS);
-                    DW.noalias() += DY * X.transpose();
+                    Eigen::Map<MatT<T>> dwT(pw.data() + g * Kg * CRS, CRS, Kg);
+                    dwT.noalias() += X * dyT;
                     Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> DB(pb.data() + g * Kg, Kg);
-                    DB += DY.rowwise().sum();
+                    DB += dyT.colwise().sum().transpose();
                 }
         }
         std::fill(dws, dws + s.outChannels * CRS, T(0));
