@@ -19,8 +19,10 @@ static_assert(sizeof(Conv2dPush) <= 128);
 enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kBiasGrad = 8 };
 
 // 64 invocations side by side along the columns (x), TM x TN outputs each.
-constexpr std::uint32_t kLocal = 64, kTM = 4, kTN = 4;
-static_assert(kLocal >= kTM * kTN + kTM, "backward-weight reduction needs one invocation per sum");
+constexpr std::uint32_t kLocal = 64, kTM = 8, kTN = 8;
+// Backward-weight blocks are per workgroup, summed by one invocation per output.
+constexpr std::uint32_t kWeightTM = 4, kWeightTN = 4;
+static_assert(kLocal >= kWeightTM * kWeightTN + kWeightTM, "one invocation per reduced sum");
 
 Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
     auto u = [](std::int64_t v) { return std::uint32_t(v); };
@@ -271,8 +273,9 @@ Status conv2dBackwardWeight(Backend& be, const Conv2dShape& s, const Tensor& dy,
         const std::int64_t crs = (s.inChannels / s.groups) * s.kernelH * s.kernelW;
         return vk->dispatch(
             vk::Kernel::Conv2dBackwardWeight, {dy, x, dw, db}, push(s, kBiasGrad),
-            {ceilDiv(crs, kTN), ceilDiv(s.outChannels / s.groups, kTM), std::uint32_t(s.groups)},
-            {kLocal, 1, 1, kTM, kTN});
+            {ceilDiv(crs, kWeightTN), ceilDiv(s.outChannels / s.groups, kWeightTM),
+             std::uint32_t(s.groups)},
+            {kLocal, 1, 1, kWeightTM, kWeightTN});
     }
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
