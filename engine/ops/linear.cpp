@@ -16,7 +16,7 @@ static_assert(sizeof(LinearPush) <= 128);
 enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kRowSums = 8 };
 
 // Register block per invocation and local size; the workgroup covers (8*TN) x (8*TM) of C.
-constexpr std::uint32_t kTile = 4, kLocal = 8;
+constexpr std::uint32_t kTile = 8, kLocal = 8;
 
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
