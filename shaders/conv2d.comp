@@ -201,8 +201,7 @@ void main() {
         partial[(TM * TN + i) * wg + lid] = bsum[i];
     }
     barrier(); // every invocation's partial sums are stored before they are added up
-    const uint e = lid;
-    if (e < TM * TN + TM) {
+    for (uint e = lid; e < TM * TN + TM; e += wg) {
         float sum = 0.0;
         for (uint t = 0u; t < wg; ++t)
             sum += partial[e * wg + t];

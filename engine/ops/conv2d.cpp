@@ -20,9 +20,18 @@ enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kBiasGrad = 8 };
 
 // 64 invocations side by side along the columns (x), TM x TN outputs each.
 constexpr std::uint32_t kLocal = 64, kTM = 8, kTN = 8;
-// Backward-weight blocks are per workgroup, summed by one invocation per output.
-constexpr std::uint32_t kWeightTM = 4, kWeightTN = 4;
-static_assert(kLocal >= kWeightTM * kWeightTN + kWeightTM, "one invocation per reduced sum");
+// Backward-weight blocks (TM x TN per workgroup) keep (TM·TN + TM)·kLocal partial sums in
+// shared memory: 8x8 needs 18 KiB, past the 16 KiB every device has, so devices with less
+// use 8x4 (10 KiB).
+struct WeightTile {
+    std::uint32_t tm, tn;
+};
+WeightTile weightTile(const vk::Context& ctx) {
+    const std::uint32_t bytes8x8 = (8 * 8 + 8) * kLocal * 4;
+    if (ctx.properties().limits.maxComputeSharedMemorySize >= bytes8x8)
+        return {8, 8};
+    return {8, 4};
+}
 
 Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
     auto u = [](std::int64_t v) { return std::uint32_t(v); };
@@ -271,11 +280,11 @@ Status conv2dBackwardWeight(Backend& be, const Conv2dShape& s, const Tensor& dy,
     CS_TRY(expect(db, s.outChannels, DType::Real, "db", op));
     if (auto* vk = be.asVulkan()) {
         const std::int64_t crs = (s.inChannels / s.groups) * s.kernelH * s.kernelW;
-        return vk->dispatch(
-            vk::Kernel::Conv2dBackwardWeight, {dy, x, dw, db}, push(s, kBiasGrad),
-            {ceilDiv(crs, kWeightTN), ceilDiv(s.outChannels / s.groups, kWeightTM),
-             std::uint32_t(s.groups)},
-            {kLocal, 1, 1, kWeightTM, kWeightTN});
+        const WeightTile tile = weightTile(vk->context());
+        return vk->dispatch(vk::Kernel::Conv2dBackwardWeight, {dy, x, dw, db}, push(s, kBiasGrad),
+                            {ceilDiv(crs, tile.tn), ceilDiv(s.outChannels / s.groups, tile.tm),
+                             std::uint32_t(s.groups)},
+                            {kLocal, 1, 1, tile.tm, tile.tn});
     }
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
