@@ -19,14 +19,22 @@ static_assert(sizeof(Conv2dPush) <= 128);
 enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kBiasGrad = 8 };
 
 // 64 invocations side by side along the columns (x), TM x TN outputs each.
-constexpr std::uint32_t kLocal = 64, kTM = 8, kTN = 8;
+constexpr std::uint32_t kLocal = 64;
+
+// Register tile (TM output rows x TN columns per invocation) of forward and backward-data.
+// llvmpipe runs every non-uniform load as a per-lane scalar loop, so on a CPU device a large
+// tile (more FMAs per load) wins: 8x16 measured best of 4x4..16x8 (bench/README.md). On a GPU
+// 128 accumulators would crush occupancy; 4x4 there is a first guess, not yet measured.
+struct Tile {
+    std::uint32_t tm, tn;
+};
+Tile gemmTile(const vk::Context& ctx) {
+    return ctx.info().isCpu() ? Tile{8, 16} : Tile{4, 4};
+}
 // Backward-weight blocks (TM x TN per workgroup) keep (TM·TN + TM)·kLocal partial sums in
 // shared memory: 8x8 needs 18 KiB, past the 16 KiB every device has, so devices with less
 // use 8x4 (10 KiB).
-struct WeightTile {
-    std::uint32_t tm, tn;
-};
-WeightTile weightTile(const vk::Context& ctx) {
+Tile weightTile(const vk::Context& ctx) {
     const std::uint32_t bytes8x8 = (8 * 8 + 8) * kLocal * 4;
     if (ctx.properties().limits.maxComputeSharedMemorySize >= bytes8x8)
         return {8, 8};
@@ -198,12 +206,13 @@ Status conv2dForward(Backend& be, const Conv2dShape& s, const Tensor& x, const T
     CS_TRY(expect(b, s.outChannels, DType::Real, "b", op));
     if (auto* vk = be.asVulkan()) {
         const std::int64_t cols = s.batch * s.outH() * s.outW();
-        CS_TRY(checkGrid(cols, kLocal * kTN, op));
+        const Tile t = gemmTile(vk->context());
+        CS_TRY(checkGrid(cols, kLocal * t.tn, op));
         return vk->dispatch(vk::Kernel::Conv2dForward, {x, w, b, y},
                             push(s, kBias | (relu ? kRelu : 0u)),
-                            {ceilDiv(cols, kLocal * kTN), ceilDiv(s.outChannels / s.groups, kTM),
+                            {ceilDiv(cols, kLocal * t.tn), ceilDiv(s.outChannels / s.groups, t.tm),
                              std::uint32_t(s.groups)},
-                            {kLocal, 1, 1, kTM, kTN});
+                            {kLocal, 1, 1, t.tm, t.tn});
     }
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
@@ -239,12 +248,13 @@ Status conv2dBackwardData(Backend& be, const Conv2dShape& s, const Tensor& dy, c
     CS_TRY(checkTensors(s, dx, w, dy, "dx", "dy", op));
     if (auto* vk = be.asVulkan()) {
         const std::int64_t cols = s.batch * s.height * s.width;
-        CS_TRY(checkGrid(cols, kLocal * kTN, op));
+        const Tile t = gemmTile(vk->context());
+        CS_TRY(checkGrid(cols, kLocal * t.tn, op));
         return vk->dispatch(vk::Kernel::Conv2dBackwardData, {dy, w, dx},
                             push(s, accumulate ? kAccumulate : 0u),
-                            {ceilDiv(cols, kLocal * kTN), ceilDiv(s.inChannels / s.groups, kTM),
+                            {ceilDiv(cols, kLocal * t.tn), ceilDiv(s.inChannels / s.groups, t.tm),
                              std::uint32_t(s.groups)},
-                            {kLocal, 1, 1, kTM, kTN});
+                            {kLocal, 1, 1, t.tm, t.tn});
     }
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
@@ -280,7 +290,7 @@ Status conv2dBackwardWeight(Backend& be, const Conv2dShape& s, const Tensor& dy,
     CS_TRY(expect(db, s.outChannels, DType::Real, "db", op));
     if (auto* vk = be.asVulkan()) {
         const std::int64_t crs = (s.inChannels / s.groups) * s.kernelH * s.kernelW;
-        const WeightTile tile = weightTile(vk->context());
+        const Tile tile = weightTile(vk->context());
         return vk->dispatch(vk::Kernel::Conv2dBackwardWeight, {dy, x, dw, db}, push(s, kBiasGrad),
                             {ceilDiv(crs, tile.tn), ceilDiv(s.outChannels / s.groups, tile.tm),
                              std::uint32_t(s.groups)},
