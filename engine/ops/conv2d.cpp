@@ -133,20 +133,27 @@ void col2im(const Conv2dShape& s, const T* col, std::int64_t n, std::int64_t g, 
     }
 }
 
+// Forward and backward-data: `rows` x `cols` outputs per group, a register tile per invocation,
+// 64 invocations side by side along the columns.
+Status dispatchGemm(VulkanBackend& vk, vk::Kernel kernel, std::initializer_list<Tensor> bindings,
+                    const Conv2dPush& p, std::int64_t cols, std::int64_t rows, std::int64_t groups,
+                    const char* op) {
+    const Tile t = gemmTile(vk.context());
+    if (ceilDiv(cols, kLocal * t.tn) > 65535)
+        return Status::error("the batch is too large for one dispatch (" + std::to_string(cols) +
+                                 " output columns)",
+                             op, "Use a smaller batch size");
+    return vk.dispatch(kernel, bindings, p,
+                       {ceilDiv(cols, kLocal * t.tn), ceilDiv(rows, t.tm), std::uint32_t(groups)},
+                       {kLocal, 1, 1, t.tm, t.tn});
+}
+
 Status checkTensors(const Conv2dShape& s, const Tensor& x, const Tensor& w, const Tensor& y,
                     const char* xName, const char* yName, const char* op) {
     CS_TRY(checkConv2d(s).within(op));
     CS_TRY(expect(x, s.inputElements(), DType::Real, xName, op));
     CS_TRY(expect(w, s.weightElements(), DType::Real, "w", op));
     return expect(y, s.outputElements(), DType::Real, yName, op);
-}
-
-Status checkGrid(std::int64_t columns, std::int64_t perGroup, const char* op) {
-    if (ceilDiv(columns, perGroup) > 65535)
-        return Status::error("the batch is too large for one dispatch (" + std::to_string(columns) +
-                                 " output columns)",
-                             op, "Use a smaller batch size");
-    return {};
 }
 
 } // namespace
@@ -204,16 +211,10 @@ Status conv2dForward(Backend& be, const Conv2dShape& s, const Tensor& x, const T
     const char* op = "conv2d forward";
     CS_TRY(checkTensors(s, x, w, y, "x", "y", op));
     CS_TRY(expect(b, s.outChannels, DType::Real, "b", op));
-    if (auto* vk = be.asVulkan()) {
-        const std::int64_t cols = s.batch * s.outH() * s.outW();
-        const Tile t = gemmTile(vk->context());
-        CS_TRY(checkGrid(cols, kLocal * t.tn, op));
-        return vk->dispatch(vk::Kernel::Conv2dForward, {x, w, b, y},
-                            push(s, kBias | (relu ? kRelu : 0u)),
-                            {ceilDiv(cols, kLocal * t.tn), ceilDiv(s.outChannels / s.groups, t.tm),
-                             std::uint32_t(s.groups)},
-                            {kLocal, 1, 1, t.tm, t.tn});
-    }
+    if (auto* vk = be.asVulkan())
+        return dispatchGemm(*vk, vk::Kernel::Conv2dForward, {x, w, b, y},
+                            push(s, kBias | (relu ? kRelu : 0u)), s.batch * s.outH() * s.outW(),
+                            s.outChannels / s.groups, s.groups, op);
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
         const std::int64_t G = s.groups, Kg = s.outChannels / G, Cg = s.inChannels / G;
@@ -246,16 +247,10 @@ Status conv2dBackwardData(Backend& be, const Conv2dShape& s, const Tensor& dy, c
                           const Tensor& dx, bool accumulate) {
     const char* op = "conv2d backward (input)";
     CS_TRY(checkTensors(s, dx, w, dy, "dx", "dy", op));
-    if (auto* vk = be.asVulkan()) {
-        const std::int64_t cols = s.batch * s.height * s.width;
-        const Tile t = gemmTile(vk->context());
-        CS_TRY(checkGrid(cols, kLocal * t.tn, op));
-        return vk->dispatch(vk::Kernel::Conv2dBackwardData, {dy, w, dx},
-                            push(s, accumulate ? kAccumulate : 0u),
-                            {ceilDiv(cols, kLocal * t.tn), ceilDiv(s.inChannels / s.groups, t.tm),
-                             std::uint32_t(s.groups)},
-                            {kLocal, 1, 1, t.tm, t.tn});
-    }
+    if (auto* vk = be.asVulkan())
+        return dispatchGemm(*vk, vk::Kernel::Conv2dBackwardData, {dy, w, dx},
+                            push(s, accumulate ? kAccumulate : 0u), s.batch * s.height * s.width,
+                            s.inChannels / s.groups, s.groups, op);
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
         const std::int64_t G = s.groups, Kg = s.outChannels / G, Cg = s.inChannels / G;

@@ -76,6 +76,19 @@ std::vector<double> numericGradient(std::vector<double> x,
     return g;
 }
 
+bool allClose(std::initializer_list<Compared> outputs, double tolerance, QString* failure) {
+    bool ok = true;
+    for (const Compared& c : outputs) {
+        const double e = relError(c.got, c.ref);
+        qInfo("%s max relative error %.3g", c.name, e);
+        if (!(e <= tolerance) && ok) {
+            *failure = QString("%1 relative error %2 above %3").arg(c.name).arg(e).arg(tolerance);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 Status runOnce(Backend& be, const std::function<Status()>& record) {
     CS_TRY_ASSIGN(ProgramId p, be.record(record));
     CS_TRY_ASSIGN(Ticket t, be.submit(p, 1));

@@ -30,6 +30,32 @@ std::vector<double> numericGradient(std::vector<double> x,
                                     const std::function<double(const std::vector<double>&)>& f,
                                     double h = 1e-5);
 
+// Central differences of L = Σ weights ⊙ output(inputs) along one vector field of `inputs`:
+// the gradient a backward pass given dy = weights must produce for that field.
+template <class Inputs, class Output>
+std::vector<double> numericGradientOf(const Inputs& base, std::vector<double> Inputs::*field,
+                                      const std::vector<double>& weights, Output output) {
+    return numericGradient(base.*field, [&](const std::vector<double>& v) {
+        Inputs in = base;
+        in.*field = v;
+        const std::vector<double> y = output(in);
+        double l = 0;
+        for (std::size_t i = 0; i < y.size(); ++i)
+            l += weights[i] * y[i];
+        return l;
+    });
+}
+
+// One output of a backend comparison: its name, the values under test and the reference.
+struct Compared {
+    const char* name;
+    const std::vector<double>& got;
+    const std::vector<double>& ref;
+};
+// Logs each output's max relative error; false (with `failure` naming the first output over
+// the tolerance) when any is above it.
+bool allClose(std::initializer_list<Compared> outputs, double tolerance, QString* failure);
+
 // Records `record` as a program, runs it once and waits.
 Status runOnce(Backend& be, const std::function<Status()>& record);
 
