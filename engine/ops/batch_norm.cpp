@@ -65,16 +65,21 @@ Status batchNormForward(Backend& be, const BatchNormShape& s, bool training, con
             T mu, is;
             if (training) {
                 T sum = 0;
-                for (std::int64_t n = 0; n < s.batch; ++n)
+                // simd reductions: without them GCC keeps float sums scalar (no reassociation).
+                for (std::int64_t n = 0; n < s.batch; ++n) {
+                    const T* row = xs + (n * C + ch) * HW;
+#pragma omp simd reduction(+ : sum)
                     for (std::int64_t i = 0; i < HW; ++i)
-                        sum += xs[(n * C + ch) * HW + i];
+                        sum += row[i];
+                }
                 mu = sum / T(M);
                 T sq = 0;
-                for (std::int64_t n = 0; n < s.batch; ++n)
-                    for (std::int64_t i = 0; i < HW; ++i) {
-                        const T d = xs[(n * C + ch) * HW + i] - mu;
-                        sq += d * d;
-                    }
+                for (std::int64_t n = 0; n < s.batch; ++n) {
+                    const T* row = xs + (n * C + ch) * HW;
+#pragma omp simd reduction(+ : sq)
+                    for (std::int64_t i = 0; i < HW; ++i)
+                        sq += (row[i] - mu) * (row[i] - mu);
+                }
                 const T var = sq / T(M);
                 is = T(1) / std::sqrt(var + eps);
                 mean[ch] = mu;
@@ -117,12 +122,16 @@ Status batchNormBackward(Backend& be, const BatchNormShape& s, const Tensor& dy,
 #pragma omp parallel for if (s.elements() > (1 << 15))
         for (std::int64_t ch = 0; ch < C; ++ch) {
             T sb = 0, sg = 0;
-            for (std::int64_t n = 0; n < s.batch; ++n)
+            const T mu = mean[ch], is = inv[ch];
+            for (std::int64_t n = 0; n < s.batch; ++n) {
+                const T* g = dys + (n * C + ch) * HW;
+                const T* xr = xs + (n * C + ch) * HW;
+#pragma omp simd reduction(+ : sb, sg)
                 for (std::int64_t i = 0; i < HW; ++i) {
-                    const std::int64_t at = (n * C + ch) * HW + i;
-                    sb += dys[at];
-                    sg += dys[at] * (xs[at] - mean[ch]) * inv[ch];
+                    sb += g[i];
+                    sg += g[i] * (xr[i] - mu) * is;
                 }
+            }
             db[ch] = sb;
             dg[ch] = sg;
             const T k = g[ch] * inv[ch] / T(M);

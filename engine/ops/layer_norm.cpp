@@ -48,9 +48,12 @@ Status layerNormForward(Backend& be, const LayerNormShape& s, const Tensor& x, c
         for (std::int64_t n = 0; n < s.batch; ++n) {
             const T* row = xs + n * D;
             T sum = 0, sq = 0;
+            // simd reductions: without them GCC keeps float sums scalar (no reassociation).
+#pragma omp simd reduction(+ : sum)
             for (std::int64_t d = 0; d < D; ++d)
                 sum += row[d];
             const T m = sum / T(D);
+#pragma omp simd reduction(+ : sq)
             for (std::int64_t d = 0; d < D; ++d)
                 sq += (row[d] - m) * (row[d] - m);
             const T is = T(1) / std::sqrt(sq / T(D) + T(s.eps));
@@ -90,6 +93,7 @@ Status layerNormBackward(Backend& be, const LayerNormShape& s, const Tensor& dy,
 #pragma omp parallel for if (s.elements() > (1 << 15))
         for (std::int64_t n = 0; n < s.batch; ++n) {
             T s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
             for (std::int64_t d = 0; d < D; ++d) {
                 const T gd = dys[n * D + d] * g[d];
                 s1 += gd;
