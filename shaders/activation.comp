@@ -10,42 +10,61 @@
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 #ifndef BACKWARD
-layout(std430, binding = 0) readonly buffer BufX { float x[]; };
-layout(std430, binding = 1) writeonly buffer BufY { float y[]; };
+layout(std430, binding = 0) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 1) writeonly buffer BufY {
+    float y[];
+};
 #else
-layout(std430, binding = 0) readonly buffer BufY { float y[]; };
-layout(std430, binding = 1) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 2) writeonly buffer BufDx { float dx[]; };
+layout(std430, binding = 0) readonly buffer BufY {
+    float y[];
+};
+layout(std430, binding = 1) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 2) writeonly buffer BufDx {
+    float dx[];
+};
 #endif
 
 layout(push_constant) uniform Push {
     uint n, groupsX, kind;
     float slope;
-} p;
+}
+p;
 
 float forward(float v) {
     switch (p.kind) {
-    case 0u: return max(v, 0.0);
-    case 1u: return v > 0.0 ? v : p.slope * v;
+    case 0u:
+        return max(v, 0.0);
+    case 1u:
+        return v > 0.0 ? v : p.slope * v;
     // Both tails written so that neither exp() overflows: ±100 gives exactly 1 and 0.
-    case 2u: return v >= 0.0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
-    default: return tanh(clamp(v, -15.0, 15.0)); // tanh(15) is 1 in float; avoids inf/inf
+    case 2u:
+        return v >= 0.0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
+    default:
+        return tanh(clamp(v, -15.0, 15.0)); // tanh(15) is 1 in float; avoids inf/inf
     }
 }
 
 float derivative(float yv) {
     switch (p.kind) {
-    case 0u: return yv > 0.0 ? 1.0 : 0.0;
-    case 1u: return yv > 0.0 ? 1.0 : p.slope;
-    case 2u: return yv * (1.0 - yv);
-    default: return 1.0 - yv * yv;
+    case 0u:
+        return yv > 0.0 ? 1.0 : 0.0;
+    case 1u:
+        return yv > 0.0 ? 1.0 : p.slope;
+    case 2u:
+        return yv * (1.0 - yv);
+    default:
+        return 1.0 - yv * yv;
     }
 }
 
 void main() {
     const uint wg = gl_WorkGroupSize.x;
-    const uint base = (gl_WorkGroupID.y * p.groupsX + gl_WorkGroupID.x) * wg * 4u +
-                      gl_LocalInvocationID.x;
+    const uint base =
+        (gl_WorkGroupID.y * p.groupsX + gl_WorkGroupID.x) * wg * 4u + gl_LocalInvocationID.x;
     for (uint r = 0u; r < 4u; ++r) {
         const uint i = base + r * wg;
         if (i >= p.n)

@@ -1,6 +1,7 @@
 #version 450
 // batch_norm: batch normalisation over (N, H·W) per channel, one workgroup per channel.
-//   x, y, dy, dx: (N, C, HW)   gamma, beta, runningMean, runningVar, mean, invstd, dgamma, dbeta: (C)
+//   x, y, dy, dx: (N, C, HW)   gamma, beta, runningMean, runningVar, mean, invstd, dgamma, dbeta:
+//   (C)
 // FORWARD, training (flag 1): μ = mean, σ² = biased variance (two passes, for accuracy),
 //   invstd = 1/√(σ² + ε), y = γ·(x − μ)·invstd + β; running stats ← (1 − m)·running + m·batch,
 //   with the unbiased variance, as PyTorch. Evaluation (flag 0): μ, σ² from the running stats.
@@ -11,26 +12,59 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(push_constant) uniform Push {
     uint N, C, HW, flags;
     float eps, momentum;
-} p;
+}
+p;
 
 #ifdef FORWARD
-layout(std430, binding = 0) readonly buffer BufX { float x[]; };
-layout(std430, binding = 1) readonly buffer BufG { float gamma[]; };
-layout(std430, binding = 2) readonly buffer BufB { float beta[]; };
-layout(std430, binding = 3) buffer BufRM { float runningMean[]; };
-layout(std430, binding = 4) buffer BufRV { float runningVar[]; };
-layout(std430, binding = 5) buffer BufMean { float mean[]; };
-layout(std430, binding = 6) buffer BufInv { float invstd[]; };
-layout(std430, binding = 7) writeonly buffer BufY { float y[]; };
+layout(std430, binding = 0) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 1) readonly buffer BufG {
+    float gamma[];
+};
+layout(std430, binding = 2) readonly buffer BufB {
+    float beta[];
+};
+layout(std430, binding = 3) buffer BufRM {
+    float runningMean[];
+};
+layout(std430, binding = 4) buffer BufRV {
+    float runningVar[];
+};
+layout(std430, binding = 5) buffer BufMean {
+    float mean[];
+};
+layout(std430, binding = 6) buffer BufInv {
+    float invstd[];
+};
+layout(std430, binding = 7) writeonly buffer BufY {
+    float y[];
+};
 #else
-layout(std430, binding = 0) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 1) readonly buffer BufX { float x[]; };
-layout(std430, binding = 2) readonly buffer BufG { float gamma[]; };
-layout(std430, binding = 3) readonly buffer BufMean { float mean[]; };
-layout(std430, binding = 4) readonly buffer BufInv { float invstd[]; };
-layout(std430, binding = 5) writeonly buffer BufDx { float dx[]; };
-layout(std430, binding = 6) writeonly buffer BufDg { float dgamma[]; };
-layout(std430, binding = 7) writeonly buffer BufDb { float dbeta[]; };
+layout(std430, binding = 0) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 1) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 2) readonly buffer BufG {
+    float gamma[];
+};
+layout(std430, binding = 3) readonly buffer BufMean {
+    float mean[];
+};
+layout(std430, binding = 4) readonly buffer BufInv {
+    float invstd[];
+};
+layout(std430, binding = 5) writeonly buffer BufDx {
+    float dx[];
+};
+layout(std430, binding = 6) writeonly buffer BufDg {
+    float dgamma[];
+};
+layout(std430, binding = 7) writeonly buffer BufDb {
+    float dbeta[];
+};
 #endif
 
 shared float red[2 * gl_WorkGroupSize.x];

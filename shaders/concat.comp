@@ -5,12 +5,17 @@
 // One invocation per element of x; the grid may be 2-D when there are many.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
-layout(std430, binding = 0) readonly buffer BufIn { float src[]; };
-layout(std430, binding = 1) writeonly buffer BufOut { float dst[]; };
+layout(std430, binding = 0) readonly buffer BufIn {
+    float src[];
+};
+layout(std430, binding = 1) writeonly buffer BufOut {
+    float dst[];
+};
 
 layout(push_constant) uniform Push {
     uint N, Cx, Cy, HW, offset, groupsX;
-} p;
+}
+p;
 
 void main() {
     const uint idx = (gl_WorkGroupID.y * p.groupsX + gl_WorkGroupID.x) * gl_WorkGroupSize.x +

@@ -17,13 +17,22 @@ layout(constant_id = 4) const uint TN = 4;
 layout(push_constant) uniform Push {
     uint N, C, H, W, K, R, S, P, Q;
     uint strideH, strideW, padT, padL, dilH, dilW, groups, flags;
-} p;
+}
+p;
 
 #if defined(FORWARD)
-layout(std430, binding = 0) readonly buffer BufX { float x[]; };
-layout(std430, binding = 1) readonly buffer BufW { float w[]; };
-layout(std430, binding = 2) readonly buffer BufB { float b[]; };
-layout(std430, binding = 3) writeonly buffer BufY { float y[]; };
+layout(std430, binding = 0) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 1) readonly buffer BufW {
+    float w[];
+};
+layout(std430, binding = 2) readonly buffer BufB {
+    float b[];
+};
+layout(std430, binding = 3) writeonly buffer BufY {
+    float y[];
+};
 
 void main() {
     const uint g = gl_GlobalInvocationID.z;
@@ -81,9 +90,15 @@ void main() {
 }
 
 #elif defined(BACKWARD_DATA)
-layout(std430, binding = 0) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 1) readonly buffer BufW { float w[]; };
-layout(std430, binding = 2) buffer BufDx { float dx[]; };
+layout(std430, binding = 0) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 1) readonly buffer BufW {
+    float w[];
+};
+layout(std430, binding = 2) buffer BufDx {
+    float dx[];
+};
 
 void main() {
     const uint g = gl_GlobalInvocationID.z;
@@ -145,10 +160,18 @@ void main() {
 }
 
 #elif defined(BACKWARD_WEIGHT)
-layout(std430, binding = 0) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 1) readonly buffer BufX { float x[]; };
-layout(std430, binding = 2) writeonly buffer BufDw { float dw[]; };
-layout(std430, binding = 3) writeonly buffer BufDb { float db[]; };
+layout(std430, binding = 0) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 1) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 2) writeonly buffer BufDw {
+    float dw[];
+};
+layout(std430, binding = 3) writeonly buffer BufDb {
+    float db[];
+};
 
 // Partial sums of every invocation: TM*TN weight entries then TM bias entries.
 shared float partial[(TM * TN + TM) * gl_WorkGroupSize.x];

@@ -7,20 +7,35 @@
 // Invocation (i, b) handles element i of item b.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
-layout(std430, binding = 0) readonly buffer BufImages { uint images[]; };
-layout(std430, binding = 1) readonly buffer BufLabels { uint labels[]; };
-layout(std430, binding = 2) readonly buffer BufOrder { int order[]; };
-layout(std430, binding = 3) readonly buffer BufState { uint state[]; };
-layout(std430, binding = 4) writeonly buffer BufX { float x[]; };
-layout(std430, binding = 5) writeonly buffer BufY { int y[]; };
+layout(std430, binding = 0) readonly buffer BufImages {
+    uint images[];
+};
+layout(std430, binding = 1) readonly buffer BufLabels {
+    uint labels[];
+};
+layout(std430, binding = 2) readonly buffer BufOrder {
+    int order[];
+};
+layout(std430, binding = 3) readonly buffer BufState {
+    uint state[];
+};
+layout(std430, binding = 4) writeonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 5) writeonly buffer BufY {
+    int y[];
+};
 
 layout(push_constant) uniform Push {
     uint B, D, count;
     float scale, shift;
     uint pad;
-} p;
+}
+p;
 
-uint byteAt(uint i) { return (images[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu; }
+uint byteAt(uint i) {
+    return (images[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+}
 
 void main() {
     const uint i = gl_GlobalInvocationID.x;

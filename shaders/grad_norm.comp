@@ -7,17 +7,28 @@
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 #ifdef PARTIAL
-layout(std430, binding = 0) readonly buffer BufG { float grad[]; };
-layout(std430, binding = 1) writeonly buffer BufPartial { float partial[]; };
+layout(std430, binding = 0) readonly buffer BufG {
+    float grad[];
+};
+layout(std430, binding = 1) writeonly buffer BufPartial {
+    float partial[];
+};
 #else
-layout(std430, binding = 0) readonly buffer BufPartial { float partial[]; };
-layout(std430, binding = 1) writeonly buffer BufNorm { float norm[]; };
-layout(std430, binding = 2) readonly buffer BufH { float hyper[]; };
+layout(std430, binding = 0) readonly buffer BufPartial {
+    float partial[];
+};
+layout(std430, binding = 1) writeonly buffer BufNorm {
+    float norm[];
+};
+layout(std430, binding = 2) readonly buffer BufH {
+    float hyper[];
+};
 #endif
 
 layout(push_constant) uniform Push {
     uint n; // gradient elements (PARTIAL) or partial sums (FINAL)
-} p;
+}
+p;
 
 shared float red[gl_WorkGroupSize.x];
 

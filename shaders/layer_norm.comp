@@ -11,29 +11,66 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(push_constant) uniform Push {
     uint N, D;
     float eps;
-} p;
+}
+p;
 
 #if defined(FORWARD)
-layout(std430, binding = 0) readonly buffer BufX { float x[]; };
-layout(std430, binding = 1) readonly buffer BufG { float gamma[]; };
-layout(std430, binding = 2) readonly buffer BufB { float beta[]; };
-layout(std430, binding = 3) writeonly buffer BufMean { float mean[]; };
-layout(std430, binding = 4) writeonly buffer BufInv { float invstd[]; };
-layout(std430, binding = 5) writeonly buffer BufY { float y[]; };
+layout(std430, binding = 0) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 1) readonly buffer BufG {
+    float gamma[];
+};
+layout(std430, binding = 2) readonly buffer BufB {
+    float beta[];
+};
+layout(std430, binding = 3) writeonly buffer BufMean {
+    float mean[];
+};
+layout(std430, binding = 4) writeonly buffer BufInv {
+    float invstd[];
+};
+layout(std430, binding = 5) writeonly buffer BufY {
+    float y[];
+};
 #elif defined(BACKWARD_DATA)
-layout(std430, binding = 0) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 1) readonly buffer BufX { float x[]; };
-layout(std430, binding = 2) readonly buffer BufG { float gamma[]; };
-layout(std430, binding = 3) readonly buffer BufMean { float mean[]; };
-layout(std430, binding = 4) readonly buffer BufInv { float invstd[]; };
-layout(std430, binding = 5) writeonly buffer BufDx { float dx[]; };
+layout(std430, binding = 0) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 1) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 2) readonly buffer BufG {
+    float gamma[];
+};
+layout(std430, binding = 3) readonly buffer BufMean {
+    float mean[];
+};
+layout(std430, binding = 4) readonly buffer BufInv {
+    float invstd[];
+};
+layout(std430, binding = 5) writeonly buffer BufDx {
+    float dx[];
+};
 #else
-layout(std430, binding = 0) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 1) readonly buffer BufX { float x[]; };
-layout(std430, binding = 2) readonly buffer BufMean { float mean[]; };
-layout(std430, binding = 3) readonly buffer BufInv { float invstd[]; };
-layout(std430, binding = 4) writeonly buffer BufDg { float dgamma[]; };
-layout(std430, binding = 5) writeonly buffer BufDb { float dbeta[]; };
+layout(std430, binding = 0) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 1) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 2) readonly buffer BufMean {
+    float mean[];
+};
+layout(std430, binding = 3) readonly buffer BufInv {
+    float invstd[];
+};
+layout(std430, binding = 4) writeonly buffer BufDg {
+    float dgamma[];
+};
+layout(std430, binding = 5) writeonly buffer BufDb {
+    float dbeta[];
+};
 #endif
 
 #if defined(FORWARD) || defined(BACKWARD_DATA)
@@ -96,8 +133,8 @@ void main() {
         dx[row + d] = k * (float(p.D) * g - sums.x - xh * sums.y);
     }
 #else
-    const uint d = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x *
-                                                 gl_WorkGroupSize.x;
+    const uint d =
+        gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     if (d >= p.D)
         return;
     float sg = 0.0, sb = 0.0;

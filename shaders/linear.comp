@@ -9,14 +9,23 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 layout(constant_id = 3) const uint TM = 4;
 layout(constant_id = 4) const uint TN = 4;
 
-layout(std430, binding = 0) readonly buffer BufA { float a[]; };
-layout(std430, binding = 1) readonly buffer BufB { float b[]; };
-layout(std430, binding = 2) buffer BufC { float c[]; };
-layout(std430, binding = 3) buffer BufD { float d[]; }; // bias (flag 1) or bias gradient (flag 8)
+layout(std430, binding = 0) readonly buffer BufA {
+    float a[];
+};
+layout(std430, binding = 1) readonly buffer BufB {
+    float b[];
+};
+layout(std430, binding = 2) buffer BufC {
+    float c[];
+};
+layout(std430, binding = 3) buffer BufD {
+    float d[];
+}; // bias (flag 1) or bias gradient (flag 8)
 
 layout(push_constant) uniform Push {
     uint M, N, K, sam, sak, sbk, sbn, flags;
-} p;
+}
+p;
 
 void main() {
     const uint n0 = gl_GlobalInvocationID.x * TN;

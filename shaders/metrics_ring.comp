@@ -4,13 +4,20 @@
 //   metrics: [3] float   state[0]: step counter   ring: (slots, 4) float
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
-layout(std430, binding = 0) readonly buffer BufMetrics { float metrics[]; };
-layout(std430, binding = 1) buffer BufState { uint state[]; };
-layout(std430, binding = 2) writeonly buffer BufRing { float ring[]; };
+layout(std430, binding = 0) readonly buffer BufMetrics {
+    float metrics[];
+};
+layout(std430, binding = 1) buffer BufState {
+    uint state[];
+};
+layout(std430, binding = 2) writeonly buffer BufRing {
+    float ring[];
+};
 
 layout(push_constant) uniform Push {
     uint slots;
-} p;
+}
+p;
 
 void main() {
     const uint step = state[0];

@@ -13,22 +13,37 @@
 // norm[1]: the clipping factor min(1, maxNorm / (‖g‖ + 1e-6)) from grad_norm (read if clip on).
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
-layout(std430, binding = 0) buffer BufP { float param[]; };
-layout(std430, binding = 1) readonly buffer BufG { float grad[]; };
-layout(std430, binding = 2) buffer BufS1 { float state1[]; }; // b, v (RMSProp) or m (Adam)
-layout(std430, binding = 3) buffer BufS2 { float state2[]; }; // v (Adam)
-layout(std430, binding = 4) readonly buffer BufH { float hyper[]; };
-layout(std430, binding = 5) readonly buffer BufStep { uint step[]; };
-layout(std430, binding = 6) readonly buffer BufNorm { float norm[]; };
+layout(std430, binding = 0) buffer BufP {
+    float param[];
+};
+layout(std430, binding = 1) readonly buffer BufG {
+    float grad[];
+};
+layout(std430, binding = 2) buffer BufS1 {
+    float state1[];
+}; // b, v (RMSProp) or m (Adam)
+layout(std430, binding = 3) buffer BufS2 {
+    float state2[];
+}; // v (Adam)
+layout(std430, binding = 4) readonly buffer BufH {
+    float hyper[];
+};
+layout(std430, binding = 5) readonly buffer BufStep {
+    uint step[];
+};
+layout(std430, binding = 6) readonly buffer BufNorm {
+    float norm[];
+};
 
 layout(push_constant) uniform Push {
     uint n, groupsX, kind;
-} p;
+}
+p;
 
 void main() {
     const uint wg = gl_WorkGroupSize.x;
-    const uint base = (gl_WorkGroupID.y * p.groupsX + gl_WorkGroupID.x) * wg * 4u +
-                      gl_LocalInvocationID.x;
+    const uint base =
+        (gl_WorkGroupID.y * p.groupsX + gl_WorkGroupID.x) * wg * 4u + gl_LocalInvocationID.x;
     const float lr = hyper[0], mu = hyper[1], wd = hyper[2], b1 = hyper[3], b2 = hyper[4];
     const float eps = hyper[5], alpha = hyper[6];
     const float clip = hyper[7] != 0.0 ? norm[1] : 1.0;

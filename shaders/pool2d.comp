@@ -13,19 +13,32 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 layout(push_constant) uniform Push {
     uint planes, H, W, P, Q, kH, kW, strideH, strideW, padH, padW, groupsX;
-} p;
+}
+p;
 
 #if defined(MAX_FORWARD) || defined(AVG_FORWARD)
-layout(std430, binding = 0) readonly buffer BufX { float x[]; };
-layout(std430, binding = 1) writeonly buffer BufY { float y[]; };
+layout(std430, binding = 0) readonly buffer BufX {
+    float x[];
+};
+layout(std430, binding = 1) writeonly buffer BufY {
+    float y[];
+};
 #ifdef MAX_FORWARD
-layout(std430, binding = 2) writeonly buffer BufArg { int argmax[]; };
+layout(std430, binding = 2) writeonly buffer BufArg {
+    int argmax[];
+};
 #endif
 #else
-layout(std430, binding = 0) readonly buffer BufDy { float dy[]; };
-layout(std430, binding = 1) writeonly buffer BufDx { float dx[]; };
+layout(std430, binding = 0) readonly buffer BufDy {
+    float dy[];
+};
+layout(std430, binding = 1) writeonly buffer BufDx {
+    float dx[];
+};
 #ifdef MAX_BACKWARD
-layout(std430, binding = 2) readonly buffer BufArg { int argmax[]; };
+layout(std430, binding = 2) readonly buffer BufArg {
+    int argmax[];
+};
 #endif
 #endif
 

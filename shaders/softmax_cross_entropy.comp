@@ -5,14 +5,23 @@
 // V = number of rows with a valid label. The workgroup size must be a power of two.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
-layout(std430, binding = 0) readonly buffer BufZ { float z[]; };
-layout(std430, binding = 1) readonly buffer BufL { int label[]; };
-layout(std430, binding = 2) writeonly buffer BufDz { float dz[]; };
-layout(std430, binding = 3) writeonly buffer BufMetrics { float metrics[]; };
+layout(std430, binding = 0) readonly buffer BufZ {
+    float z[];
+};
+layout(std430, binding = 1) readonly buffer BufL {
+    int label[];
+};
+layout(std430, binding = 2) writeonly buffer BufDz {
+    float dz[];
+};
+layout(std430, binding = 3) writeonly buffer BufMetrics {
+    float metrics[];
+};
 
 layout(push_constant) uniform Push {
     uint M, C;
-} p;
+}
+p;
 
 shared float red[gl_WorkGroupSize.x];
 
@@ -31,7 +40,9 @@ float workgroupSum(float v) {
     return total;
 }
 
-bool validLabel(int l) { return l >= 0 && uint(l) < p.C; }
+bool validLabel(int l) {
+    return l >= 0 && uint(l) < p.C;
+}
 
 void main() {
     const uint t = gl_LocalInvocationID.x;
