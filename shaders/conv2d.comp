@@ -83,7 +83,7 @@ void main() {
             if ((p.flags & 1u) != 0u)
                 v += b[k];
             if ((p.flags & 2u) != 0u)
-                v = max(v, 0.0);
+                v = v > 0.0 || isnan(v) ? v : 0.0; // ReLU; NaN propagates
             y[((col / PQ) * p.K + k) * PQ + col % PQ] = v;
         }
     }

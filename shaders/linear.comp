@@ -76,7 +76,7 @@ void main() {
             if ((p.flags & 1u) != 0u)
                 v += d[n];
             if ((p.flags & 2u) != 0u)
-                v = max(v, 0.0);
+                v = v > 0.0 || isnan(v) ? v : 0.0; // ReLU; NaN propagates
             if ((p.flags & 4u) != 0u)
                 v += c[m * p.N + n];
             c[m * p.N + n] = v;

@@ -73,8 +73,8 @@ void main() {
                 continue;
             const float v = x[base + uint(h) * p.W + uint(w)];
 #ifdef MAX_FORWARD
-            // NaN wins (as in PyTorch) and then stays; ties keep the first maximum.
-            if (arg < 0 || v > best || (isnan(v) && !isnan(best))) {
+            // As PyTorch: a NaN always wins (so the last NaN), ties keep the first maximum.
+            if (arg < 0 || v > best || isnan(v)) {
                 best = v;
                 arg = h * int(p.W) + w;
             }

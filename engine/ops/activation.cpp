@@ -19,9 +19,9 @@ static_assert(sizeof(ActivationPush) <= 128);
 template <ActivationKind K, class T>
 T forward(T slope, T v) {
     if constexpr (K == ActivationKind::Relu)
-        return v > 0 ? v : T(0);
+        return v > 0 || std::isnan(v) ? v : T(0); // NaN propagates, as in PyTorch
     else if constexpr (K == ActivationKind::LeakyRelu)
-        return v > 0 ? v : slope * v;
+        return v > 0 || std::isnan(v) ? v : slope * v;
     else if constexpr (K == ActivationKind::Sigmoid)
         return v >= 0 ? T(1) / (T(1) + std::exp(-v)) : std::exp(v) / (T(1) + std::exp(v));
     else
@@ -57,6 +57,9 @@ void eachKind(ActivationKind kind, F&& f) {
 }
 
 Status check(const Activation& a, const char* op) {
+    if (std::uint32_t(a.kind) > std::uint32_t(ActivationKind::Tanh))
+        return Status::error("unknown activation kind " + std::to_string(std::uint32_t(a.kind)),
+                             op);
     if (a.kind == ActivationKind::LeakyRelu && !(a.slope > 0))
         return Status::error(
             "leaky ReLU slope must be positive (got " + std::to_string(a.slope) + ")", op);

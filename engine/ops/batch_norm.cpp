@@ -45,6 +45,11 @@ Status batchNormForward(Backend& be, const BatchNormShape& s, bool training, con
                         const BatchNormParams& p, const Tensor& y) {
     const char* op = "batch_norm forward";
     CS_TRY(checkParams(s, p, op));
+    if (training && s.batch * s.spatial < 2)
+        return Status::error("training needs more than one value per channel (batch " +
+                                 std::to_string(s.batch) + " x " + std::to_string(s.spatial) +
+                                 " positions)",
+                             op, "Use a batch larger than 1, as PyTorch requires");
     CS_TRY(expect(x, s.elements(), DType::Real, "x", op));
     CS_TRY(expect(y, s.elements(), DType::Real, "y", op));
     if (auto* vk = be.asVulkan())

@@ -4,6 +4,7 @@
 #include "ops/op_support.h"
 
 #include <Eigen/Core>
+#include <cmath>
 #include <omp.h>
 
 namespace convscope::ops {
@@ -60,6 +61,12 @@ Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
             u(s.dilationW),
             u(s.groups),
             flags};
+}
+
+// ReLU that lets NaN through (cwiseMax would hide it, depending on vectorisation).
+template <class T>
+T reluKeepNan(T v) {
+    return v > 0 || std::isnan(v) ? v : T(0);
 }
 
 template <class T>
@@ -236,7 +243,7 @@ Status conv2dForward(Backend& be, const Conv2dShape& s, const Tensor& x, const T
                     for (std::int64_t k = 0; k < Kg; ++k) {
                         yT.col(k).array() += bs[g * Kg + k];
                         if (relu)
-                            yT.col(k) = yT.col(k).cwiseMax(T(0));
+                            yT.col(k) = yT.col(k).unaryExpr([](T v) { return reluKeepNan(v); });
                     }
                 }
         }

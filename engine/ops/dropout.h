@@ -10,8 +10,10 @@
 namespace convscope::ops {
 
 struct Dropout {
-    double rate = 0.5;      // probability of dropping an element, in [0, 1)
-    std::uint32_t seed = 1; // with the step counter, fixes every mask
+    double rate = 0.5; // probability of dropping an element, in [0, 1)
+    // With the step counter this fixes every mask: give each dropout layer of a network its own
+    // seed, or layers of the same size drop the same elements.
+    std::uint32_t seed = 1;
 };
 
 Status dropoutForward(Backend& be, const Dropout& d, const Tensor& x, const Tensor& step,

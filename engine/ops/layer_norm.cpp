@@ -78,11 +78,12 @@ Status layerNormBackward(Backend& be, const LayerNormShape& s, const Tensor& dy,
     CS_TRY(expect(invstd, s.batch, DType::Real, "invstd", op));
     const LayerNormPush push{std::uint32_t(s.batch), std::uint32_t(s.features), float(s.eps)};
     if (auto* vk = be.asVulkan()) {
-        CS_TRY(vk->dispatch(vk::Kernel::LayerNormBackwardData, {dy, x, gamma, mean, invstd, dx},
-                            push, {std::uint32_t(s.batch), 1, 1}, {kLocal, 1, 1}));
+        // dγ, dβ first: they read dy, which the data pass may overwrite (dx may be dy).
         FlatGrid g = flatGrid(s.features, kLocal);
-        return vk->dispatch(vk::Kernel::LayerNormBackwardAffine,
-                            {dy, x, mean, invstd, dgamma, dbeta}, push, g.groups, {kLocal, 1, 1});
+        CS_TRY(vk->dispatch(vk::Kernel::LayerNormBackwardAffine,
+                            {dy, x, mean, invstd, dgamma, dbeta}, push, g.groups, {kLocal, 1, 1}));
+        return vk->dispatch(vk::Kernel::LayerNormBackwardData, {dy, x, gamma, mean, invstd, dx},
+                            push, {std::uint32_t(s.batch), 1, 1}, {kLocal, 1, 1});
     }
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
@@ -90,6 +91,17 @@ Status layerNormBackward(Backend& be, const LayerNormShape& s, const Tensor& dy,
         const T *mu = c.real(mean), *inv = c.real(invstd);
         T *dxs = c.real(dx), *dg = c.real(dgamma), *db = c.real(dbeta);
         const std::int64_t D = s.features;
+        // dγ, dβ first: they read dy, which the data loop may overwrite (dx may be dy).
+#pragma omp parallel for if (s.elements() > (1 << 15))
+        for (std::int64_t d = 0; d < D; ++d) {
+            T sg = 0, sb = 0;
+            for (std::int64_t n = 0; n < s.batch; ++n) {
+                sg += dys[n * D + d] * (xs[n * D + d] - mu[n]) * inv[n];
+                sb += dys[n * D + d];
+            }
+            dg[d] = sg;
+            db[d] = sb;
+        }
 #pragma omp parallel for if (s.elements() > (1 << 15))
         for (std::int64_t n = 0; n < s.batch; ++n) {
             T s1 = 0, s2 = 0;
@@ -104,16 +116,6 @@ Status layerNormBackward(Backend& be, const LayerNormShape& s, const Tensor& dy,
                 const T xh = (xs[n * D + d] - mu[n]) * inv[n];
                 dxs[n * D + d] = inv[n] / T(D) * (T(D) * gd - s1 - xh * s2);
             }
-        }
-#pragma omp parallel for if (s.elements() > (1 << 15))
-        for (std::int64_t d = 0; d < D; ++d) {
-            T sg = 0, sb = 0;
-            for (std::int64_t n = 0; n < s.batch; ++n) {
-                sg += dys[n * D + d] * (xs[n * D + d] - mu[n]) * inv[n];
-                sb += dys[n * D + d];
-            }
-            dg[d] = sg;
-            db[d] = sb;
         }
     });
 }

@@ -1,6 +1,7 @@
 // layer_norm: normalises each sample over its D = C·H·W features with elementwise γ, β, as
 // PyTorch's LayerNorm([C, H, W]); the same in training and evaluation.
 //   x, y, dy, dx: (N, D)   γ, β, dγ, dβ: (D)   mean, invstd: (N), saved for the backward pass
+// The backward pass may run in place (dx = dy).
 #pragma once
 
 #include "backend/backend.h"

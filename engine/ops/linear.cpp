@@ -3,6 +3,7 @@
 #include "ops/op_support.h"
 
 #include <Eigen/Core>
+#include <cmath>
 
 namespace convscope::ops {
 
@@ -69,7 +70,7 @@ Status linearForward(Backend& be, const LinearShape& s, const Tensor& x, const T
         Y.noalias() = X * W.transpose();
         Y.rowwise() += B;
         if (relu)
-            Y = Y.cwiseMax(T(0));
+            Y = Y.unaryExpr([](T v) { return v > 0 || std::isnan(v) ? v : T(0); }); // NaN stays
     });
 }
 

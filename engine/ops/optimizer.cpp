@@ -21,7 +21,7 @@ const char* const kNames[] = {"sgd", "momentum", "nesterov", "rmsprop", "adam", 
 } // namespace
 
 std::string OptimizerConfig::name() const {
-    return kNames[std::size_t(kind)];
+    return std::size_t(kind) < std::size(kNames) ? kNames[std::size_t(kind)] : "unknown optimizer";
 }
 
 bool OptimizerConfig::parseKind(const std::string& name, OptimizerKind& kind) {
@@ -35,9 +35,12 @@ bool OptimizerConfig::parseKind(const std::string& name, OptimizerKind& kind) {
 
 Status OptimizerConfig::check() const {
     auto bad = [](double v, double lo, double hi) { return !(v >= lo && v <= hi); };
+    if (std::size_t(kind) >= std::size(kNames))
+        return Status::error("unknown optimizer kind " + std::to_string(std::size_t(kind)),
+                             "optimizer");
     if (!(lr > 0) || !std::isfinite(lr))
         return Status::error("learning rate must be a positive number", name());
-    if (bad(momentum, 0, 1) || bad(beta1, 0, 0.999999) || bad(beta2, 0, 0.999999) ||
+    if (bad(momentum, 0, 0.999999) || bad(beta1, 0, 0.999999) || bad(beta2, 0, 0.999999) ||
         bad(alpha, 0, 0.999999))
         return Status::error("momentum, β1, β2 and α must lie in [0, 1)", name());
     if (!(eps > 0) || bad(weightDecay, 0, 1e6) || bad(clipNorm, 0, 1e30))
@@ -83,6 +86,8 @@ Status optimizerUpdate(Backend& be, OptimizerKind kind, const Tensor& params, co
                        const Tensor& state1, const Tensor& state2, const Tensor& hyper,
                        const Tensor& step, const Tensor& norm) {
     const char* op = "optimizer";
+    if (std::uint32_t(kind) > std::uint32_t(OptimizerKind::AdamW))
+        return Status::error("unknown optimizer kind", op);
     const std::int64_t n = params.numel();
     CS_TRY(expect(params, n, DType::Real, "params", op));
     CS_TRY(expect(grads, n, DType::Real, "grads", op));

@@ -96,7 +96,7 @@ Status maxPool2dForward(Backend& be, const Pool2dShape& s, const Tensor& x, cons
                             if (w < 0 || w >= s.width)
                                 continue;
                             const T v = img[h * s.width + w];
-                            if (at < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
+                            if (at < 0 || v > best || std::isnan(v)) {
                                 best = v;
                                 at = std::int32_t(h * s.width + w);
                             }

@@ -1,7 +1,8 @@
 // pool2d: max and average pooling (and global average pooling) with their backward passes.
 //   x, dx: (N, C, H, W)   y, dy: (N, C, P, Q)   argmax: (N, C, P, Q) int32, h·W + w in the plane
 //   P = ⌊(H + 2·padH − kH) / strideH⌋ + 1 (Q likewise); padding ≤ half the kernel, as PyTorch.
-// Max pooling routes the gradient to the argmax (NaN wins, first maximum on ties); average
+// Max pooling routes the gradient to the argmax (a NaN wins, so the last NaN; ties keep the
+// first maximum, as PyTorch); average
 // pooling divides by kH·kW, counting padding as zeros (PyTorch's count_include_pad=True).
 #pragma once
 

@@ -117,6 +117,32 @@ private slots:
         }
     }
 
+    // A diverging network must look diverged on every backend: NaN goes through, as in PyTorch.
+    void nanPropagates() {
+        CS_REQUIRE_VULKAN(vk);
+        for (const auto& a : kKinds)
+            for (Backend* be : {static_cast<Backend*>(vk), static_cast<Backend*>(&m_ref)}) {
+                auto o = run(*be, a, {NAN, 1.0}, {1, 1});
+                QVERIFY(o.ok());
+                QVERIFY2(std::isnan(o->y[0]), qPrintable(QString::fromStdString(a.name())));
+            }
+    }
+
+    // lavapipe's own tanh loses digits near 0 (1.4e-3 relative at 1e-5); ours may not.
+    void tanhIsAccurateNearZero() {
+        CS_REQUIRE_VULKAN(vk);
+        const std::vector<double> x = {1e-5, -3e-4, 0.01, 0.1, -0.2, 0.249, 0.26, -1.0, 3.0};
+        auto o = run(*vk, {ops::ActivationKind::Tanh, 0.01}, asFloat(x),
+                     std::vector<double>(x.size(), 1.0));
+        QVERIFY(o.ok());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double want = std::tanh(double(float(x[i])));
+            QVERIFY2(
+                std::abs(o->y[i] - want) <= 1e-6 * std::abs(want),
+                qPrintable(QString("tanh(%1) = %2, want %3").arg(x[i]).arg(o->y[i]).arg(want)));
+        }
+    }
+
     void leakySlopeMustBePositive() {
         auto o = run(m_ref, {ops::ActivationKind::LeakyRelu, -0.5}, {1, 2}, {1, 1});
         QVERIFY(!o.ok());

@@ -122,6 +122,13 @@ private slots:
         QVERIFY2(relError(an->dbeta, along(&Inputs::beta)) < 1e-7, "dbeta differs");
     }
 
+    void oneValuePerChannelIsRejected() {
+        auto o = run(m_ref, shape(1, 3, 1), makeInputs(shape(1, 3, 1), 1));
+        QVERIFY(!o.ok());
+        QVERIFY2(o.status().message().find("more than one value per channel") != std::string::npos,
+                 o.status().message().c_str());
+    }
+
     // From running mean 0 and variance 1, one step with momentum 0.1 gives
     // 0.1·μ and 0.9 + 0.1·σ²·M/(M−1); the normalised output has mean β and variance γ².
     void statisticsMatchTheirDefinitions() {

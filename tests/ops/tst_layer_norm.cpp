@@ -92,6 +92,43 @@ private slots:
         QVERIFY2(relError(an->dbeta, along(&Inputs::beta)) < 1e-7, "dbeta differs");
     }
 
+    // The backward pass may overwrite dy with dx (in place): dγ, dβ and dx stay the same.
+    void backwardInPlace_data() {
+        QTest::addColumn<bool>("vulkanBackend");
+        QTest::newRow("vulkan") << true;
+        QTest::newRow("cpu") << false;
+    }
+    void backwardInPlace() {
+        QFETCH(bool, vulkanBackend);
+        Backend* be = &m_ref;
+        if (vulkanBackend) {
+            CS_REQUIRE_VULKAN(vk);
+            be = vk;
+        }
+        ops::LayerNormShape s{3, 20};
+        Inputs in = makeInputs(3, 20, 4);
+        auto separate = run(*be, s, in);
+        QVERIFY(separate.ok());
+        CS_VERIFY_OK(be->reset());
+        Tensor x = be->tensor({60}), y = be->tensor({60}), g = be->tensor({20}),
+               b = be->tensor({20});
+        Tensor dg = be->tensor({20}), db = be->tensor({20}), mean = be->tensor({3}),
+               inv = be->tensor({3});
+        Tensor grad = be->tensor({60});
+        CS_VERIFY_OK(be->allocate());
+        CS_VERIFY_OK(be->writeReal(x, in.x));
+        CS_VERIFY_OK(be->writeReal(g, in.gamma));
+        CS_VERIFY_OK(be->writeReal(b, in.beta));
+        CS_VERIFY_OK(be->writeReal(grad, in.dy));
+        CS_VERIFY_OK(runOnce(*be, [&]() -> Status {
+            CS_TRY(ops::layerNormForward(*be, s, x, g, b, mean, inv, y));
+            return ops::layerNormBackward(*be, s, grad, x, g, mean, inv, grad, dg, db);
+        }));
+        QVERIFY(relError(*be->readReal(grad), separate->dx) <= 1e-6);
+        QVERIFY(relError(*be->readReal(dg), separate->dgamma) <= 1e-6);
+        QVERIFY(relError(*be->readReal(db), separate->dbeta) <= 1e-6);
+    }
+
     // With γ = 1, β = 0 every sample of the output has mean 0 and variance σ²/(σ² + ε).
     void samplesAreNormalised() {
         ops::LayerNormShape s{4, 50};

@@ -1,7 +1,9 @@
 // linear: forward (plain and fused ReLU) and both backward passes, Vulkan and CPU float against
 // the CPU double reference, and the reference against central finite differences.
 #include "op_test.h"
+
 #include "ops/linear.h"
+#include <cmath>
 
 using namespace convscope;
 using namespace convscope::testing;
@@ -117,6 +119,19 @@ private slots:
         QVERIFY2(relError(an->dx, numX) < 1e-7, "dx differs from finite differences");
         QVERIFY2(relError(an->dw, numW) < 1e-7, "dW differs from finite differences");
         QVERIFY2(relError(an->db, numB) < 1e-7, "db differs from finite differences");
+    }
+
+    // The fused ReLU lets NaN through on both backends, as PyTorch's relu does.
+    void fusedReluKeepsNan() {
+        CS_REQUIRE_VULKAN(vk);
+        ops::LinearShape s{1, 2, 2};
+        Inputs in = makeInputs(s, 3);
+        in.x[0] = NAN;
+        for (Backend* be : {static_cast<Backend*>(vk), static_cast<Backend*>(&m_ref)}) {
+            auto o = run(*be, s, in);
+            QVERIFY(o.ok());
+            QVERIFY(std::isnan(o->yRelu[0]) && std::isnan(o->yRelu[1]));
+        }
     }
 
     void rejectsMismatchedShapes() {

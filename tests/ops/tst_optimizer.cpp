@@ -210,6 +210,11 @@ private slots:
         QVERIFY(!c.check().ok());
         c = config(OptimizerKind::Sgd, -1);
         QVERIFY(c.check().message().find("learning rate") != std::string::npos);
+        c = config(OptimizerKind(42));
+        QVERIFY(c.check().message().find("unknown optimizer kind") != std::string::npos);
+        c = config(OptimizerKind::Momentum);
+        c.momentum = 1.0; // never decays: rejected, as the message says [0, 1)
+        QVERIFY(!c.check().ok());
         OptimizerKind k;
         QVERIFY(ops::OptimizerConfig::parseKind("adamw", k) && k == OptimizerKind::AdamW);
         QVERIFY(!ops::OptimizerConfig::parseKind("lion", k));

@@ -115,12 +115,13 @@ private slots:
     void nanWinsTheMaximum() {
         CS_REQUIRE_VULKAN(vk);
         auto s = shape(1, 1, 2, 4, 2, 2, 2, 2);
-        std::vector<double> x = {1, NAN, 5, 6, 3, 2, 7, 8};
+        // Window 0 holds 1, NaN (index 1), NaN (index 4), 2: the last NaN wins, as in PyTorch.
+        std::vector<double> x = {1, NAN, 5, 6, NAN, 2, 7, 8};
         for (Backend* be : {static_cast<Backend*>(vk), static_cast<Backend*>(&m_ref)}) {
             auto o = run(*be, true, s, x, {1, 1});
             QVERIFY(o.ok());
             QVERIFY(std::isnan(o->y[0]));
-            QCOMPARE(o->argmax[0], 1);
+            QCOMPARE(o->argmax[0], 4);
             QCOMPARE(o->y[1], 8.0);
         }
     }
