@@ -92,6 +92,7 @@ struct BackendOptions {
     bool validation = false;      // VK_LAYER_KHRONOS_validation
     int threads = 0;              // CPU backend threads; 0 = all cores
     bool allowMapping = true;     // false forces staging copies on Vulkan (tests)
+    std::string tuning = "auto";  // Vulkan tile sizes: auto (by device type) | cpu | gpu
 };
 
 struct BackendChoice {

@@ -14,6 +14,10 @@ Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const BackendOption
     CS_TRY_ASSIGN(be->m_ctx, vk::Context::create(co));
     CS_TRY_ASSIGN(be->m_kernels, vk::KernelCache::create(*be->m_ctx));
     be->m_allowMapping = o.allowMapping;
+    if (o.tuning != "auto" && o.tuning != "cpu" && o.tuning != "gpu")
+        return Status::error("unknown tuning profile '" + o.tuning + "'", "BackendOptions",
+                             "Use auto, cpu or gpu");
+    be->m_tuning = vk::Tuning::forDevice(*be->m_ctx, o.tuning);
     VkCommandPoolCreateInfo pi{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     pi.queueFamilyIndex = be->m_ctx->queueFamily();

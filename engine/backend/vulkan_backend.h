@@ -6,6 +6,7 @@
 #include "vk/arena.h"
 #include "vk/context.h"
 #include "vk/kernels.h"
+#include "vk/tuning.h"
 #include <array>
 #include <deque>
 #include <initializer_list>
@@ -45,6 +46,8 @@ public:
     vk::Context& context() { return *m_ctx; }
     const vk::Context& context() const { return *m_ctx; }
     vk::KernelCache& kernels() { return *m_kernels; }
+    // Register-tile sizes of the GEMM-like kernels for this device (BackendOptions::tuning).
+    const vk::Tuning& tuning() const { return m_tuning; }
     std::size_t barriersInProgram(ProgramId p) const { return m_programs.at(p).barriers; }
     std::size_t dispatchesInProgram(ProgramId p) const { return m_programs.at(p).dispatches; }
 
@@ -84,6 +87,7 @@ private:
     std::unique_ptr<vk::KernelCache> m_kernels;
     std::unique_ptr<vk::Arena> m_device, m_host;
     bool m_allowMapping = true;
+    vk::Tuning m_tuning;
     VkCommandPool m_pool = VK_NULL_HANDLE;
     std::vector<Program> m_programs;
     Program m_current;

@@ -22,25 +22,7 @@ enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kBiasGrad = 8 };
 // 64 invocations side by side along the columns (x), TM x TN outputs each.
 constexpr std::uint32_t kLocal = 64;
 
-// Register tile (TM output rows x TN columns per invocation) of forward and backward-data.
-// llvmpipe runs every non-uniform load as a per-lane scalar loop, so on a CPU device a large
-// tile (more FMAs per load) wins: 8x16 measured best of 4x4..16x8 (bench/README.md). On a GPU
-// 128 accumulators would crush occupancy; 4x4 there is a first guess, not yet measured.
-struct Tile {
-    std::uint32_t tm, tn;
-};
-Tile gemmTile(const vk::Context& ctx) {
-    return ctx.info().isCpu() ? Tile{8, 16} : Tile{4, 4};
-}
-// Backward-weight blocks (TM x TN per workgroup) keep (TM·TN + TM)·kLocal partial sums in
-// shared memory: 8x8 needs 18 KiB, past the 16 KiB every device has, so devices with less
-// use 8x4 (10 KiB).
-Tile weightTile(const vk::Context& ctx) {
-    const std::uint32_t bytes8x8 = (8 * 8 + 8) * kLocal * 4;
-    if (ctx.properties().limits.maxComputeSharedMemorySize >= bytes8x8)
-        return {8, 8};
-    return {8, 4};
-}
+using vk::Tile; // register tiles: vk::Tuning, chosen per device (engine/vk/tuning.h)
 
 Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
     auto u = [](std::int64_t v) { return std::uint32_t(v); };
@@ -145,7 +127,7 @@ void col2im(const Conv2dShape& s, const T* col, std::int64_t n, std::int64_t g, 
 Status dispatchGemm(VulkanBackend& vk, vk::Kernel kernel, std::initializer_list<Tensor> bindings,
                     const Conv2dPush& p, std::int64_t cols, std::int64_t rows, std::int64_t groups,
                     const char* op) {
-    const Tile t = gemmTile(vk.context());
+    const Tile t = vk.tuning().conv;
     if (ceilDiv(cols, kLocal * t.tn) > 65535)
         return Status::error("the batch is too large for one dispatch (" + std::to_string(cols) +
                                  " output columns)",
@@ -292,7 +274,7 @@ Status conv2dBackwardWeight(Backend& be, const Conv2dShape& s, const Tensor& dy,
     CS_TRY(expect(db, s.outChannels, DType::Real, "db", op));
     if (auto* vk = be.asVulkan()) {
         const std::int64_t crs = (s.inChannels / s.groups) * s.kernelH * s.kernelW;
-        const Tile tile = weightTile(vk->context());
+        const Tile tile = vk->tuning().convWeight;
         return vk->dispatch(vk::Kernel::Conv2dBackwardWeight, {dy, x, dw, db}, push(s, kBiasGrad),
                             {ceilDiv(crs, tile.tn), ceilDiv(s.outChannels / s.groups, tile.tm),
                              std::uint32_t(s.groups)},

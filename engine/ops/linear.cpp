@@ -17,7 +17,7 @@ static_assert(sizeof(LinearPush) <= 128);
 enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kRowSums = 8 };
 
 // Register block per invocation and local size; the workgroup covers (8*TN) x (8*TM) of C.
-constexpr std::uint32_t kTile = 8, kLocal = 8;
+constexpr std::uint32_t kLocal = 8; // 8x8 invocations; the register tile comes from vk::Tuning
 
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -26,10 +26,11 @@ using Row = Eigen::Matrix<T, 1, Eigen::Dynamic>;
 
 Status gemm(Backend& be, const LinearPush& push, const Tensor& a, const Tensor& b, const Tensor& c,
             const Tensor& d) {
+    const vk::Tile t = be.asVulkan()->tuning().linear;
     return be.asVulkan()->dispatch(
         vk::Kernel::Linear, {a, b, c, d}, push,
-        {ceilDiv(push.N, kLocal * kTile), ceilDiv(push.M, kLocal * kTile), 1},
-        {kLocal, kLocal, 1, kTile, kTile});
+        {ceilDiv(push.N, kLocal * t.tn), ceilDiv(push.M, kLocal * t.tm), 1},
+        {kLocal, kLocal, 1, t.tm, t.tn});
 }
 
 Status checkShape(const LinearShape& s, const char* op) {

@@ -14,23 +14,37 @@ bool onCi() {
     return ci && std::strcmp(ci, "true") == 0;
 }
 
+namespace {
+std::unique_ptr<VulkanBackend> makeVulkan(const std::string& tuning) {
+    BackendOptions o;
+    o.validation = true; // every test runs with the validation layer
+    o.tuning = tuning;
+    auto r = VulkanBackend::create(o);
+    if (!r.ok()) {
+        std::fprintf(stderr, "Vulkan backend unavailable: %s\n", r.status().message().c_str());
+        return {};
+    }
+    return std::move(r.value());
+}
+std::unique_ptr<VulkanBackend> g_gpuTuned; // made on first use by vulkanWithGpuTuning()
+} // namespace
+
 VulkanBackend* vulkan() {
-    static std::unique_ptr<VulkanBackend> backend = [] {
-        BackendOptions o;
-        o.validation = true; // every test runs with the validation layer
-        auto r = VulkanBackend::create(o);
-        if (!r.ok()) {
-            std::fprintf(stderr, "Vulkan backend unavailable: %s\n", r.status().message().c_str());
-            return std::unique_ptr<VulkanBackend>();
-        }
-        return std::move(r.value());
-    }();
+    static std::unique_ptr<VulkanBackend> backend = makeVulkan("auto");
     return backend.get();
 }
 
+VulkanBackend* vulkanWithGpuTuning() {
+    if (!g_gpuTuned && vulkan())
+        g_gpuTuned = makeVulkan("gpu");
+    return g_gpuTuned.get();
+}
+
 bool noValidationMessages() {
-    VulkanBackend* vk = vulkan();
-    return !vk || vk->context().validationMessages() == 0;
+    for (VulkanBackend* vk : {vulkan(), g_gpuTuned.get()})
+        if (vk && vk->context().validationMessages() != 0)
+            return false;
+    return true;
 }
 
 double relError(const std::vector<double>& a, const std::vector<double>& ref) {

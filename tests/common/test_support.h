@@ -15,6 +15,9 @@ namespace convscope::testing {
 // The Vulkan backend with validation on, shared by a test executable. Returns nullptr (and the
 // caller skips) when there is no Vulkan device; with CI=true that is a failure instead.
 VulkanBackend* vulkan();
+// The same device with the GPU tile sizes (vk::Tuning "gpu"), so the tiles a GPU would use are
+// tested on lavapipe too; nullptr like vulkan().
+VulkanBackend* vulkanWithGpuTuning();
 // Fails the current test if the Vulkan backend has seen any validation message.
 bool noValidationMessages();
 bool onCi();

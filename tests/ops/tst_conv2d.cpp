@@ -114,6 +114,13 @@ class TestConv2d : public OpTest {
     }
 
 private slots:
+    // The register tiles a GPU gets (vk::Tuning "gpu"), checked on this device too.
+    void vulkanGpuTilesMatchReference_data() { cases(BackendKind::Vulkan); }
+    void vulkanGpuTilesMatchReference() {
+        CS_REQUIRE_VULKAN(vk);
+        compare(*vulkanWithGpuTuning());
+    }
+
     void referenceMatchesFiniteDifferences_data() {
         QTest::addColumn<ops::Conv2dShape>("s");
         QTest::newRow("stride 2, asymmetric padding")

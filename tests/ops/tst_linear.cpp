@@ -94,6 +94,13 @@ class TestLinear : public OpTest {
     }
 
 private slots:
+    // The register tiles a GPU gets (vk::Tuning "gpu"), checked on this device too.
+    void vulkanGpuTilesMatchReference_data() { cases(BackendKind::Vulkan); }
+    void vulkanGpuTilesMatchReference() {
+        CS_REQUIRE_VULKAN(vk);
+        compare(*vulkanWithGpuTuning());
+    }
+
     void referenceMatchesFiniteDifferences_data() {
         QTest::addColumn<qint64>("batch");
         QTest::addColumn<qint64>("in");

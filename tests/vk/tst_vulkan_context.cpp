@@ -221,6 +221,18 @@ private slots:
                  empty.message().c_str());
     }
 
+    void tuningFollowsTheDeviceType() {
+        CS_REQUIRE_VULKAN(vk);
+        QCOMPARE(QString::fromStdString(vk->tuning().profile),
+                 vk->context().info().isCpu() ? QString("cpu") : QString("gpu"));
+        QCOMPARE(QString::fromStdString(vulkanWithGpuTuning()->tuning().profile), QString("gpu"));
+        BackendOptions o;
+        o.tuning = "fast";
+        auto bad = VulkanBackend::create(o);
+        QVERIFY(!bad.ok());
+        QVERIFY(bad.status().message().find("unknown tuning profile 'fast'") != std::string::npos);
+    }
+
     void autoPicksCpuOnLavapipeAndVulkanOnAGpu() {
         CS_REQUIRE_VULKAN(vk);
         BackendOptions o;
