@@ -26,7 +26,10 @@ std::unique_ptr<VulkanBackend> makeVulkan(const std::string& tuning) {
     }
     return std::move(r.value());
 }
-std::unique_ptr<VulkanBackend> g_gpuTuned; // made on first use by vulkanWithGpuTuning()
+// Set by vulkanWithGpuTuning() once made, for noValidationMessages(). The backends themselves
+// are function-local statics: made after the Vulkan loader has loaded the validation layer,
+// they are destroyed before the layer's own statics at exit (a namespace-scope one was not).
+VulkanBackend* g_gpuTuned = nullptr;
 } // namespace
 
 VulkanBackend* vulkan() {
@@ -35,13 +38,13 @@ VulkanBackend* vulkan() {
 }
 
 VulkanBackend* vulkanWithGpuTuning() {
-    if (!g_gpuTuned && vulkan())
-        g_gpuTuned = makeVulkan("gpu");
-    return g_gpuTuned.get();
+    static std::unique_ptr<VulkanBackend> backend = vulkan() ? makeVulkan("gpu") : nullptr;
+    g_gpuTuned = backend.get();
+    return g_gpuTuned;
 }
 
 bool noValidationMessages() {
-    for (VulkanBackend* vk : {vulkan(), g_gpuTuned.get()})
+    for (VulkanBackend* vk : {vulkan(), g_gpuTuned})
         if (vk && vk->context().validationMessages() != 0)
             return false;
     return true;
