@@ -12,4 +12,9 @@ void OpTest::vulkanMatchesReference() {
     compare(*vk);
 }
 
+void TunedOpTest::vulkanGpuTilesMatchReference() {
+    CS_REQUIRE_VULKAN(vk);
+    compare(*vulkanWithGpuTuning());
+}
+
 } // namespace convscope::testing

@@ -28,4 +28,14 @@ private slots:
     void cpuFloatMatchesReference() { compare(m_cpu); }
 };
 
+// For ops whose Vulkan kernels take their tile sizes from vk::Tuning: every case also runs with
+// the tiles a GPU would get, so those are tested on lavapipe too.
+class TunedOpTest : public OpTest {
+    Q_OBJECT
+
+private slots:
+    void vulkanGpuTilesMatchReference_data() { cases(BackendKind::Vulkan); }
+    void vulkanGpuTilesMatchReference();
+};
+
 } // namespace convscope::testing

@@ -66,7 +66,7 @@ ops::Conv2dShape shape(std::int64_t n, std::int64_t c, std::int64_t h, std::int6
 
 } // namespace
 
-class TestConv2d : public OpTest {
+class TestConv2d : public TunedOpTest {
     Q_OBJECT
 
     void cases(BackendKind) override {
@@ -114,13 +114,6 @@ class TestConv2d : public OpTest {
     }
 
 private slots:
-    // The register tiles a GPU gets (vk::Tuning "gpu"), checked on this device too.
-    void vulkanGpuTilesMatchReference_data() { cases(BackendKind::Vulkan); }
-    void vulkanGpuTilesMatchReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vulkanWithGpuTuning());
-    }
-
     void referenceMatchesFiniteDifferences_data() {
         QTest::addColumn<ops::Conv2dShape>("s");
         QTest::newRow("stride 2, asymmetric padding")

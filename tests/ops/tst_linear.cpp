@@ -55,7 +55,7 @@ Result<Outputs> run(Backend& be, const ops::LinearShape& s, const Inputs& in) {
 
 } // namespace
 
-class TestLinear : public OpTest {
+class TestLinear : public TunedOpTest {
     Q_OBJECT
 
     void cases(BackendKind) override {
@@ -94,13 +94,6 @@ class TestLinear : public OpTest {
     }
 
 private slots:
-    // The register tiles a GPU gets (vk::Tuning "gpu"), checked on this device too.
-    void vulkanGpuTilesMatchReference_data() { cases(BackendKind::Vulkan); }
-    void vulkanGpuTilesMatchReference() {
-        CS_REQUIRE_VULKAN(vk);
-        compare(*vulkanWithGpuTuning());
-    }
-
     void referenceMatchesFiniteDifferences_data() {
         QTest::addColumn<qint64>("batch");
         QTest::addColumn<qint64>("in");
