@@ -91,14 +91,13 @@ Result<double> timeProgram(Backend& be, const std::function<Status()>& record) {
 // Forward and backward seconds of one case.
 Result<std::pair<double, double>> run(Backend& be, const Case& c) {
     CS_TRY(be.reset());
-    auto filled = [&](Shape s) { return be.tensor(s); };
     if (c.kind == "conv") {
         auto s = convShape(c);
-        Tensor x = filled({s.inputElements()}), w = filled({s.weightElements()});
-        Tensor b = filled({c.k}), y = filled({s.outputElements()}),
-               dy = filled({s.outputElements()});
-        Tensor dx = filled({s.inputElements()}), dw = filled({s.weightElements()}),
-               db = filled({c.k});
+        Tensor x = be.tensor({s.inputElements()}), w = be.tensor({s.weightElements()});
+        Tensor b = be.tensor({c.k}), y = be.tensor({s.outputElements()}),
+               dy = be.tensor({s.outputElements()});
+        Tensor dx = be.tensor({s.inputElements()}), dw = be.tensor({s.weightElements()}),
+               db = be.tensor({c.k});
         CS_TRY(be.allocate());
         CS_TRY_ASSIGN(double f,
                       timeProgram(be, [&] { return ops::conv2dForward(be, s, x, w, b, y); }));
@@ -110,9 +109,9 @@ Result<std::pair<double, double>> run(Backend& be, const Case& c) {
     }
     if (c.kind == "linear") {
         ops::LinearShape s{c.n, c.c, c.k};
-        Tensor x = filled({c.n, c.c}), w = filled({c.k, c.c}), b = filled({c.k});
-        Tensor y = filled({c.n, c.k}), dy = filled({c.n, c.k}), dx = filled({c.n, c.c});
-        Tensor dw = filled({c.k, c.c}), db = filled({c.k});
+        Tensor x = be.tensor({c.n, c.c}), w = be.tensor({c.k, c.c}), b = be.tensor({c.k});
+        Tensor y = be.tensor({c.n, c.k}), dy = be.tensor({c.n, c.k}), dx = be.tensor({c.n, c.c});
+        Tensor dw = be.tensor({c.k, c.c}), db = be.tensor({c.k});
         CS_TRY(be.allocate());
         CS_TRY_ASSIGN(double f,
                       timeProgram(be, [&] { return ops::linearForward(be, s, x, w, b, y); }));
@@ -125,8 +124,9 @@ Result<std::pair<double, double>> run(Backend& be, const Case& c) {
     const std::int64_t E = c.n * c.c * c.h * c.w;
     if (c.kind == "maxpool") {
         ops::Pool2dShape s{c.n, c.c, c.h, c.w, c.r, c.r, c.stride, c.stride, 0, 0};
-        Tensor x = filled({E}), dx = filled({E}), y = filled({s.outputElements()});
-        Tensor dy = filled({s.outputElements()}), arg = be.tensor({s.outputElements()}, DType::I32);
+        Tensor x = be.tensor({E}), dx = be.tensor({E}), y = be.tensor({s.outputElements()});
+        Tensor dy = be.tensor({s.outputElements()}),
+               arg = be.tensor({s.outputElements()}, DType::I32);
         CS_TRY(be.allocate());
         CS_TRY_ASSIGN(double f,
                       timeProgram(be, [&] { return ops::maxPool2dForward(be, s, x, y, arg); }));
@@ -135,7 +135,7 @@ Result<std::pair<double, double>> run(Backend& be, const Case& c) {
         return std::pair{f, bw};
     }
     if (c.kind == "relu") {
-        Tensor x = filled({E}), y = filled({E}), dy = filled({E}), dx = filled({E});
+        Tensor x = be.tensor({E}), y = be.tensor({E}), dy = be.tensor({E}), dx = be.tensor({E});
         CS_TRY(be.allocate());
         CS_TRY_ASSIGN(double f, timeProgram(be, [&] { return ops::reluForward(be, x, y); }));
         CS_TRY_ASSIGN(double bw, timeProgram(be, [&] { return ops::reluBackward(be, y, dy, dx); }));
@@ -143,10 +143,10 @@ Result<std::pair<double, double>> run(Backend& be, const Case& c) {
     }
     // bn
     ops::BatchNormShape s{c.n, c.c, c.h * c.w};
-    Tensor x = filled({E}), y = filled({E}), dy = filled({E}), dx = filled({E});
-    ops::BatchNormParams p{filled({c.c}), filled({c.c}), filled({c.c}),
-                           filled({c.c}), filled({c.c}), filled({c.c})};
-    Tensor dg = filled({c.c}), dbt = filled({c.c});
+    Tensor x = be.tensor({E}), y = be.tensor({E}), dy = be.tensor({E}), dx = be.tensor({E});
+    ops::BatchNormParams p{be.tensor({c.c}), be.tensor({c.c}), be.tensor({c.c}),
+                           be.tensor({c.c}), be.tensor({c.c}), be.tensor({c.c})};
+    Tensor dg = be.tensor({c.c}), dbt = be.tensor({c.c});
     CS_TRY(be.allocate());
     CS_TRY(be.writeReal(p.runningVar, std::vector<double>(std::size_t(c.c), 1.0)));
     CS_TRY_ASSIGN(double f,

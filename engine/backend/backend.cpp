@@ -84,6 +84,19 @@ Status Backend::reset() {
     return {};
 }
 
+Status Backend::writeBytes(const Tensor& t, const void* src, std::size_t bytes,
+                           std::size_t offset) {
+    if (!m_allocated || offset + bytes > t.bytes)
+        return Status::error("write outside the tensor or before allocate()", description());
+    return bytes == 0 ? Status{} : copyIn(t, src, bytes, offset);
+}
+
+Status Backend::readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) {
+    if (!m_allocated || offset + bytes > t.bytes)
+        return Status::error("read outside the tensor or before allocate()", description());
+    return bytes == 0 ? Status{} : copyOut(t, dst, bytes, offset);
+}
+
 Status Backend::writeReal(const Tensor& t, std::span<const double> v) {
     if (std::int64_t(v.size()) != t.numel())
         return Status::error("writeReal: " + std::to_string(v.size()) + " values for a tensor of " +

@@ -46,10 +46,8 @@ public:
     virtual std::uint64_t alignment() const = 0;
 
     // --- Transfers. They wait for submitted work first.
-    virtual Status writeBytes(const Tensor& t, const void* src, std::size_t bytes,
-                              std::size_t offset = 0) = 0;
-    virtual Status readBytes(const Tensor& t, void* dst, std::size_t bytes,
-                             std::size_t offset = 0) = 0;
+    Status writeBytes(const Tensor& t, const void* src, std::size_t bytes, std::size_t offset = 0);
+    Status readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset = 0);
     Status writeReal(const Tensor& t, std::span<const double> values);
     Status writeReal(const Tensor& t, std::span<const float> values);
     Status writeI32(const Tensor& t, std::span<const std::int32_t> values);
@@ -75,6 +73,10 @@ public:
 
 protected:
     virtual Status allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) = 0;
+    // The copies behind writeBytes/readBytes, called with checked, non-empty ranges.
+    virtual Status copyIn(const Tensor& t, const void* src, std::size_t bytes,
+                          std::size_t offset) = 0;
+    virtual Status copyOut(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) = 0;
     virtual void releaseAll() = 0;                             // arenas and programs
     virtual std::byte* hostPointer(const Tensor& t) const = 0; // host-placed tensors only
     bool m_recording = false;

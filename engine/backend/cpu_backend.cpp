@@ -54,23 +54,6 @@ Status CpuBackend<T>::allocateArenas(std::uint64_t deviceBytes, std::uint64_t ho
 }
 
 template <class T>
-Status CpuBackend<T>::writeBytes(const Tensor& t, const void* src, std::size_t bytes,
-                                 std::size_t offset) {
-    if (!allocated() || offset + bytes > t.bytes)
-        return Status::error("write outside the tensor or before allocate()", "CpuBackend");
-    std::memcpy(base(t) + offset, src, bytes);
-    return {};
-}
-
-template <class T>
-Status CpuBackend<T>::readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) {
-    if (!allocated() || offset + bytes > t.bytes)
-        return Status::error("read outside the tensor or before allocate()", "CpuBackend");
-    std::memcpy(dst, base(t) + offset, bytes);
-    return {};
-}
-
-template <class T>
 Status CpuBackend<T>::beginProgram() {
     if (m_recording)
         return Status::error("beginProgram() while already recording", "CpuBackend");

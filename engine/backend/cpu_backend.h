@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backend/backend.h"
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -26,10 +27,6 @@ public:
     std::uint64_t alignment() const override { return 64; }
     int threads() const { return m_threads; }
 
-    Status writeBytes(const Tensor& t, const void* src, std::size_t bytes,
-                      std::size_t offset) override;
-    Status readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) override;
-
     Status beginProgram() override;
     Result<ProgramId> endProgram() override;
     void abortProgram() override {
@@ -49,6 +46,15 @@ public:
 protected:
     Status allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) override;
     std::byte* hostPointer(const Tensor& t) const override { return base(t); }
+    Status copyIn(const Tensor& t, const void* src, std::size_t bytes,
+                  std::size_t offset) override {
+        std::memcpy(base(t) + offset, src, bytes);
+        return {};
+    }
+    Status copyOut(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) override {
+        std::memcpy(dst, base(t) + offset, bytes);
+        return {};
+    }
     void releaseAll() override;
 
 private:

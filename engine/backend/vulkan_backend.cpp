@@ -137,12 +137,8 @@ Status VulkanBackend::copyThroughStaging(const Tensor& t, void* host, std::size_
     return {};
 }
 
-Status VulkanBackend::writeBytes(const Tensor& t, const void* src, std::size_t bytes,
-                                 std::size_t offset) {
-    if (!allocated() || offset + bytes > t.bytes)
-        return Status::error("write outside the tensor or before allocate()", "VulkanBackend");
-    if (bytes == 0)
-        return {};
+Status VulkanBackend::copyIn(const Tensor& t, const void* src, std::size_t bytes,
+                             std::size_t offset) {
     CS_TRY(finish());
     if (std::byte* m = arenaOf(t).mapped()) {
         std::memcpy(m + t.offset + offset, src, bytes);
@@ -151,11 +147,7 @@ Status VulkanBackend::writeBytes(const Tensor& t, const void* src, std::size_t b
     return copyThroughStaging(t, const_cast<void*>(src), bytes, offset, true);
 }
 
-Status VulkanBackend::readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) {
-    if (!allocated() || offset + bytes > t.bytes)
-        return Status::error("read outside the tensor or before allocate()", "VulkanBackend");
-    if (bytes == 0)
-        return {};
+Status VulkanBackend::copyOut(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) {
     CS_TRY(finish());
     if (std::byte* m = arenaOf(t).mapped()) {
         std::memcpy(dst, m + t.offset + offset, bytes);

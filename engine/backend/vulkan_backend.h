@@ -23,10 +23,6 @@ public:
     VulkanBackend* asVulkan() override { return this; }
     std::uint64_t alignment() const override;
 
-    Status writeBytes(const Tensor& t, const void* src, std::size_t bytes,
-                      std::size_t offset) override;
-    Status readBytes(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) override;
-
     Status beginProgram() override;
     Result<ProgramId> endProgram() override;
     void abortProgram() override;
@@ -54,6 +50,8 @@ public:
 protected:
     Status allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) override;
     std::byte* hostPointer(const Tensor& t) const override;
+    Status copyIn(const Tensor& t, const void* src, std::size_t bytes, std::size_t offset) override;
+    Status copyOut(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) override;
     void releaseAll() override;
 
 private:

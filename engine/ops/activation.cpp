@@ -88,7 +88,7 @@ Status activationForward(Backend& be, const Activation& a, const Tensor& x, cons
     CS_TRY(expect(x, n, DType::Real, "x", op.c_str()));
     CS_TRY(expect(y, n, DType::Real, "y", op.c_str()));
     if (auto* vk = be.asVulkan()) {
-        FlatGrid g = flatGrid(n, kElementwiseLocal * kElementwisePerInvocation);
+        FlatGrid g = elementwiseGrid(n);
         return vk->dispatch(
             vk::Kernel::ActivationForward, {x, y},
             ActivationPush{std::uint32_t(n), g.groupsX, std::uint32_t(a.kind), float(a.slope)},
@@ -118,7 +118,7 @@ Status activationBackward(Backend& be, const Activation& a, const Tensor& y, con
     CS_TRY(expect(dy, n, DType::Real, "dy", op.c_str()));
     CS_TRY(expect(dx, n, DType::Real, "dx", op.c_str()));
     if (auto* vk = be.asVulkan()) {
-        FlatGrid g = flatGrid(n, kElementwiseLocal * kElementwisePerInvocation);
+        FlatGrid g = elementwiseGrid(n);
         return vk->dispatch(
             vk::Kernel::ActivationBackward, {y, dy, dx},
             ActivationPush{std::uint32_t(n), g.groupsX, std::uint32_t(a.kind), float(a.slope)},

@@ -18,7 +18,7 @@ Status add(Backend& be, const Tensor& a, const Tensor& b, const Tensor& y) {
     CS_TRY(expect(b, n, DType::Real, "b", op));
     CS_TRY(expect(y, n, DType::Real, "y", op));
     if (auto* vk = be.asVulkan()) {
-        FlatGrid g = flatGrid(n, kElementwiseLocal * kElementwisePerInvocation);
+        FlatGrid g = elementwiseGrid(n);
         return vk->dispatch(vk::Kernel::Add, {a, b, y}, AddPush{std::uint32_t(n), g.groupsX},
                             g.groups);
     }

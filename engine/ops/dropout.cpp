@@ -38,7 +38,7 @@ Status apply(Backend& be, const Dropout& d, const Tensor& in, const Tensor& step
     const float scale = float(1.0 / (1.0 - d.rate));
     const std::uint32_t cut = threshold(d.rate);
     if (auto* vk = be.asVulkan()) {
-        FlatGrid g = flatGrid(n, kElementwiseLocal * kElementwisePerInvocation);
+        FlatGrid g = elementwiseGrid(n);
         return vk->dispatch(vk::Kernel::Dropout, {in, out, step},
                             DropoutPush{std::uint32_t(n), g.groupsX, d.seed, cut, scale}, g.groups);
     }

@@ -40,5 +40,8 @@ inline FlatGrid flatGrid(std::int64_t n, std::uint32_t perGroup) {
 
 // Elementwise kernels use 64 invocations x 4 elements per workgroup.
 constexpr std::uint32_t kElementwiseLocal = 64, kElementwisePerInvocation = 4;
+inline FlatGrid elementwiseGrid(std::int64_t n) {
+    return flatGrid(n, kElementwiseLocal * kElementwisePerInvocation);
+}
 
 } // namespace convscope::ops

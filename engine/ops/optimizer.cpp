@@ -97,7 +97,7 @@ Status optimizerUpdate(Backend& be, OptimizerKind kind, const Tensor& params, co
     CS_TRY(expect(step, 1, DType::I32, "step", op));
     CS_TRY(expect(norm, 2, DType::Real, "norm", op));
     if (auto* vk = be.asVulkan()) {
-        FlatGrid g = flatGrid(n, kElementwiseLocal * kElementwisePerInvocation);
+        FlatGrid g = elementwiseGrid(n);
         return vk->dispatch(vk::Kernel::Optimizer,
                             {params, grads, state1, state2, hyper, step, norm},
                             UpdatePush{std::uint32_t(n), g.groupsX, std::uint32_t(kind)}, g.groups);
