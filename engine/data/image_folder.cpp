@@ -1,0 +1,213 @@
+// Image folders: directory walk, stb_image decoding, a separable resize and a seeded split.
+#include "data/image_folder.h"
+#include "core/random.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+
+// The one stb_image implementation of the project, private to this file (static functions), so
+// nothing else can clash with it. PNG and JPEG only keeps the decoder small.
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_HDR
+#define STBI_NO_LINEAR
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#endif
+#include <stb/stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace convscope::data {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxSide = 1024;
+
+bool isImage(const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+bool hidden(const fs::path& p) {
+    const std::string n = p.filename().string();
+    return !n.empty() && n[0] == '.';
+}
+
+// Source taps and weights of each output index along one axis.
+struct Taps {
+    std::vector<std::vector<std::pair<int, double>>> of;
+};
+
+Taps axisTaps(int in, int out) {
+    Taps t;
+    t.of.resize(static_cast<std::size_t>(out));
+    const double s = double(in) / out;
+    for (int o = 0; o < out; ++o) {
+        auto& taps = t.of[std::size_t(o)];
+        if (in >= out) { // area: the source interval [o·s, (o+1)·s), weighted by coverage
+            const double a = o * s, b = (o + 1) * s;
+            for (int i = int(std::floor(a)); i < int(std::ceil(b)) && i < in; ++i) {
+                const double w = std::min(b, double(i + 1)) - std::max(a, double(i));
+                if (w > 0)
+                    taps.emplace_back(i, w / s);
+            }
+        } else { // bilinear at the output pixel's centre, clamped at the edges
+            const double c = std::clamp((o + 0.5) * s - 0.5, 0.0, double(in - 1));
+            const int i0 = int(std::floor(c)), i1 = std::min(i0 + 1, in - 1);
+            const double f = c - i0;
+            taps.emplace_back(i0, 1.0 - f);
+            if (f > 0)
+                taps.emplace_back(i1, f);
+        }
+    }
+    return t;
+}
+
+} // namespace
+
+std::vector<std::uint8_t> resizeImage(const std::uint8_t* px, int w, int h, int ch, int outW,
+                                      int outH) {
+    const Taps tx = axisTaps(w, outW), ty = axisTaps(h, outH);
+    // Rows first (h x outW), then columns.
+    std::vector<double> mid(static_cast<std::size_t>(h) * outW * ch);
+    for (int r = 0; r < h; ++r)
+        for (int o = 0; o < outW; ++o)
+            for (int c = 0; c < ch; ++c) {
+                double v = 0;
+                for (auto [i, wt] : tx.of[std::size_t(o)])
+                    v += wt * px[(std::size_t(r) * w + i) * ch + c];
+                mid[(std::size_t(r) * outW + o) * ch + c] = v;
+            }
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(outH) * outW * ch);
+    for (int o = 0; o < outH; ++o)
+        for (int col = 0; col < outW; ++col)
+            for (int c = 0; c < ch; ++c) {
+                double v = 0;
+                for (auto [i, wt] : ty.of[std::size_t(o)])
+                    v += wt * mid[(std::size_t(i) * outW + col) * ch + c];
+                out[(std::size_t(o) * outW + col) * ch + c] =
+                    std::uint8_t(std::clamp(std::lround(v), 0l, 255l));
+            }
+    return out;
+}
+
+Result<TrainTestSplit> loadImageFolder(const std::string& dir, int side, int channels,
+                                       double testFraction, std::uint64_t seed) {
+    const char* op = "image folder";
+    if (side < 1 || side > kMaxSide)
+        return Status::error(
+            "image side " + std::to_string(side) + " is not in 1.." + std::to_string(kMaxSide), op);
+    if (channels != 1 && channels != 3)
+        return Status::error(
+            "channels must be 1 (grey) or 3 (RGB), not " + std::to_string(channels), op);
+    if (!(testFraction >= 0 && testFraction < 1))
+        return Status::error(
+            "test fraction must be in [0, 1) (got " + std::to_string(testFraction) + ")", op);
+    const char* layoutHint = "Give a folder with one subfolder of PNG or JPEG images per class, "
+                             "e.g. cats/*.png and dogs/*.jpg";
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        return Status::error("folder not found", dir, layoutHint);
+
+    std::vector<fs::path> classDirs;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_directory(ec) && !hidden(it->path()))
+            classDirs.push_back(it->path());
+    if (ec)
+        return Status::error("cannot list the folder (" + ec.message() + ")", dir);
+    std::sort(classDirs.begin(), classDirs.end());
+    if (classDirs.size() < 2)
+        return Status::error("found " + std::to_string(classDirs.size()) +
+                                 " class folder(s); at least 2 are needed",
+                             dir, layoutHint);
+    if (classDirs.size() > 256)
+        return Status::error("found " + std::to_string(classDirs.size()) +
+                                 " class folders; at most 256 are supported (labels are bytes)",
+                             dir);
+
+    std::vector<std::vector<std::string>> files(classDirs.size());
+    for (std::size_t k = 0; k < classDirs.size(); ++k) {
+        for (fs::directory_iterator it(classDirs[k], ec), end; !ec && it != end; it.increment(ec))
+            if (it->is_regular_file(ec) && !hidden(it->path()) && isImage(it->path()))
+                files[k].push_back(it->path().string());
+        if (ec)
+            return Status::error("cannot list the folder (" + ec.message() + ")",
+                                 classDirs[k].string());
+        if (files[k].empty())
+            return Status::error("class folder has no PNG or JPEG images", classDirs[k].string(),
+                                 "Add images (.png, .jpg, .jpeg) or remove the folder");
+        std::sort(files[k].begin(), files[k].end());
+    }
+
+    // Decode every image in class and file-name order, so the first bad file is the one named.
+    const std::int64_t plane = std::int64_t(side) * side, D = plane * channels;
+    std::vector<std::vector<std::vector<std::uint8_t>>> decoded(files.size());
+    for (std::size_t k = 0; k < files.size(); ++k)
+        for (const std::string& path : files[k]) {
+            int w = 0, h = 0, got = 0;
+            stbi_uc* px = stbi_load(path.c_str(), &w, &h, &got, channels);
+            if (!px)
+                return Status::error(std::string("cannot decode the image (") +
+                                         stbi_failure_reason() + ")",
+                                     path, "Replace or remove the file");
+            const auto small = resizeImage(px, w, h, channels, side, side);
+            stbi_image_free(px);
+            std::vector<std::uint8_t> chw(static_cast<std::size_t>(D)); // HWC to planar CHW
+            for (std::int64_t i = 0; i < plane; ++i)
+                for (int c = 0; c < channels; ++c)
+                    chw[std::size_t(c * plane + i)] = small[std::size_t(i * channels + c)];
+            decoded[k].push_back(std::move(chw));
+        }
+
+    const std::string base = fs::path(dir).filename().empty()
+                                 ? fs::path(dir).parent_path().filename().string()
+                                 : fs::path(dir).filename().string();
+    auto empty = [&](const std::string& name) {
+        ImageDataset d;
+        d.name = base + " " + name;
+        d.channels = channels;
+        d.height = d.width = side;
+        d.classes = int(classDirs.size());
+        for (const auto& p : classDirs)
+            d.classNames.push_back(p.filename().string());
+        return d;
+    };
+    TrainTestSplit s;
+    s.train = empty("train");
+    s.test = empty("test");
+    // The split: a seeded permutation per class, in class order, so it depends only on the files
+    // and the seed, not on the order the file system lists them in.
+    Rng rng(seed);
+    for (std::size_t k = 0; k < decoded.size(); ++k) {
+        const auto n = std::int64_t(decoded[k].size());
+        const auto perm = rng.permutation(n);
+        const auto nTest = std::int64_t(std::lround(double(n) * testFraction));
+        for (std::int64_t i = 0; i < n; ++i) {
+            ImageDataset& d = i < nTest ? s.test : s.train;
+            const auto& img = decoded[k][std::size_t(perm[std::size_t(i)])];
+            d.images.insert(d.images.end(), img.begin(), img.end());
+            d.labels.push_back(std::uint8_t(k));
+            ++d.count;
+        }
+    }
+    if (s.train.count == 0)
+        return Status::error("the training set is empty", dir,
+                             "Add images or lower the test fraction");
+    computeNormalisation(s);
+    return s;
+}
+
+} // namespace convscope::data
