@@ -23,7 +23,7 @@ const KernelInfo kKernels[] = {
     {"optimizer", &spirv::optimizer, 7, 0b0001101, 12, {64, 1, 1}},
     {"grad_norm_partial", &spirv::grad_norm_partial, 2, 0b10, 4, {64, 1, 1}},
     {"grad_norm_final", &spirv::grad_norm_final, 3, 0b010, 4, {64, 1, 1}},
-    {"gather_batch", &spirv::gather_batch, 6, 0b110000, 24, {64, 1, 1}},
+    {"gather_batch", &spirv::gather_batch, 6, 0b110000, 40, {64, 1, 1}},
     {"metrics_ring", &spirv::metrics_ring, 3, 0b110, 4, {1, 1, 1}},
     {"conv2d_forward", &spirv::conv2d_forward, 4, 0b1000, 68, {64, 1, 1}},
     {"conv2d_backward_data", &spirv::conv2d_backward_data, 3, 0b100, 68, {64, 1, 1}},
