@@ -3,7 +3,7 @@
 #include "backend/backend.h"
 #include "backend/vulkan_backend.h"
 #include "data/idx.h"
-#include "model/mlp.h"
+#include "model/network.h"
 #include "train/trainer.h"
 #include "vk/context.h"
 
@@ -118,8 +118,9 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         return usageError("--epochs must be positive and --batch between 1 and 8192");
     if (Status s = cfg.optimizer.check(); !s.ok())
         return usageError(s.message());
-    if (preset != "mlp")
-        return usageError("unknown preset '" + preset + "' (available: mlp)");
+    auto spec = model::preset(preset);
+    if (!spec.ok())
+        return usageError(spec.status().message());
 
     auto data = data::loadFashionMnist(dataDir);
     if (!data.ok())
@@ -128,7 +129,7 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     if (!choice.ok())
         return fail(choice.status());
     Backend& be = *choice->backend;
-    model::Mlp mlp({data->train.features(), 256, 10});
+    model::Network mlp(*spec);
     std::printf("convscope: training %s %s on %s (%lld train / %lld test images)\n", preset.c_str(),
                 mlp.summary().c_str(), "Fashion-MNIST", (long long)data->train.count,
                 (long long)data->test.count);

@@ -26,10 +26,10 @@ std::int64_t Trainer::stepsPerEpoch() const {
 Status Trainer::setup() {
     const auto& tr = m_data.train;
     const auto& te = m_data.test;
-    if (tr.features() != m_model.inputs())
+    if (tr.features() != m_model.inputFeatures())
         return Status::error("the dataset has " + std::to_string(tr.features()) +
                                  " features per image but the network expects " +
-                                 std::to_string(m_model.inputs()),
+                                 std::to_string(m_model.inputFeatures()),
                              "trainer");
     if (tr.classes > m_model.classes())
         return Status::error("the dataset has " + std::to_string(tr.classes) +
@@ -94,10 +94,10 @@ Status Trainer::recordPrograms() {
     CS_TRY_ASSIGN(m_step, m_be.record([&]() -> Status {
         CS_TRY(ops::gatherBatch(m_be, {B, D, tr.count, scale, shift}, m_trainImages, m_trainLabels,
                                 m_order, m_state, m_x, m_y));
-        CS_TRY(m_model.recordForward(m_be, m_x));
+        CS_TRY(m_model.recordForward(m_be, m_x, true, m_state));
         CS_TRY(ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(),
                                         m_metrics));
-        CS_TRY(m_model.recordBackward(m_be, m_x));
+        CS_TRY(m_model.recordBackward(m_be, m_state));
         if (m_cfg.optimizer.clipNorm > 0)
             CS_TRY(ops::gradNorm(m_be, m_model.grads(), m_normPartials, m_norm, m_hyper));
         CS_TRY(ops::optimizerUpdate(m_be, m_cfg.optimizer.kind, m_model.params(), m_model.grads(),
@@ -107,7 +107,7 @@ Status Trainer::recordPrograms() {
     CS_TRY_ASSIGN(m_eval, m_be.record([&]() -> Status {
         CS_TRY(ops::gatherBatch(m_be, {B, D, te.count, scale, shift}, m_testImages, m_testLabels,
                                 m_testOrder, m_evalState, m_x, m_y));
-        CS_TRY(m_model.recordForward(m_be, m_x));
+        CS_TRY(m_model.recordForward(m_be, m_x, false, m_evalState));
         CS_TRY(ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(),
                                         m_metrics));
         return ops::metricsRing(m_be, m_metrics, m_evalState, m_evalRing);

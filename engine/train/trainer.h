@@ -5,7 +5,7 @@
 
 #include "backend/backend.h"
 #include "data/idx.h"
-#include "model/mlp.h"
+#include "model/network.h"
 #include "ops/optimizer.h"
 #include <atomic>
 #include <functional>
@@ -44,7 +44,8 @@ struct EpochReport {
 
 class Trainer {
 public:
-    Trainer(Backend& be, model::Mlp& model, const data::TrainTestSplit& data, TrainConfig config)
+    Trainer(Backend& be, model::Network& model, const data::TrainTestSplit& data,
+            TrainConfig config)
         : m_be(be), m_model(model), m_data(data), m_cfg(config) {}
 
     // Plans and allocates every tensor, uploads the dataset, initialises and records programs.
@@ -71,7 +72,7 @@ private:
                    double& accSum);
 
     Backend& m_be;
-    model::Mlp& m_model;
+    model::Network& m_model;
     const data::TrainTestSplit& m_data;
     TrainConfig m_cfg;
     Tensor m_trainImages, m_trainLabels, m_testImages, m_testLabels;

@@ -31,7 +31,8 @@ Run trainRun(Backend& be, train::TrainConfig cfg, std::vector<std::int64_t> size
         r.status = s;
         return r;
     }
-    model::Mlp mlp(sizes);
+    std::vector<std::int64_t> hidden(sizes.begin() + 1, sizes.end() - 1);
+    model::Network mlp(model::mlpSpec(1, 1, sizes.front(), hidden, sizes.back()));
     train::Trainer t(be, mlp, gratings(), cfg);
     r.status = t.setup();
     if (!r.status.ok())
@@ -136,7 +137,7 @@ private slots:
         QVERIFY(whole.status.ok());
 
         CS_VERIFY_OK(m_cpu.reset());
-        model::Mlp mlp({144, 64, 4});
+        model::Network mlp(model::mlpSpec(1, 12, 12, {64}, 4));
         train::Trainer t(m_cpu, mlp, gratings(), c);
         CS_VERIFY_OK(t.setup());
         std::vector<double> losses;

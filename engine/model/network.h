@@ -1,0 +1,92 @@
+// Network: a NetSpec made real on a backend. Plans every tensor for one batch size, initialises
+// the parameters (seeded), and records the forward pass (training or evaluation mode) and the
+// backward pass into the backend's current program. Parameters and gradients each live in one
+// flat tensor, so one optimizer dispatch updates the whole network; per-layer tensors are views.
+#pragma once
+
+#include "backend/backend.h"
+#include "model/netspec.h"
+#include "ops/activation.h"
+#include "ops/batch_norm.h"
+#include "ops/concat.h"
+#include "ops/dropout.h"
+#include "ops/layer_norm.h"
+#include "ops/linear.h"
+#include <memory>
+
+namespace convscope::model {
+
+// A named tensor of the checkpoint: "conv1.weight", "bn1.running_mean", ...
+struct NamedTensor {
+    std::string name;
+    Tensor tensor;                  // a view into params() or buffers()
+    std::vector<std::int64_t> dims; // the PyTorch shape, e.g. (6, 1, 5, 5)
+    bool parameter = true;          // false: a buffer (batch-norm running statistics)
+};
+
+// One learnable layer's tensors, for per-layer metrics and the filter views.
+struct ParamLayer {
+    std::string path;
+    LayerType type;
+    Tensor w, dw, b, db; // b/db invalid without a bias
+};
+
+class Network {
+public:
+    explicit Network(NetSpec spec);
+    ~Network();
+    Network(Network&&) noexcept;
+
+    const NetSpec& spec() const { return m_spec; }
+    // Shape inference; call before plan() to report errors early.
+    Result<Analysis> analysis() const { return analyze(m_spec); }
+
+    // Plans every tensor for batches of `batch` samples. With `inputGradient` the backward pass
+    // also computes the gradient with respect to the input (saliency, adversarial examples).
+    Status plan(Backend& be, std::int64_t batch, bool inputGradient = false);
+    // Weights by each layer's scheme, zero biases, γ = 1, β = 0, running mean 0 and variance 1,
+    // zero gradients. Seeded: the same seed gives the same values on every backend.
+    Status initialize(Backend& be, std::uint64_t seed);
+    // Records x (N, C, H, W) → logits(). `step` is the device step counter that seeds dropout.
+    Status recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step);
+    // Records the gradients of every parameter (and of the input when planned) from dlogits().
+    Status recordBackward(Backend& be, const Tensor& step);
+
+    const Tensor& logits() const;
+    const Tensor& dlogits() const;
+    const Tensor& inputGradient() const { return m_dx; } // (N, C, H, W) when planned
+    const Tensor& params() const { return m_params; }
+    const Tensor& grads() const { return m_grads; }
+    const Tensor& buffers() const { return m_buffers; } // running statistics (may be empty)
+    std::int64_t parameterCount() const { return m_parameterCount; }
+    std::int64_t classes() const;
+    std::int64_t inputFeatures() const { return m_spec.channels * m_spec.height * m_spec.width; }
+    std::int64_t batch() const { return m_batch; }
+    std::string summary() const; // "lenet5: 61,706 parameters, 0.83 MFLOPs per image"
+
+    const std::vector<NamedTensor>& namedTensors() const { return m_named; }
+    const std::vector<ParamLayer>& paramLayers() const { return m_paramLayers; }
+
+    struct Node; // the planned layer tree (network.cpp)
+
+private:
+    NetSpec m_spec;
+    std::vector<std::unique_ptr<Node>> m_nodes;
+    std::int64_t m_batch = 0, m_parameterCount = 0;
+    std::uint64_t m_seed = 1;
+    Tensor m_params, m_grads, m_buffers, m_dx, m_dummy;
+    struct InitSlot {
+        std::string name;
+        Tensor view;
+        int fill; // 0 weights by `init`, 1 zeros, 2 ones
+        Init init;
+        std::int64_t fanIn, fanOut;
+        bool param;
+    };
+    std::vector<InitSlot> m_slots;
+    std::vector<Tensor> m_zeroTensors; // the zero biases of bias-free layers
+    std::vector<NamedTensor> m_named;
+    std::vector<ParamLayer> m_paramLayers;
+};
+
+} // namespace convscope::model
