@@ -296,9 +296,13 @@ Result<Analysis> analyze(const NetSpec& spec) {
 
 std::string Analysis::table() const {
     auto grouped = [](std::int64_t v) {
-        std::string s = std::to_string(v);
-        for (int i = int(s.size()) - 3; i > 0; i -= 3)
-            s.insert(std::size_t(i), ",");
+        const std::string digits = std::to_string(v);
+        std::string s;
+        for (std::size_t i = 0; i < digits.size(); ++i) {
+            if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-')
+                s += ',';
+            s += digits[i];
+        }
         return s;
     };
     std::string t;

@@ -279,13 +279,15 @@ struct Planner {
             n.invstd = be.tensor({N});
             break;
         case LayerType::Residual: {
-            sequence(n.body, n.x, n.dx, n.accumulate);
+            // Backward runs the shortcut first (it writes dx), then the body adds its part:
+            // the body's backward may overwrite the sum's gradient in place.
+            sequence(n.body, n.x, n.dx, n.accumulate || l.shortcut != Shortcut::None);
             Node& last = *n.body.back();
             if (!n.shortcut.empty()) {
                 Node& conv = *n.shortcut[0];
                 conv.x = n.x;
                 conv.dx = n.dx;
-                conv.accumulate = n.dx.valid();
+                conv.accumulate = n.accumulate && n.dx.valid();
                 node(conv, nullptr);
                 if (n.shortcut.size() > 1) {
                     Node& bn = *n.shortcut[1];
@@ -387,7 +389,8 @@ Status Network::plan(Backend& be, std::int64_t batch, bool inputGradient) {
             *slots[i].view = be.view(flat, offsets[i], {count});
             if (grads)
                 *slots[i].grad = be.view(*grads, offsets[i], {count});
-            m_named.push_back({slots[i].name, *slots[i].view, slots[i].dims, grads != nullptr});
+            m_named.push_back({slots[i].name, *slots[i].view, grads ? *slots[i].grad : Tensor{},
+                               slots[i].dims, grads != nullptr});
         }
         return total;
     };
@@ -549,7 +552,7 @@ struct Recorder {
                                          n.invstd, n.y));
             return n.y;
         case LayerType::Dropout:
-            if (!training || l.rate == 0)
+            if (!training)
                 return in;
             CS_TRY(ops::dropoutForward(be, dropoutOf(n), in, step, n.y));
             return n.y;
@@ -593,6 +596,11 @@ struct Recorder {
         for (std::size_t i = nodes.size(); i-- > 0;)
             CS_TRY(backward(*nodes[i]).within(nodes[i]->path));
         return {};
+    }
+
+    // dst = src: dropout with rate 0 keeps every element and scales by exactly 1.
+    Status copy(const Tensor& src, const Tensor& dst) {
+        return ops::dropoutForward(be, {0.0, 1}, src, step, dst);
     }
 
     // The tensor an op writes its input gradient to, and the add that follows when it could not
@@ -659,11 +667,7 @@ struct Recorder {
         case LayerType::Dropout:
             if (!n.dx.valid())
                 return {};
-            if (l.rate == 0)
-                CS_TRY(ops::activationBackward(be, {ops::ActivationKind::LeakyRelu, 1.0}, n.dy,
-                                               n.dy, dxOut(n)));
-            else
-                CS_TRY(ops::dropoutBackward(be, dropoutOf(n), n.dy, step, dxOut(n)));
+            CS_TRY(ops::dropoutBackward(be, dropoutOf(n), n.dy, step, dxOut(n)));
             return finishDx(n);
         case LayerType::Flatten:
             return {};
@@ -671,12 +675,11 @@ struct Recorder {
             const Node& last = *n.body.back();
             if (l.activation == LayerType::Relu)
                 CS_TRY(ops::reluBackward(be, n.y, n.dy, last.dy));
-            CS_TRY(backward(n.body));
             if (l.shortcut == Shortcut::Identity && n.dx.valid())
-                CS_TRY(ops::add(be, n.dx, last.dy, n.dx));
+                CS_TRY(n.accumulate ? ops::add(be, n.dx, last.dy, n.dx) : copy(last.dy, n.dx));
             if (!n.shortcut.empty())
                 CS_TRY(backward(n.shortcut).within("shortcut"));
-            return {};
+            return backward(n.body);
         }
         case LayerType::Concat: {
             ops::ConcatShape s = n.cat;

@@ -20,6 +20,7 @@ namespace convscope::model {
 struct NamedTensor {
     std::string name;
     Tensor tensor;                  // a view into params() or buffers()
+    Tensor grad;                    // its gradient, a view into grads() (parameters only)
     std::vector<std::int64_t> dims; // the PyTorch shape, e.g. (6, 1, 5, 5)
     bool parameter = true;          // false: a buffer (batch-norm running statistics)
 };

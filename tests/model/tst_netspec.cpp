@@ -1,0 +1,235 @@
+// NetSpec: every preset parses, round-trips through JSON and has the shapes of its lecture;
+// mistakes are reported by layer index and name; initialisation is seeded and follows its scheme.
+#include "model/network.h"
+#include "test_support.h"
+
+#include <cmath>
+
+using namespace convscope;
+using namespace convscope::model;
+using namespace convscope::testing;
+
+namespace {
+
+std::string errorOf(const std::string& json) {
+    auto spec = parseNetSpec(json, "test.json");
+    if (!spec.ok())
+        return spec.status().message();
+    auto a = analyze(*spec);
+    return a.ok() ? std::string("no error") : a.status().message();
+}
+
+const char* kLenetOn8x8 = R"({"name": "tiny", "input": [1, 8, 8], "layers": [
+    {"type": "conv2d", "name": "conv1", "out": 6, "kernel": 5},
+    {"type": "relu"},
+    {"type": "max_pool2d", "name": "pool1", "kernel": 2},
+    {"type": "conv2d", "name": "conv2", "out": 16, "kernel": 5},
+    {"type": "flatten"}, {"type": "linear", "out": 10}]})";
+
+} // namespace
+
+class TestNetSpec : public QObject {
+    Q_OBJECT
+
+private slots:
+    void everyPresetAnalyzesAndRoundTrips_data() {
+        QTest::addColumn<QString>("name");
+        for (const auto& n : presetNames())
+            QTest::newRow(n.c_str()) << QString::fromStdString(n);
+    }
+    void everyPresetAnalyzesAndRoundTrips() {
+        QFETCH(QString, name);
+        auto spec = preset(name.toStdString());
+        QVERIFY2(spec.ok(), spec.status().message().c_str());
+        QVERIFY2(!spec->description.empty(), "every preset says what the lecture shows with it");
+        auto a = analyze(*spec);
+        QVERIFY2(a.ok(), a.status().message().c_str());
+        QCOMPARE(a->output.numel(), qint64(10));
+        const std::string json = toJson(*spec);
+        auto again = parseNetSpec(json, "round trip");
+        QVERIFY2(again.ok(), again.status().message().c_str());
+        QCOMPARE(toJson(*again), json);
+        auto b = analyze(*again);
+        QVERIFY(b.ok());
+        QCOMPARE(b->params, a->params);
+        QCOMPARE(b->flops, a->flops);
+        QCOMPARE(b->layers.size(), a->layers.size());
+    }
+
+    void presetListIsComplete() {
+        for (const char* n :
+             {"mlp", "lenet5", "lenet5-bn", "lenet5-dropout", "deep-sigmoid", "vgg-mini",
+              "resnet20", "plain20", "resnet56", "plain56", "alexnet-mini", "inception-mini"})
+            QVERIFY2(preset(n).ok(), n);
+        auto missing = preset("lenet6");
+        QVERIFY(!missing.ok());
+        QVERIFY(missing.status().message().find("lenet5") != std::string::npos);
+    }
+
+    // The lecture's LeNet-5 table: shapes and parameter counts, layer by layer.
+    void lenet5MatchesTheLectureTable() {
+        auto a = analyze(*preset("lenet5"));
+        QVERIFY(a.ok());
+        std::map<std::string, std::pair<std::string, std::int64_t>> expect = {
+            {"conv1", {"6x28x28", 6 * 25 + 6}},     {"pool1", {"6x14x14", 0}},
+            {"conv2", {"16x10x10", 16 * 150 + 16}}, {"pool2", {"16x5x5", 0}},
+            {"fc1", {"120", 120 * 400 + 120}},      {"fc2", {"84", 84 * 120 + 84}},
+            {"fc3", {"10", 10 * 84 + 10}}};
+        for (const auto& l : a->layers)
+            if (auto it = expect.find(l.path); it != expect.end()) {
+                QCOMPARE(l.out.str(), it->second.first);
+                QCOMPARE(l.params, it->second.second);
+                expect.erase(it);
+            }
+        QVERIFY(expect.empty());
+        QCOMPARE(a->params, qint64(61706));
+        // conv1: 6 filters x 25 taps x 28x28 outputs x 2 FLOPs + the bias adds.
+        QCOMPARE(a->layers[0].flops, qint64(2 * 25 * 6 * 784 + 6 * 784));
+        const std::string table = a->table();
+        QVERIFY(table.find("61,706") != std::string::npos);
+        QVERIFY(table.find("16x5x5") != std::string::npos);
+    }
+
+    // ResNet-20 has 20 weight layers (19 convolutions + 1 linear, projections aside), its plain
+    // twin the same layers without shortcuts; ResNet-56 has 56.
+    void resnetDepthsAreRight_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("depth");
+        QTest::newRow("resnet20") << "resnet20" << 20;
+        QTest::newRow("plain20") << "plain20" << 20;
+        QTest::newRow("resnet56") << "resnet56" << 56;
+        QTest::newRow("plain56") << "plain56" << 56;
+    }
+    void resnetDepthsAreRight() {
+        QFETCH(QString, name);
+        QFETCH(int, depth);
+        auto a = analyze(*preset(name.toStdString()));
+        QVERIFY(a.ok());
+        int weightLayers = 0, projections = 0;
+        for (const auto& l : a->layers) {
+            if (l.type == LayerType::Conv2d || l.type == LayerType::Linear)
+                ++weightLayers;
+            if (l.type == LayerType::Residual && l.detail.find("projection") != std::string::npos)
+                ++projections;
+        }
+        QCOMPARE(weightLayers, depth);
+        QCOMPARE(projections, name.startsWith("plain") ? 0 : 2);
+        QCOMPARE(a->output.str(), std::string("10"));
+    }
+
+    void errorsNameTheLayer_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("kernel larger than input")
+            << kLenetOn8x8 << "layer 4 conv2: kernel 5x5 larger than its 2x2 input";
+        QTest::newRow("unknown key")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "conv2d", "out": 4, "kernal": 3}]})"
+            << "layer 1: unknown key \"kernal\" for a conv2d layer";
+        QTest::newRow("unknown type") << R"({"input": [1, 8, 8], "layers": [{"type": "conv3d"}]})"
+                                      << "unknown layer type \"conv3d\"";
+        QTest::newRow("bad json") << R"({"input": [1, 8, 8], "layers": [)"
+                                  << "not valid JSON";
+        QTest::newRow("bad input") << R"({"input": [1, 8], "layers": []})"
+                                   << "\"input\" must be [channels, height, width]";
+        QTest::newRow("conv after flatten")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "flatten"},
+                  {"type": "conv2d", "name": "c", "out": 2, "kernel": 3}]})"
+            << "layer 2 c: conv2d needs a feature map (C, H, W) but gets a flat vector of 64";
+        QTest::newRow("identity shortcut changes shape")
+            << R"({"input": [4, 8, 8], "layers": [{"type": "residual", "name": "blk", "body": [
+                  {"type": "conv2d", "out": 8, "kernel": 3, "padding": 1}]},
+                  {"type": "flatten"}, {"type": "linear", "out": 2}]})"
+            << "layer 1 blk: the body turns 4x8x8 into 8x8x8";
+        QTest::newRow("nested error")
+            << R"({"input": [4, 8, 8], "layers": [{"type": "residual", "name": "blk", "body": [
+                  {"type": "conv2d", "name": "a", "out": 4, "kernel": 3, "padding": 1},
+                  {"type": "conv2d", "name": "b", "out": 4, "kernel": 11}]}]})"
+            << "layer 1 blk: body layer 2 b: kernel 11x11 larger than its 8x8 input";
+        QTest::newRow("concat sizes differ")
+            << R"({"input": [4, 8, 8], "layers": [{"type": "concat", "name": "cat", "branches": [
+                  [{"type": "conv2d", "out": 2, "kernel": 3, "padding": 1}],
+                  [{"type": "conv2d", "out": 2, "kernel": 3}]]}]})"
+            << "branch 1 gives 2x8x8 but branch 2 gives 2x6x6";
+        QTest::newRow("ends in a feature map")
+            << R"({"name": "n", "input": [1, 8, 8], "layers": [{"type": "conv2d", "out": 2, "kernel": 3}]})"
+            << "the network ends in a 2x6x6 feature map";
+        QTest::newRow("duplicate name")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "relu", "name": "a"}, {"type": "relu", "name": "a"}]})"
+            << "the name \"a\" is used twice";
+        QTest::newRow("bad groups")
+            << R"({"input": [3, 8, 8], "layers": [{"type": "conv2d", "out": 4, "kernel": 3, "groups": 2}]})"
+            << "3 input and 4 output channels must both be divisible by 2 groups";
+        QTest::newRow("same with stride")
+            << R"({"input": [3, 8, 8], "layers": [{"type": "conv2d", "out": 4, "kernel": 3, "stride": 2, "padding": "same"}]})"
+            << "padding \"same\" needs stride 1";
+        QTest::newRow("bad dropout rate")
+            << R"({"input": [3, 8, 8], "layers": [{"type": "dropout", "rate": 1.0}]})"
+            << "\"rate\" must be in [0, 1)";
+        QTest::newRow("unknown init")
+            << R"({"input": [3, 8, 8], "init": "lecun", "layers": [{"type": "flatten"}]})"
+            << "unknown initialisation \"lecun\"";
+    }
+    void errorsNameTheLayer() {
+        QFETCH(QString, json);
+        QFETCH(QString, expected);
+        const std::string m = errorOf(json.toStdString());
+        QVERIFY2(m.find(expected.toStdString()) != std::string::npos, m.c_str());
+    }
+
+    // Same seed, same values on every backend; He-normal weights have σ² = 2/n_in.
+    void initialisationIsSeededAndFollowsItsScheme() {
+        CpuBackend<float> a, b;
+        CpuBackend<double> d;
+        auto spec = preset("vgg-mini");
+        QVERIFY(spec.ok());
+        auto init = [&](Backend& be, std::uint64_t seed) {
+            Network n(*spec);
+            Status s = be.reset();
+            if (s.ok())
+                s = n.plan(be, 2);
+            if (s.ok())
+                s = be.allocate();
+            if (s.ok())
+                s = n.initialize(be, seed);
+            std::vector<double> v;
+            if (s.ok()) {
+                auto r = be.readReal(n.params());
+                v = r.ok() ? *r : std::vector<double>{};
+            }
+            return std::make_pair(v, std::move(n));
+        };
+        auto [p1, n1] = init(a, 7);
+        auto [p2, n2] = init(b, 7);
+        auto [p3, n3] = init(a, 8);
+        auto [pd, nd] = init(d, 7);
+        QVERIFY(!p1.empty());
+        QCOMPARE(p1, p2);
+        QVERIFY(p1 != p3);
+        QCOMPARE(asFloat(pd), p1); // double backend: the same values before rounding
+        // conv1_2: 32 filters of 32x3x3, fan-in 288.
+        for (const auto& t : n1.namedTensors()) {
+            if (t.name != "conv1_2.weight")
+                continue;
+            auto w = a.readReal(t.tensor);
+            QVERIFY(w.ok());
+            double sum = 0, sq = 0;
+            for (double v : *w) {
+                sum += v;
+                sq += v * v;
+            }
+            const double n = double(w->size()), mean = sum / n, var = sq / n - mean * mean;
+            qInfo("conv1_2 weights: mean %.4f, variance %.5f (He: %.5f)", mean, var, 2.0 / 288);
+            QVERIFY(std::abs(var - 2.0 / 288) < 0.05 * 2.0 / 288);
+            QVERIFY(std::abs(mean) < 0.01);
+        }
+        for (const auto& t : n1.namedTensors())
+            if (t.name == "bn1_1.weight") {
+                auto g = a.readReal(t.tensor);
+                QVERIFY(g.ok() &&
+                        std::all_of(g->begin(), g->end(), [](double v) { return v == 1.0; }));
+            }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNetSpec)
+#include "tst_netspec.moc"
