@@ -2,8 +2,9 @@
 // progress line and a summary; `devices` lists the Vulkan devices.
 #include "backend/backend.h"
 #include "backend/vulkan_backend.h"
-#include "data/idx.h"
+#include "data/datasets.h"
 #include "model/network.h"
+#include "train/run_folder.h"
 #include "train/trainer.h"
 #include "vk/context.h"
 
@@ -12,7 +13,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <unistd.h>
 
@@ -25,23 +28,36 @@ std::atomic<bool> g_cancel{false};
 const char* kUsage = R"(convscope-cli: train and inspect convolutional networks without a window.
 
 Usage:
-  convscope-cli train [options]      train a preset on Fashion-MNIST, report test accuracy
-  convscope-cli devices              list the Vulkan devices
+  convscope-cli train [options]            train a network, report test accuracy
+  convscope-cli inspect SPEC.json          per-layer output shape, parameters and FLOPs
+  convscope-cli inspect --preset NAME      the same for a preset; --list lists the presets
+  convscope-cli devices                    list the Vulkan devices
   convscope-cli --help | --version
 
 train options:
-  --preset NAME        network preset: mlp (784-256-10)              [mlp]
-  --epochs N           passes over the training set                   [1]
+  --preset NAME        lenet5, resnet20, ... (convscope-cli inspect --list)  [lenet5]
+  --spec FILE          a NetSpec JSON file instead of a preset
+  --dataset NAME       fashion-mnist | cifar10 | folder | gratings | blobs | spirals [fashion-mnist]
+  --data DIR           the dataset's folder (Fashion-MNIST: the Debian package's; CIFAR-10:
+                       cifar-10-batches-bin; folder: one subfolder of images per class)
+  --out DIR            run folder: spec.json, metrics.csv, checkpoints/ (atomic writes)
+  --resume PATH        continue from a run folder's last checkpoint (or a checkpoint file)
+  --epochs N           passes over the training set (in all, when resuming)  [1]
   --batch N            images per step                                [64]
   --optimizer NAME     sgd | momentum | nesterov | rmsprop | adam | adamw [momentum]
   --lr X               learning rate                                  [0.05; 0.001 for adam(w)]
+  --schedule NAME      constant | step | cosine                       [constant]
+  --step-epochs N      step schedule: multiply the rate by --gamma every N epochs [1]
+  --gamma X            step schedule factor                           [0.1]
+  --warmup N           linear warm-up over the first N steps          [0]
   --momentum X         μ of momentum and Nesterov                     [0.9]
   --weight-decay X     L2 weight decay (decoupled for adamw)          [0]
   --clip-norm X        clip the global gradient norm to X (0 = off)   [0]
+  --augment            random crop (pad 4) and horizontal flip (CIFAR-style)
+  --no-shuffle         keep the file order every epoch
   --seed N             initialisation and shuffling seed              [1]
   --backend NAME       auto | vulkan | cpu | cpu-double               [auto]
   --device ID          Vulkan device index or name fragment           [$CONVSCOPE_DEVICE]
-  --data DIR           folder with the Fashion-MNIST IDX files        [/usr/share/datasets/fashion-mnist]
   --threads N          CPU backend threads (0 = all cores)            [0]
   --log-every N        print a line every N steps when not on a terminal [100]
   --max-steps N        stop after N steps (smoke tests)               [0 = no limit]
@@ -84,6 +100,35 @@ int devices() {
     return 0;
 }
 
+Result<model::NetSpec> specFrom(const std::string& presetName, const std::string& specPath) {
+    if (!specPath.empty())
+        return model::loadNetSpec(specPath);
+    return model::preset(presetName);
+}
+
+int inspectCommand(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& opt) {
+    if (opt.count("list")) {
+        for (const auto& n : model::presetNames()) {
+            auto spec = model::preset(n);
+            std::printf("%-16s %s\n", n.c_str(), spec.ok() ? spec->description.c_str() : "");
+        }
+        return 0;
+    }
+    auto it = opt.find("preset");
+    if (args.empty() && it == opt.end())
+        return usageError("inspect needs a NetSpec file or --preset NAME");
+    auto spec = specFrom(it == opt.end() ? "" : it->second, args.empty() ? "" : args[0]);
+    if (!spec.ok())
+        return fail(spec.status());
+    auto a = model::analyze(*spec);
+    if (!a.ok())
+        return fail(a.status());
+    std::printf("%s%s%s\n\n%s", spec->name.c_str(), spec->description.empty() ? "" : ": ",
+                spec->description.c_str(), a->table().c_str());
+    return 0;
+}
+
 int trainCommand(const std::map<std::string, std::string>& opt) {
     auto get = [&](const char* k, const char* def) {
         auto it = opt.find(k);
@@ -91,7 +136,10 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     };
     train::TrainConfig cfg;
     BackendOptions bo;
-    std::string preset = get("preset", "mlp"), dataDir = get("data", "");
+    data::DatasetRequest dr;
+    dr.name = get("dataset", "fashion-mnist");
+    dr.dir = get("data", "");
+    const std::string outDir = get("out", ""), resume = get("resume", "");
     int logEvery = 100;
     try {
         cfg.epochs = std::stoi(get("epochs", "1"));
@@ -105,33 +153,66 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         o.momentum = std::stod(get("momentum", "0.9"));
         o.weightDecay = std::stod(get("weight-decay", "0"));
         o.clipNorm = std::stod(get("clip-norm", "0"));
+        if (!train::LrSchedule::parse(get("schedule", "constant"), cfg.schedule.kind))
+            return usageError("unknown schedule '" + get("schedule", "") +
+                              "' (constant, step, cosine)");
+        cfg.schedule.stepEpochs = std::stoi(get("step-epochs", "1"));
+        cfg.schedule.gamma = std::stod(get("gamma", "0.1"));
+        cfg.schedule.warmupSteps = std::stoll(get("warmup", "0"));
         cfg.seed = std::stoull(get("seed", "1"));
+        dr.seed = cfg.seed;
         cfg.maxSteps = std::stoll(get("max-steps", "0"));
         bo.threads = std::stoi(get("threads", "0"));
         logEvery = std::max(1, std::stoi(get("log-every", "100")));
     } catch (const std::exception&) {
         return usageError("a numeric option has a value that is not a number");
     }
+    cfg.shuffle = !opt.count("no-shuffle");
+    if (opt.count("augment")) {
+        cfg.cropPad = 4;
+        cfg.hflip = true;
+    }
     bo.backend = get("backend", "auto");
     bo.device = get("device", "");
     if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 8192)
         return usageError("--epochs must be positive and --batch between 1 and 8192");
+    if (cfg.schedule.stepEpochs <= 0 || cfg.schedule.warmupSteps < 0)
+        return usageError("--step-epochs must be positive and --warmup not negative");
     if (Status s = cfg.optimizer.check(); !s.ok())
         return usageError(s.message());
-    auto spec = model::preset(preset);
-    if (!spec.ok())
-        return usageError(spec.status().message());
 
-    auto data = data::loadFashionMnist(dataDir);
+    // The network: --spec, --preset, or the spec.json of the run being resumed.
+    std::string specPath = get("spec", "");
+    if (specPath.empty() && !opt.count("preset") && !resume.empty() &&
+        std::filesystem::is_directory(resume))
+        specPath = (std::filesystem::path(resume) / "spec.json").string();
+    auto spec = specFrom(get("preset", "lenet5"), specPath);
+    if (!spec.ok())
+        return opt.count("preset") ? usageError(spec.status().message()) : fail(spec.status());
+
+    auto data = data::loadDataset(dr);
     if (!data.ok())
         return fail(data.status());
+    const auto& tr = data->train;
+    if (spec->channels != tr.channels || spec->height != tr.height || spec->width != tr.width) {
+        std::printf(
+            "note: %s expects %lldx%lldx%lld inputs; adapting it to the dataset's %lldx%lldx%lld\n",
+            spec->name.c_str(), (long long)spec->channels, (long long)spec->height,
+            (long long)spec->width, (long long)tr.channels, (long long)tr.height,
+            (long long)tr.width);
+        spec->channels = tr.channels;
+        spec->height = tr.height;
+        spec->width = tr.width;
+    }
+    if (auto a = model::analyze(*spec); !a.ok())
+        return fail(a.status());
     auto choice = createBackend(bo);
     if (!choice.ok())
         return fail(choice.status());
     Backend& be = *choice->backend;
-    model::Network mlp(*spec);
-    std::printf("convscope: training %s %s on %s (%lld train / %lld test images)\n", preset.c_str(),
-                mlp.summary().c_str(), "Fashion-MNIST", (long long)data->train.count,
+    model::Network net(*spec);
+    std::printf("convscope: training %s on %s (%lld train / %lld test images)\n",
+                net.summary().c_str(), dr.name.c_str(), (long long)tr.count,
                 (long long)data->test.count);
     std::printf("backend: %s\n         %s\n", be.description().c_str(), choice->reason.c_str());
     const auto& o = cfg.optimizer;
@@ -141,12 +222,39 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
                 (unsigned long long)cfg.seed);
     std::fflush(stdout);
 
-    train::Trainer trainer(be, mlp, *data, cfg);
+    train::Trainer trainer(be, net, *data, cfg);
     if (Status s = trainer.setup(); !s.ok())
         return fail(s);
+    if (!resume.empty()) {
+        auto ckpt = train::RunFolder::latestCheckpoint(resume);
+        if (!ckpt.ok())
+            return fail(ckpt.status());
+        if (Status s = trainer.loadCheckpoint(*ckpt); !s.ok())
+            return fail(s);
+        std::printf("resumed from %s at step %lld\n", ckpt->c_str(),
+                    (long long)trainer.stepsDone());
+    }
+    std::optional<train::RunFolder> run;
+    if (!outDir.empty()) {
+        auto r = train::RunFolder::create(outDir, *spec);
+        if (!r.ok())
+            return fail(r.status());
+        run = std::move(*r);
+        std::printf("run folder: %s\n", outDir.c_str());
+    }
+    const std::map<std::string, std::string> meta = {{"dataset", dr.name},
+                                                     {"mean", std::to_string(data->mean)},
+                                                     {"std", std::to_string(data->std)}};
+    auto checkpoint = [&]() -> Status {
+        if (!run)
+            return {};
+        return trainer.saveCheckpoint(run->checkpointPath(trainer.stepsDone()), meta);
+    };
     const bool tty = isatty(STDOUT_FILENO);
     double smooth = -1;
     auto onStep = [&](const train::StepReport& r) {
+        if (run)
+            (void)run->logStep(r);
         smooth = smooth < 0 ? r.loss : 0.98 * smooth + 0.02 * r.loss;
         const bool last = r.stepInEpoch == r.stepsPerEpoch;
         if (!tty && r.step % logEvery != 0 && !last)
@@ -157,16 +265,17 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         const int width = 24, fill = int(frac * width);
         const double eta = double(r.stepsPerEpoch - r.stepInEpoch) * double(cfg.batch) /
                            std::max(r.imagesPerSecond, 1e-9);
-        std::printf("%sepoch %d/%d [%s%s] %3d%% step %lld/%lld loss %.4f (smoothed %.4f) "
+        std::printf("%sepoch %d/%d [%s%s] %3d%% step %lld/%lld loss %.4f (smoothed %.4f) lr %.3g "
                     "%s img/s ETA %.0fs%s",
                     tty ? "\r" : "", r.epoch, cfg.epochs,
                     std::string(std::size_t(fill), '#').c_str(),
                     std::string(std::size_t(width - fill), '-').c_str(), int(frac * 100),
-                    (long long)r.stepInEpoch, (long long)r.stepsPerEpoch, r.loss, smooth,
+                    (long long)r.stepInEpoch, (long long)r.stepsPerEpoch, r.loss, smooth, r.lr,
                     thousands(r.imagesPerSecond).c_str(), eta, tty ? "" : "\n");
         std::fflush(stdout);
     };
     double testAccuracy = 0, imagesPerSecond = 0;
+    Status saved;
     auto onEpoch = [&](const train::EpochReport& e) {
         std::printf("%sepoch %d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | %.1f s, %s "
                     "img/s\n",
@@ -174,6 +283,11 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
                     e.test.accuracy, e.seconds, thousands(e.imagesPerSecond).c_str());
         testAccuracy = e.test.accuracy;
         imagesPerSecond = e.imagesPerSecond;
+        if (run) {
+            (void)run->logEpoch(e, trainer.stepsDone());
+            if (Status s = checkpoint(); !s.ok() && saved.ok())
+                saved = s;
+        }
         std::fflush(stdout);
     };
     // First Ctrl-C: finish the steps in flight and stop cleanly. A second one ends the process.
@@ -181,8 +295,20 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         g_cancel = true;
         std::signal(SIGINT, SIG_DFL);
     });
-    if (Status s = trainer.run(onStep, onEpoch, &g_cancel); !s.ok())
-        return fail(s);
+    Status result = trainer.run(onStep, onEpoch, &g_cancel);
+    if (run) {
+        // Whatever happened, keep what was learned: a checkpoint of the last completed step.
+        (void)run->flush();
+        if (!result.ok() && trainer.stepsDone() > 0 &&
+            result.message().find("diverged") == std::string::npos) {
+            if (checkpoint().ok())
+                std::printf("\nsaved %s\n", run->checkpointPath(trainer.stepsDone()).c_str());
+        }
+    }
+    if (!result.ok())
+        return fail(result);
+    if (!saved.ok())
+        return fail(saved);
     std::printf("test accuracy: %.4f (%s img/s training, %s)\n", testAccuracy,
                 thousands(imagesPerSecond).c_str(), be.description().c_str());
     if (auto* v = be.asVulkan(); v && v->context().validationEnabled()) {
@@ -209,13 +335,19 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::map<std::string, std::string> opt;
+    std::vector<std::string> args;
+    static const char* flags[] = {"augment", "no-shuffle", "list"}; // options without a value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
-        if (a.rfind("--", 0) != 0)
-            return usageError("unexpected argument '" + a + "'");
+        if (a.rfind("--", 0) != 0) {
+            args.push_back(a);
+            continue;
+        }
         a = a.substr(2);
         if (auto eq = a.find('='); eq != std::string::npos) {
             opt[a.substr(0, eq)] = a.substr(eq + 1);
+        } else if (std::find(std::begin(flags), std::end(flags), a) != std::end(flags)) {
+            opt[a] = "1";
         } else {
             if (i + 1 >= argc)
                 return usageError("option --" + a + " needs a value");
@@ -223,11 +355,17 @@ int main(int argc, char** argv) {
         }
     }
     static const char* known[] = {
-        "preset", "epochs",  "batch",  "lr",   "momentum", "optimizer", "clip-norm", "weight-decay",
-        "seed",   "backend", "device", "data", "threads",  "log-every", "max-steps"};
+        "preset",  "spec",   "dataset",  "data",       "out",       "resume",       "epochs",
+        "batch",   "lr",     "momentum", "optimizer",  "clip-norm", "weight-decay", "seed",
+        "backend", "device", "threads",  "log-every",  "max-steps", "schedule",     "step-epochs",
+        "gamma",   "warmup", "augment",  "no-shuffle", "list"};
     for (auto& [k, v] : opt)
         if (std::find(std::begin(known), std::end(known), k) == std::end(known))
             return usageError("unknown option --" + k);
+    if (cmd == "inspect")
+        return inspectCommand(args, opt);
+    if (!args.empty())
+        return usageError("unexpected argument '" + args[0] + "'");
     if (cmd == "devices")
         return devices();
     if (cmd == "train")

@@ -1,14 +1,19 @@
 // Trainer: program recording, the chunked replay loop and evaluation.
 #include "train/trainer.h"
 #include "core/random.h"
+#include "io/safetensors.h"
 #include "ops/gather_batch.h"
 #include "ops/metrics_ring.h"
 #include "ops/optimizer.h"
 #include "ops/softmax_cross_entropy.h"
 
+#include <filesystem>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <set>
 
 namespace convscope::train {
 
@@ -18,6 +23,36 @@ double now() {
     return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 } // namespace
+
+bool LrSchedule::parse(const std::string& name, Kind& kind) {
+    if (name == "constant")
+        kind = Kind::Constant;
+    else if (name == "step")
+        kind = Kind::Step;
+    else if (name == "cosine")
+        kind = Kind::Cosine;
+    else
+        return false;
+    return true;
+}
+
+double LrSchedule::at(double base, std::int64_t step, std::int64_t total,
+                      std::int64_t perEpoch) const {
+    if (warmupSteps > 0 && step < warmupSteps)
+        return base * double(step + 1) / double(warmupSteps);
+    switch (kind) {
+    case Kind::Step:
+        return base * std::pow(gamma, double(step / std::max<std::int64_t>(1, perEpoch) /
+                                             std::max(1, stepEpochs)));
+    case Kind::Cosine: {
+        const double span = double(std::max<std::int64_t>(1, total - warmupSteps));
+        const double t = std::min(1.0, double(step - warmupSteps) / span);
+        return base * 0.5 * (1.0 + std::cos(3.14159265358979323846 * t));
+    }
+    default:
+        return base;
+    }
+}
 
 std::int64_t Trainer::stepsPerEpoch() const {
     return (m_data.train.count + m_cfg.batch - 1) / m_cfg.batch;
@@ -80,6 +115,7 @@ Status Trainer::setup() {
     CS_TRY(m_be.zero(m_optState2));
     CS_TRY(m_be.zero(m_norm));
     CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(m_cfg.optimizer)));
+    m_currentLr = m_cfg.optimizer.lr;
     CS_TRY(m_model.initialize(m_be, m_cfg.seed));
     return recordPrograms();
 }
@@ -92,8 +128,14 @@ Status Trainer::recordPrograms() {
     const double scale = 1.0 / (255.0 * m_data.std), shift = -m_data.mean / m_data.std;
 
     CS_TRY_ASSIGN(m_step, m_be.record([&]() -> Status {
-        CS_TRY(ops::gatherBatch(m_be, {B, D, tr.count, scale, shift}, m_trainImages, m_trainLabels,
-                                m_order, m_state, m_x, m_y));
+        ops::GatherShape g{B, D, tr.count, scale, shift};
+        g.channels = tr.channels;
+        g.height = tr.height;
+        g.width = tr.width;
+        g.cropPad = m_cfg.cropPad;
+        g.hflip = m_cfg.hflip;
+        g.seed = std::uint32_t(m_cfg.seed * 2654435761u);
+        CS_TRY(ops::gatherBatch(m_be, g, m_trainImages, m_trainLabels, m_order, m_state, m_x, m_y));
         CS_TRY(m_model.recordForward(m_be, m_x, true, m_state));
         CS_TRY(ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(),
                                         m_metrics));
@@ -120,6 +162,7 @@ Status Trainer::setLearningRate(double lr) {
     next.lr = lr;
     CS_TRY(next.check());
     m_cfg.optimizer = next;
+    m_currentLr = lr;
     // writeReal waits for the steps in flight: none reads the hyper-parameters while they change.
     return m_be.writeReal(m_hyper, ops::hyperValues(next));
 }
@@ -165,6 +208,8 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double ep
         r.stepsPerEpoch = stepsPerEpoch();
         r.loss = m_be.hostReal(m_ring, slot * 4 + 0);
         r.accuracy = m_be.hostReal(m_ring, slot * 4 + 1);
+        r.lr = m_cfg.schedule.at(m_cfg.optimizer.lr, s, stepsPerEpoch() * m_cfg.epochs,
+                                 stepsPerEpoch());
         r.imagesPerSecond =
             double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
         if (!std::isfinite(r.loss))
@@ -212,7 +257,10 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
     while (m_stepsDone < total) {
         const int epoch = int(m_stepsDone / S) + 1;
         Rng rng(m_cfg.seed * 1000003ull + std::uint64_t(epoch));
-        CS_TRY(m_be.writeI32(m_order, rng.permutation(m_data.train.count)));
+        std::vector<std::int32_t> order = rng.permutation(m_data.train.count);
+        if (!m_cfg.shuffle)
+            std::sort(order.begin(), order.end());
+        CS_TRY(m_be.writeI32(m_order, order));
         const double start = now();
         const std::int64_t first = m_stepsDone;
         const std::int64_t last = std::min(std::int64_t(epoch) * S, total);
@@ -226,7 +274,19 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         std::int64_t next = first;
         while (next < last || !inFlight.empty()) {
             if (next < last && !cancelled()) {
-                const std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
+                std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
+                const double lr = m_cfg.schedule.at(m_cfg.optimizer.lr, next, total, S);
+                if (lr != m_currentLr) {
+                    // A changing rate runs in chunks of one step, each after the one before:
+                    // no step in flight may see the rate change under it.
+                    ops::OptimizerConfig o = m_cfg.optimizer;
+                    o.lr = lr;
+                    CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(o)));
+                    m_currentLr = lr;
+                }
+                if (m_cfg.schedule.kind == LrSchedule::Kind::Cosine ||
+                    (m_cfg.schedule.warmupSteps > 0 && next < m_cfg.schedule.warmupSteps))
+                    n = 1;
                 CS_TRY_ASSIGN(Ticket t, m_be.submit(m_step, std::uint32_t(n)));
                 inFlight.push_back({t, next, next + n});
                 next += n;
@@ -256,6 +316,99 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         if (onEpoch)
             onEpoch(e);
     }
+    return {};
+}
+
+namespace {
+std::string optimizerPath(const std::string& path) {
+    const std::filesystem::path p(path);
+    return (p.parent_path() / ("optimizer-" + p.filename().string())).string();
+}
+} // namespace
+
+Status Trainer::saveCheckpoint(const std::string& path,
+                               const std::map<std::string, std::string>& metadata) {
+    CS_TRY(m_be.finish());
+    const std::int64_t real = std::int64_t(m_be.elementSize(DType::Real));
+    io::SafeTensors model, optimizer;
+    std::set<std::string> batchNorms;
+    for (const auto& t : m_model.namedTensors()) {
+        CS_TRY_ASSIGN(auto values, m_be.readReal(t.tensor));
+        io::StoredTensor st;
+        st.shape = t.dims;
+        st.f32.assign(values.begin(), values.end());
+        model.tensors[t.name] = std::move(st);
+        if (t.name.ends_with(".running_mean"))
+            batchNorms.insert(t.name.substr(0, t.name.size() - 13));
+        if (!t.parameter)
+            continue;
+        // The optimizer state has the parameters' layout: the same views into state1/state2.
+        const std::int64_t at = std::int64_t(t.tensor.offset - m_model.params().offset) / real;
+        for (int k = 0; k < 2; ++k) {
+            const Tensor v = m_be.view(k == 0 ? m_optState1 : m_optState2, at, {t.tensor.numel()});
+            CS_TRY_ASSIGN(auto state, m_be.readReal(v));
+            io::StoredTensor os;
+            os.shape = t.dims;
+            os.f32.assign(state.begin(), state.end());
+            optimizer.tensors[t.name + (k == 0 ? ".state1" : ".state2")] = std::move(os);
+        }
+    }
+    for (const auto& bn : batchNorms) {
+        io::StoredTensor count;
+        count.dtype = "I64";
+        count.i64 = {m_stepsDone};
+        model.tensors[bn + ".num_batches_tracked"] = std::move(count);
+    }
+    model.metadata = metadata;
+    model.metadata["format"] = "convscope-checkpoint-1";
+    model.metadata["step"] = std::to_string(m_stepsDone);
+    model.metadata["spec"] = model::toJson(m_model.spec());
+    optimizer.metadata["step"] = std::to_string(m_stepsDone);
+    optimizer.metadata["optimizer"] = m_cfg.optimizer.name();
+    CS_TRY(io::saveSafetensors(optimizerPath(path), optimizer));
+    return io::saveSafetensors(path, model); // last: its presence means both are complete
+}
+
+Status Trainer::loadCheckpoint(const std::string& path) {
+    CS_TRY_ASSIGN(io::SafeTensors model, io::loadSafetensors(path));
+    auto optimizer = io::loadSafetensors(optimizerPath(path));
+    const std::int64_t real = std::int64_t(m_be.elementSize(DType::Real));
+    auto restore = [&](const io::StoredTensor* st, const Tensor& dst,
+                       const std::string& name) -> Status {
+        if (!st)
+            return Status::error("the checkpoint has no tensor \"" + name + "\"", path,
+                                 "Was it saved from another network? Load it with its spec.json");
+        if (st->dtype != "F32" || st->numel() != dst.numel())
+            return Status::error("tensor \"" + name + "\" has " + std::to_string(st->numel()) +
+                                     " values, the network expects " + std::to_string(dst.numel()),
+                                 path, "Load the checkpoint with the spec it was trained with");
+        return m_be.writeReal(dst, std::span<const float>(st->f32));
+    };
+    auto find = [](const io::SafeTensors& f, const std::string& n) -> const io::StoredTensor* {
+        auto it = f.tensors.find(n);
+        return it == f.tensors.end() ? nullptr : &it->second;
+    };
+    for (const auto& t : m_model.namedTensors()) {
+        CS_TRY(restore(find(model, t.name), t.tensor, t.name));
+        if (!t.parameter || !optimizer.ok())
+            continue;
+        const std::int64_t at = std::int64_t(t.tensor.offset - m_model.params().offset) / real;
+        for (int k = 0; k < 2; ++k) {
+            const std::string n = t.name + (k == 0 ? ".state1" : ".state2");
+            CS_TRY(restore(find(*optimizer, n),
+                           m_be.view(k == 0 ? m_optState1 : m_optState2, at, {t.tensor.numel()}),
+                           n));
+        }
+    }
+    if (!optimizer.ok()) {
+        CS_TRY(m_be.zero(m_optState1));
+        CS_TRY(m_be.zero(m_optState2));
+    }
+    std::int32_t step = 0;
+    if (auto it = model.metadata.find("step"); it != model.metadata.end())
+        step = std::int32_t(std::stoll(it->second));
+    CS_TRY(m_be.writeI32(m_state, std::vector<std::int32_t>{step}));
+    m_stepsDone = step;
     return {};
 }
 

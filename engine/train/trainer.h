@@ -9,8 +9,22 @@
 #include "ops/optimizer.h"
 #include <atomic>
 #include <functional>
+#include <map>
 
 namespace convscope::train {
+
+// Learning rate over training: constant, step decay (×gamma every `stepEpochs` epochs) or cosine
+// to zero over the run, each after an optional linear warm-up from 0 over `warmupSteps` steps.
+struct LrSchedule {
+    enum class Kind { Constant, Step, Cosine } kind = Kind::Constant;
+    int stepEpochs = 1;
+    double gamma = 0.1;
+    std::int64_t warmupSteps = 0;
+    static bool parse(const std::string& name, Kind& kind); // "constant", "step", "cosine"
+    // The rate at `step` (0-based) of a run of `totalSteps`, with `stepsPerEpoch`.
+    double at(double baseLr, std::int64_t step, std::int64_t totalSteps,
+              std::int64_t stepsPerEpoch) const;
+};
 
 struct TrainConfig {
     std::int64_t batch = 64;
@@ -19,6 +33,10 @@ struct TrainConfig {
     std::uint64_t seed = 1;
     int chunk = 16;            // steps per submit
     std::int64_t maxSteps = 0; // stop early after this many steps in all (0: no limit)
+    bool shuffle = true;       // false: every epoch in file order (parity tests)
+    LrSchedule schedule;
+    int cropPad = 0; // augmentation of training batches (CIFAR: 4 and flips)
+    bool hflip = false;
 };
 
 struct StepReport {
@@ -27,6 +45,7 @@ struct StepReport {
     std::int64_t stepInEpoch = 0; // 1-based
     std::int64_t stepsPerEpoch = 0;
     double loss = 0, accuracy = 0; // of this step's batch
+    double lr = 0;                 // the learning rate the step used
     double imagesPerSecond = 0;    // since the start of the epoch
 };
 
@@ -58,6 +77,14 @@ public:
     // The learning rate is read by the device at run time: no re-recording. Waits for the
     // steps in flight, so no step sees it half-changed.
     Status setLearningRate(double lr);
+    // Weights, batch-norm statistics, optimizer state and the step counter, as safetensors: the
+    // model in `path` (tensor names from the spec, loadable by PyTorch) and the optimizer state
+    // beside it (optimizer-<file name>). Both written atomically.
+    Status saveCheckpoint(const std::string& path,
+                          const std::map<std::string, std::string>& metadata = {});
+    // Restores what saveCheckpoint wrote (after setup()); training continues the same curve.
+    Status loadCheckpoint(const std::string& path);
+    const TrainConfig& config() const { return m_cfg; }
     std::int64_t stepsPerEpoch() const;
     std::int64_t stepsDone() const { return m_stepsDone; }
 
@@ -81,6 +108,7 @@ private:
     Tensor m_optState1, m_optState2, m_norm, m_normPartials; // optimizer state, clipping
     ProgramId m_step = 0, m_eval = 0;
     std::int64_t m_stepsDone = 0;
+    double m_currentLr = 0;
 };
 
 } // namespace convscope::train

@@ -1,0 +1,113 @@
+// Safetensors encoding and decoding (F32 and I64, little-endian hosts).
+#include "io/safetensors.h"
+#include "io/atomic_file.h"
+
+#include <bit>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace convscope::io {
+
+static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
+
+std::int64_t StoredTensor::numel() const {
+    std::int64_t n = 1;
+    for (auto d : shape)
+        n *= d;
+    return n;
+}
+
+std::string encodeSafetensors(const SafeTensors& file) {
+    nlohmann::json header = nlohmann::json::object();
+    std::string data;
+    for (const auto& [name, t] : file.tensors) { // std::map: sorted names, as safetensors does
+        const std::size_t begin = data.size();
+        if (t.dtype == "I64")
+            data.append(reinterpret_cast<const char*>(t.i64.data()), t.i64.size() * 8);
+        else
+            data.append(reinterpret_cast<const char*>(t.f32.data()), t.f32.size() * 4);
+        header[name] = {
+            {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
+    }
+    if (!file.metadata.empty())
+        header["__metadata__"] = file.metadata;
+    std::string h = header.dump();
+    while ((h.size() + 8) % 8 != 0)
+        h += ' '; // the data starts 8-byte aligned
+    std::string out(8, '\0');
+    const std::uint64_t n = h.size();
+    std::memcpy(out.data(), &n, 8);
+    return out + h + data;
+}
+
+Result<SafeTensors> decodeSafetensors(const std::string& bytes, const std::string& where) {
+    auto bad = [&](const std::string& what) {
+        return Status::error("not a valid safetensors file: " + what, where,
+                             "The checkpoint is damaged; use an earlier one from checkpoints/");
+    };
+    if (bytes.size() < 8)
+        return bad("shorter than its 8-byte header length");
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    if (n > bytes.size() - 8)
+        return bad("the header length " + std::to_string(n) + " runs past the end of the file");
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(bytes.substr(8, n));
+    } catch (const nlohmann::json::exception& e) {
+        return bad(std::string("the header is not JSON (") + e.what() + ")");
+    }
+    if (!header.is_object())
+        return bad("the header is not a JSON object");
+    const std::size_t base = 8 + n;
+    SafeTensors f;
+    for (auto it = header.begin(); it != header.end(); ++it) {
+        if (it.key() == "__metadata__") {
+            if (it->is_object())
+                for (auto m = it->begin(); m != it->end(); ++m)
+                    if (m->is_string())
+                        f.metadata[m.key()] = m->get<std::string>();
+            continue;
+        }
+        const auto& e = *it;
+        StoredTensor t;
+        try {
+            t.dtype = e.at("dtype").get<std::string>();
+            t.shape = e.at("shape").get<std::vector<std::int64_t>>();
+            const auto off = e.at("data_offsets").get<std::vector<std::uint64_t>>();
+            if (off.size() != 2 || off[0] > off[1] || base + off[1] > bytes.size())
+                return bad("tensor \"" + it.key() + "\" has data offsets outside the file");
+            const std::size_t size = off[1] - off[0];
+            const char* src = bytes.data() + base + off[0];
+            if (t.dtype == "F32") {
+                if (size != std::size_t(t.numel()) * 4)
+                    return bad("tensor \"" + it.key() + "\" has the wrong number of bytes");
+                t.f32.resize(std::size_t(t.numel()));
+                std::memcpy(t.f32.data(), src, size);
+            } else if (t.dtype == "I64") {
+                if (size != std::size_t(t.numel()) * 8)
+                    return bad("tensor \"" + it.key() + "\" has the wrong number of bytes");
+                t.i64.resize(std::size_t(t.numel()));
+                std::memcpy(t.i64.data(), src, size);
+            } else {
+                return bad("tensor \"" + it.key() + "\" has dtype " + t.dtype +
+                           " (convscope reads F32 and I64)");
+            }
+        } catch (const nlohmann::json::exception&) {
+            return bad("tensor \"" + it.key() + "\" lacks dtype, shape or data_offsets");
+        }
+        f.tensors[it.key()] = std::move(t);
+    }
+    return f;
+}
+
+Status saveSafetensors(const std::string& path, const SafeTensors& file) {
+    return writeFileAtomic(path, encodeSafetensors(file));
+}
+
+Result<SafeTensors> loadSafetensors(const std::string& path) {
+    CS_TRY_ASSIGN(std::string bytes, readFile(path));
+    return decodeSafetensors(bytes, path);
+}
+
+} // namespace convscope::io

@@ -1,0 +1,77 @@
+// RunFolder: spec.json, metrics.csv and checkpoint paths.
+#include "train/run_folder.h"
+#include "io/atomic_file.h"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace convscope::train {
+
+namespace fs = std::filesystem;
+constexpr const char* kHeader =
+    "kind,epoch,step,lr,loss,accuracy,test_loss,test_accuracy,images_per_s,seconds\n";
+
+Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec& spec) {
+    CS_TRY(io::makeDirectories((fs::path(dir) / "checkpoints").string()));
+    CS_TRY(io::writeFileAtomic((fs::path(dir) / "spec.json").string(), model::toJson(spec)));
+    RunFolder f;
+    f.m_dir = dir;
+    auto old = io::readFile((fs::path(dir) / "metrics.csv").string());
+    f.m_csv = old.ok() && old->rfind(kHeader, 0) == 0 ? *old : kHeader;
+    CS_TRY(f.flush());
+    return f;
+}
+
+std::string RunFolder::checkpointPath(std::int64_t step) const {
+    return (fs::path(m_dir) / "checkpoints" / ("step-" + std::to_string(step) + ".safetensors"))
+        .string();
+}
+
+Status RunFolder::logStep(const StepReport& r) {
+    char line[256];
+    std::snprintf(line, sizeof line, "step,%d,%lld,%.6g,%.6f,%.6f,,,%.1f,\n", r.epoch,
+                  static_cast<long long>(r.step), r.lr, r.loss, r.accuracy, r.imagesPerSecond);
+    m_csv += line;
+    return {};
+}
+
+Status RunFolder::logEpoch(const EpochReport& e, std::int64_t step) {
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch,%d,%lld,,%.6f,%.6f,%.6f,%.6f,%.1f,%.2f\n", e.epoch,
+                  static_cast<long long>(step), e.trainLoss, e.trainAccuracy, e.test.loss,
+                  e.test.accuracy, e.imagesPerSecond, e.seconds);
+    m_csv += line;
+    return flush();
+}
+
+Status RunFolder::flush() {
+    return io::writeFileAtomic((fs::path(m_dir) / "metrics.csv").string(), m_csv);
+}
+
+Result<std::string> RunFolder::latestCheckpoint(const std::string& runOrFile) {
+    std::error_code ec;
+    if (fs::is_regular_file(runOrFile, ec))
+        return runOrFile;
+    const fs::path dir = fs::path(runOrFile) / "checkpoints";
+    std::int64_t best = -1;
+    std::string path;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string n = e.path().filename().string();
+        if (n.rfind("step-", 0) != 0 || !n.ends_with(".safetensors"))
+            continue;
+        try {
+            const std::int64_t step = std::stoll(n.substr(5));
+            if (step > best) {
+                best = step;
+                path = e.path().string();
+            }
+        } catch (...) {
+        }
+    }
+    if (best < 0)
+        return Status::error("no checkpoint found", dir.string(),
+                             "Pass a run folder with checkpoints/step-N.safetensors, or the file");
+    return path;
+}
+
+} // namespace convscope::train

@@ -1,0 +1,33 @@
+// RunFolder: what a training run leaves on disk, all written atomically.
+//   <dir>/spec.json                          the NetSpec
+//   <dir>/metrics.csv                        one row per logged step and per epoch
+//   <dir>/checkpoints/step-N.safetensors     weights + BN statistics (PyTorch names)
+//   <dir>/checkpoints/optimizer-step-N.safetensors   the optimizer state, for resuming
+#pragma once
+
+#include "model/netspec.h"
+#include "train/trainer.h"
+#include <string>
+
+namespace convscope::train {
+
+class RunFolder {
+public:
+    // Creates the folder (and checkpoints/) and writes spec.json; keeps an existing metrics.csv
+    // when resuming.
+    static Result<RunFolder> create(const std::string& dir, const model::NetSpec& spec);
+    const std::string& dir() const { return m_dir; }
+    std::string checkpointPath(std::int64_t step) const;
+    Status logStep(const StepReport& r);
+    Status logEpoch(const EpochReport& e, std::int64_t step);
+    // Rewrites metrics.csv atomically with the rows so far (called at epoch ends and at exit).
+    Status flush();
+
+    // The checkpoint with the highest step in <dir>/checkpoints, or the file itself.
+    static Result<std::string> latestCheckpoint(const std::string& runOrFile);
+
+private:
+    std::string m_dir, m_csv;
+};
+
+} // namespace convscope::train
