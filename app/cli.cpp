@@ -297,12 +297,16 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     });
     Status result = trainer.run(onStep, onEpoch, &g_cancel);
     if (run) {
-        // Whatever happened, keep what was learned: a checkpoint of the last completed step.
+        // Whatever happened, keep what was learned: a checkpoint of the last completed step
+        // (not of a diverged network).
         (void)run->flush();
-        if (!result.ok() && trainer.stepsDone() > 0 &&
+        const std::string last = run->checkpointPath(trainer.stepsDone());
+        if (trainer.stepsDone() > 0 && !std::filesystem::exists(last) &&
             result.message().find("diverged") == std::string::npos) {
-            if (checkpoint().ok())
-                std::printf("\nsaved %s\n", run->checkpointPath(trainer.stepsDone()).c_str());
+            if (Status s = checkpoint(); s.ok())
+                std::printf("%ssaved %s\n", tty && !result.ok() ? "\n" : "", last.c_str());
+            else if (saved.ok())
+                saved = s;
         }
     }
     if (!result.ok())

@@ -61,7 +61,14 @@ private slots:
         QTest::newRow("negative lr")
             << QStringList{"train", "--lr", "-1"} << "learning rate must be a positive number";
         QTest::newRow("unknown preset")
-            << QStringList{"train", "--preset", "gpt5"} << "unknown preset 'gpt5'";
+            << QStringList{"train", "--preset", "gpt5"} << "no preset named \"gpt5\"";
+        QTest::newRow("inspect without a spec") << QStringList{"inspect"} << "needs a NetSpec file";
+        QTest::newRow("missing spec file")
+            << QStringList{"inspect", "/nonexistent/net.json"} << "cannot open the NetSpec file";
+        QTest::newRow("unknown dataset")
+            << QStringList{"train", "--dataset", "imagenet"} << "unknown dataset \"imagenet\"";
+        QTest::newRow("cifar without a folder")
+            << QStringList{"train", "--dataset", "cifar10"} << "cifar-10-binary.tar.gz";
         QTest::newRow("unknown backend")
             << QStringList{"train", "--backend", "tpu", "--max-steps", "1"}
             << "Unknown backend 'tpu'";
@@ -99,6 +106,45 @@ private slots:
         Outcome o = runCli({"train", "--data", dir.path(), "--backend", "cpu"});
         QCOMPARE(o.exitCode, 1);
         QVERIFY2(o.err.contains("train-labels-idx1-ubyte.gz: not an IDX file"), qPrintable(o.err));
+    }
+
+    void inspectPrintsTheLayerTable() {
+        Outcome o = runCli({"inspect", "--preset", "lenet5"});
+        QCOMPARE(o.exitCode, 0);
+        QVERIFY2(o.out.contains("16x5x5") && o.out.contains("61,706"), qPrintable(o.out));
+        QTemporaryDir dir;
+        QFile f(dir.filePath("bad.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"name": "bad", "input": [1, 8, 8], "layers": [
+            {"type": "conv2d", "name": "conv1", "out": 6, "kernel": 5},
+            {"type": "max_pool2d", "name": "pool1"}, {"type": "relu"},
+            {"type": "conv2d", "name": "conv2", "out": 16, "kernel": 5}]})");
+        f.close();
+        o = runCli({"inspect", dir.filePath("bad.json")});
+        QCOMPARE(o.exitCode, 1);
+        QVERIFY2(o.err.contains("layer 4 conv2: kernel 5x5 larger than its 2x2 input"),
+                 qPrintable(o.err));
+    }
+
+    // A run folder gets spec.json, metrics.csv and a checkpoint; --resume continues from it.
+    void runFolderAndResume() {
+        QTemporaryDir dir;
+        const QString run = dir.filePath("run");
+        Outcome o = runCli({"train", "--preset", "lenet5", "--dataset", "gratings", "--backend",
+                            "cpu", "--max-steps", "20", "--out", run});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY(QFile::exists(run + "/spec.json"));
+        QVERIFY(QFile::exists(run + "/checkpoints/step-20.safetensors"));
+        QVERIFY(QFile::exists(run + "/checkpoints/optimizer-step-20.safetensors"));
+        QFile csv(run + "/metrics.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(csv.readAll().count("\nstep,"), 20);
+        o = runCli({"train", "--resume", run, "--dataset", "gratings", "--backend", "cpu",
+                    "--epochs", "1", "--out", run});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains("at step 20"), qPrintable(o.out));
+        QVERIFY2(o.out.contains("step 94/94"), qPrintable(o.out));
+        QVERIFY(QFile::exists(run + "/checkpoints/step-94.safetensors"));
     }
 
     void oneEpochReachesTheExpectedAccuracy_data() {
