@@ -45,8 +45,8 @@ train options:
   --epochs N           passes over the training set (in all, when resuming)  [1]
   --batch N            images per step                                [64]
   --optimizer NAME     sgd | momentum | nesterov | rmsprop | adam | adamw [momentum]
-  --lr X               learning rate                                  [0.05; 0.001 for adam(w)]
-  --schedule NAME      constant | step | cosine                       [constant]
+  --lr X               learning rate                                  [0.02; 0.001 for adam(w)]
+  --schedule NAME      constant | step | cosine (to 0 at the last step) [cosine]
   --step-epochs N      step schedule: multiply the rate by --gamma every N epochs [1]
   --gamma X            step schedule factor                           [0.1]
   --warmup N           linear warm-up over the first N steps          [0]
@@ -149,11 +149,11 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
             return usageError("unknown optimizer '" + get("optimizer", "") +
                               "' (sgd, momentum, nesterov, rmsprop, adam, adamw)");
         const bool adam = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW;
-        o.lr = std::stod(get("lr", adam ? "0.001" : "0.05"));
+        o.lr = std::stod(get("lr", adam ? "0.001" : "0.02"));
         o.momentum = std::stod(get("momentum", "0.9"));
         o.weightDecay = std::stod(get("weight-decay", "0"));
         o.clipNorm = std::stod(get("clip-norm", "0"));
-        if (!train::LrSchedule::parse(get("schedule", "constant"), cfg.schedule.kind))
+        if (!train::LrSchedule::parse(get("schedule", "cosine"), cfg.schedule.kind))
             return usageError("unknown schedule '" + get("schedule", "") +
                               "' (constant, step, cosine)");
         cfg.schedule.stepEpochs = std::stoi(get("step-epochs", "1"));
@@ -252,7 +252,9 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     };
     const bool tty = isatty(STDOUT_FILENO);
     double smooth = -1;
+    train::StepReport lastStep;
     auto onStep = [&](const train::StepReport& r) {
+        lastStep = r;
         if (run)
             (void)run->logStep(r);
         smooth = smooth < 0 ? r.loss : 0.98 * smooth + 0.02 * r.loss;
@@ -313,8 +315,14 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         return fail(result);
     if (!saved.ok())
         return fail(saved);
-    std::printf("test accuracy: %.4f (%s img/s training, %s)\n", testAccuracy,
-                thousands(imagesPerSecond).c_str(), be.description().c_str());
+    std::printf("trained %lld steps, last epoch at %s img/s\n", (long long)trainer.stepsDone(),
+                thousands(lastStep.imagesPerSecond).c_str());
+    if (imagesPerSecond > 0)
+        std::printf("test accuracy: %.4f (%s img/s training, %s)\n", testAccuracy,
+                    thousands(imagesPerSecond).c_str(), be.description().c_str());
+    else
+        std::printf("test accuracy: not evaluated (stopped mid-epoch; %s)\n",
+                    be.description().c_str());
     if (auto* v = be.asVulkan(); v && v->context().validationEnabled()) {
         std::printf("vulkan validation messages: %llu\n",
                     (unsigned long long)v->context().validationMessages());

@@ -148,7 +148,8 @@ struct Walker {
                 if ((in.h - 1) / s + 1 != out.h || (in.w - 1) / s + 1 != out.w)
                     return Status::error("a 1x1 projection cannot map " + in.str() + " onto " +
                                          out.str() + " with one stride");
-                params += out.c * in.c + out.c + (l.shortcutBatchNorm ? 2 * out.c : 0);
+                // 1x1 weights, then a bias, or batch norm's γ and β instead of it
+                params += out.c * in.c + (l.shortcutBatchNorm ? 2 * out.c : out.c);
                 flops += 2 * in.c * out.numel();
             }
             if (l.activation == LayerType::Relu)

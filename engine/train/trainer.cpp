@@ -189,7 +189,7 @@ Result<EvalReport> Trainer::evaluate() {
     return r;
 }
 
-Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double epochStart,
+Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch, double epochStart,
                         std::int64_t epochFirstStep,
                         const std::function<void(const StepReport&)>& onStep, double& lossSum,
                         double& accSum) {
@@ -208,8 +208,7 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, int epoch, double ep
         r.stepsPerEpoch = stepsPerEpoch();
         r.loss = m_be.hostReal(m_ring, slot * 4 + 0);
         r.accuracy = m_be.hostReal(m_ring, slot * 4 + 1);
-        r.lr = m_cfg.schedule.at(m_cfg.optimizer.lr, s, stepsPerEpoch() * m_cfg.epochs,
-                                 stepsPerEpoch());
+        r.lr = lr;
         r.imagesPerSecond =
             double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
         if (!std::isfinite(r.loss))
@@ -269,26 +268,24 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         struct Chunk {
             Ticket ticket;
             std::int64_t from, to;
+            double lr;
         };
         std::deque<Chunk> inFlight;
         std::int64_t next = first;
         while (next < last || !inFlight.empty()) {
             if (next < last && !cancelled()) {
-                std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
+                const std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
                 const double lr = m_cfg.schedule.at(m_cfg.optimizer.lr, next, total, S);
                 if (lr != m_currentLr) {
-                    // A changing rate runs in chunks of one step, each after the one before:
-                    // no step in flight may see the rate change under it.
+                    // The rate is constant within a chunk; writeReal waits for the steps in
+                    // flight, so none sees it change under it.
                     ops::OptimizerConfig o = m_cfg.optimizer;
                     o.lr = lr;
                     CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(o)));
                     m_currentLr = lr;
                 }
-                if (m_cfg.schedule.kind == LrSchedule::Kind::Cosine ||
-                    (m_cfg.schedule.warmupSteps > 0 && next < m_cfg.schedule.warmupSteps))
-                    n = 1;
                 CS_TRY_ASSIGN(Ticket t, m_be.submit(m_step, std::uint32_t(n)));
-                inFlight.push_back({t, next, next + n});
+                inFlight.push_back({t, next, next + n, lr});
                 next += n;
             }
             if (inFlight.empty())
@@ -298,7 +295,7 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
                 inFlight.pop_front();
                 CS_TRY(m_be.wait(c.ticket));
                 m_stepsDone = c.to;
-                CS_TRY(collect(c.from, c.to, epoch, start, first, onStep, lossSum, accSum));
+                CS_TRY(collect(c.from, c.to, c.lr, epoch, start, first, onStep, lossSum, accSum));
             }
         }
         if (m_stepsDone < last)

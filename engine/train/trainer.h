@@ -93,8 +93,8 @@ private:
     Status runEpochs(const std::function<void(const StepReport&)>& onStep,
                      const std::function<void(const EpochReport&)>& onEpoch,
                      const std::atomic<bool>* cancel);
-    Status collect(std::int64_t fromStep, std::int64_t toStep, int epoch, double epochStart,
-                   std::int64_t epochFirstStep,
+    Status collect(std::int64_t fromStep, std::int64_t toStep, double lr, int epoch,
+                   double epochStart, std::int64_t epochFirstStep,
                    const std::function<void(const StepReport&)>& onStep, double& lossSum,
                    double& accSum);
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/train.sh: images/s of a preset's training step (forward, loss, backward, SGD momentum;
+# batch 64) with convscope's CPU backend, its Vulkan backend (lavapipe here) and PyTorch CPU
+# (2 threads, OpenBLAS), in one run, as a table with ratios to PyTorch. Needs a build and
+# Debian's python3-torch + libopenblas0-pthread.
+# Usage: bench/train.sh [preset] [steps] [repeats]   (defaults: lenet5 300 3; medians printed)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cli="$root/build/bin/convscope-cli"
+preset=${1:-lenet5}
+steps=${2:-300}
+repeats=${3:-3}
+[ -x "$cli" ] || { echo "build first: scripts/test" >&2; exit 1; }
+/usr/bin/python3 -c 'import torch' 2>/dev/null ||
+  { echo "needs python3-torch: sudo apt-get install python3-torch libopenblas0-pthread" >&2; exit 1; }
+
+stats() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)], v[1] "-" v[NR]}'; }
+ours() { # backend -> "median range" of img/s over the timed steps
+  for _ in $(seq "$repeats"); do
+    "$cli" train --preset "$preset" --dataset gratings --backend "$1" --threads 2 \
+      --max-steps "$steps" --log-every 100000 --schedule constant |
+      sed -n 's/^trained [0-9]* steps, last epoch at \([0-9,]*\) img\/s.*/\1/p' | tr -d ,
+  done | stats
+}
+torch_ips=$(for _ in $(seq "$repeats"); do
+  /usr/bin/python3 "$root/bench/train_torch.py" "$root/resources/presets/$preset.json" "$steps"
+done | stats)
+cpu_ips=$(ours cpu)
+vk_ips=$(ours vulkan)
+device=$("$cli" devices | head -1 | sed "s/^[0-9]*: //; s/ (CPU.*//; s/ (discrete.*//; s/ (integrated.*//")
+read -r torch_med torch_range <<<"$torch_ips"
+read -r cpu_med cpu_range <<<"$cpu_ips"
+read -r vk_med vk_range <<<"$vk_ips"
+printf '\n%s training steps, batch 64, %s steps; median (range) of %s runs; %s, %s cores\n' \
+  "$preset" "$steps" "$repeats" "$(date -u +%F)" "$(nproc)"
+row() { printf '%-52s %9s  %-15s %7.2fx\n' "$1" "$2" "($3)" "$(echo "$2 / $torch_med" | bc -l)"; }
+printf '%-52s %9s  %-15s %8s\n' engine "images/s" "(range)" "vs torch"
+row "PyTorch CPU (2 threads, OpenBLAS)" "$torch_med" "$torch_range"
+row "convscope --backend cpu (Eigen, 2 threads)" "$cpu_med" "$cpu_range"
+row "convscope --backend vulkan ($device)" "$vk_med" "$vk_range"
