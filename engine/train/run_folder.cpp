@@ -18,6 +18,10 @@ Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec
     f.m_dir = dir;
     auto old = io::readFile((fs::path(dir) / "metrics.csv").string());
     f.m_csv = old.ok() && old->rfind(kHeader, 0) == 0 ? *old : kHeader;
+    auto layers = io::readFile((fs::path(dir) / "layers.csv").string());
+    f.m_layers = layers.ok() && !layers->empty()
+                     ? *layers
+                     : "epoch,step,layer,weight_norm,grad_norm,update_ratio\n";
     CS_TRY(f.flush());
     return f;
 }
@@ -41,10 +45,17 @@ Status RunFolder::logEpoch(const EpochReport& e, std::int64_t step) {
                   static_cast<long long>(step), e.trainLoss, e.trainAccuracy, e.test.loss,
                   e.test.accuracy, e.imagesPerSecond, e.seconds);
     m_csv += line;
+    for (const auto& l : e.layers) {
+        std::snprintf(line, sizeof line, "%d,%lld,%s,%.6g,%.6g,%.6g\n", e.epoch,
+                      static_cast<long long>(step), l.layer.c_str(), l.weightNorm, l.gradNorm,
+                      l.updateRatio);
+        m_layers += line;
+    }
     return flush();
 }
 
 Status RunFolder::flush() {
+    CS_TRY(io::writeFileAtomic((fs::path(m_dir) / "layers.csv").string(), m_layers));
     return io::writeFileAtomic((fs::path(m_dir) / "metrics.csv").string(), m_csv);
 }
 

@@ -1,6 +1,7 @@
 // RunFolder: what a training run leaves on disk, all written atomically.
 //   <dir>/spec.json                          the NetSpec
 //   <dir>/metrics.csv                        one row per logged step and per epoch
+//   <dir>/layers.csv                         per epoch and layer: weight/gradient norms
 //   <dir>/checkpoints/step-N.safetensors     weights + BN statistics (PyTorch names)
 //   <dir>/checkpoints/optimizer-step-N.safetensors   the optimizer state, for resuming
 #pragma once
@@ -27,7 +28,7 @@ public:
     static Result<std::string> latestCheckpoint(const std::string& runOrFile);
 
 private:
-    std::string m_dir, m_csv;
+    std::string m_dir, m_csv, m_layers;
 };
 
 } // namespace convscope::train

@@ -189,6 +189,33 @@ Result<EvalReport> Trainer::evaluate() {
     return r;
 }
 
+Result<std::vector<LayerStat>> Trainer::layerStats() {
+    CS_TRY(m_be.finish());
+    auto norm = [&](const Tensor& t) -> Result<double> {
+        if (!t.valid())
+            return 0.0;
+        CS_TRY_ASSIGN(auto v, m_be.readReal(t));
+        double s = 0;
+        for (double x : v)
+            s += x * x;
+        return s;
+    };
+    std::vector<LayerStat> stats;
+    for (const auto& l : m_model.paramLayers()) {
+        LayerStat st;
+        st.layer = l.path;
+        CS_TRY_ASSIGN(double w2, norm(l.w));
+        CS_TRY_ASSIGN(double b2, norm(l.b));
+        CS_TRY_ASSIGN(double g2, norm(l.dw));
+        CS_TRY_ASSIGN(double d2, norm(l.db));
+        st.weightNorm = std::sqrt(w2 + b2);
+        st.gradNorm = std::sqrt(g2 + d2);
+        st.updateRatio = st.weightNorm > 0 ? m_currentLr * st.gradNorm / st.weightNorm : 0;
+        stats.push_back(st);
+    }
+    return stats;
+}
+
 Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch, double epochStart,
                         std::int64_t epochFirstStep,
                         const std::function<void(const StepReport&)>& onStep, double& lossSum,
@@ -309,6 +336,7 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         e.trainAccuracy = accSum / steps;
         e.seconds = seconds;
         e.imagesPerSecond = steps * double(m_cfg.batch) / std::max(seconds, 1e-9);
+        CS_TRY_ASSIGN(e.layers, layerStats());
         CS_TRY_ASSIGN(e.test, evaluate());
         if (onEpoch)
             onEpoch(e);

@@ -54,11 +54,20 @@ struct EvalReport {
     std::int64_t count = 0;
 };
 
+// One learnable layer's health: vanishing gradients show as grad norms shrinking towards the
+// input; a healthy update/weight ratio is around 1e-3 per step.
+struct LayerStat {
+    std::string layer; // "conv1", "stage2_block1.body.conv_a"
+    double weightNorm = 0, gradNorm = 0;
+    double updateRatio = 0; // lr·‖∇w‖ / ‖w‖ of the last step
+};
+
 struct EpochReport {
     int epoch = 0;
     double trainLoss = 0, trainAccuracy = 0; // mean over the epoch's steps
     EvalReport test;
     double seconds = 0, imagesPerSecond = 0;
+    std::vector<LayerStat> layers; // after the epoch's last step
 };
 
 class Trainer {
@@ -74,6 +83,8 @@ public:
                const std::function<void(const EpochReport&)>& onEpoch,
                const std::atomic<bool>* cancel = nullptr);
     Result<EvalReport> evaluate();
+    // Per-layer weight and gradient norms of the last step (waits for the steps in flight).
+    Result<std::vector<LayerStat>> layerStats();
     // The learning rate is read by the device at run time: no re-recording. Waits for the
     // steps in flight, so no step sees it half-changed.
     Status setLearningRate(double lr);

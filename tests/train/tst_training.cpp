@@ -172,6 +172,36 @@ private slots:
         QVERIFY2(m.find("Lower the learning rate") != std::string::npos, m.c_str());
     }
 
+    // The vanishing-gradients lecture in numbers: through ten sigmoid layers (σ' ≤ 1/4) the
+    // gradient norm shrinks towards the input, while ReLU layers keep it (per-layer statistics).
+    void deepSigmoidGradientsVanish() {
+        auto stats = [&](const char* presetName) -> Result<std::vector<train::LayerStat>> {
+            auto spec = *model::preset(presetName);
+            spec.height = spec.width = 12;
+            CS_TRY(m_cpu.reset());
+            model::Network net(spec);
+            train::TrainConfig c = config();
+            c.maxSteps = 1;
+            train::Trainer t(m_cpu, net, gratings(), c);
+            CS_TRY(t.setup());
+            CS_TRY(t.run({}, {}));
+            return t.layerStats();
+        };
+        auto sigStats = stats("deep-sigmoid"), mlpStats = stats("mlp");
+        QVERIFY2(sigStats.ok() && mlpStats.ok(),
+                 (sigStats.ok() ? mlpStats.status() : sigStats.status()).message().c_str());
+        const auto& sig = *sigStats;
+        QCOMPARE(int(sig.size()), 11);
+        QCOMPARE(sig.front().layer, std::string("fc1"));
+        const double ratio = sig.front().gradNorm / sig[9].gradNorm;
+        qInfo("deep-sigmoid: |grad fc1| / |grad fc10| = %.2e", ratio);
+        QVERIFY(ratio < 1e-2);
+        for (const auto& l : sig)
+            QVERIFY(l.weightNorm > 0 && l.updateRatio > 0);
+        const auto& mlp = *mlpStats;
+        QVERIFY(mlp.front().gradNorm > 0.1 * mlp.back().gradNorm);
+    }
+
     void mismatchedNetworkIsRejected() {
         Run r = trainRun(m_cpu, config(), {100, 10, 4});
         QVERIFY(!r.status.ok());
