@@ -14,7 +14,7 @@ repeats=${3:-3}
 /usr/bin/python3 -c 'import torch' 2>/dev/null ||
   { echo "needs python3-torch: sudo apt-get install python3-torch libopenblas0-pthread" >&2; exit 1; }
 
-stats() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)], v[1] "-" v[NR]}'; }
+source "$root/bench/common.sh"
 ours() { # backend -> "median range" of img/s over the timed steps
   for _ in $(seq "$repeats"); do
     "$cli" train --preset "$preset" --dataset gratings --backend "$1" --threads 2 \
@@ -27,14 +27,10 @@ torch_ips=$(for _ in $(seq "$repeats"); do
 done | stats)
 cpu_ips=$(ours cpu)
 vk_ips=$(ours vulkan)
-device=$("$cli" devices | head -1 | sed "s/^[0-9]*: //; s/ (CPU.*//; s/ (discrete.*//; s/ (integrated.*//")
+device=$(vulkan_device "$cli")
 read -r torch_med torch_range <<<"$torch_ips"
 read -r cpu_med cpu_range <<<"$cpu_ips"
 read -r vk_med vk_range <<<"$vk_ips"
 printf '\n%s training steps, batch 64, %s steps; median (range) of %s runs; %s, %s cores\n' \
   "$preset" "$steps" "$repeats" "$(date -u +%F)" "$(nproc)"
-row() { printf '%-52s %9s  %-15s %7.2fx\n' "$1" "$2" "($3)" "$(echo "$2 / $torch_med" | bc -l)"; }
-printf '%-52s %9s  %-15s %8s\n' engine "images/s" "(range)" "vs torch"
-row "PyTorch CPU (2 threads, OpenBLAS)" "$torch_med" "$torch_range"
-row "convscope --backend cpu (Eigen, 2 threads)" "$cpu_med" "$cpu_range"
-row "convscope --backend vulkan ($device)" "$vk_med" "$vk_range"
+print_table

@@ -9,6 +9,17 @@
 
 namespace convscope {
 
+// lowbias32 (C. Wellons): the 32-bit integer hash the shaders use too (mix32 there), for
+// per-element randomness that both backends compute identically (dropout masks, crops).
+constexpr std::uint32_t lowbias32(std::uint32_t v) {
+    v ^= v >> 16;
+    v *= 0x7feb352du;
+    v ^= v >> 15;
+    v *= 0x846ca68bu;
+    v ^= v >> 16;
+    return v;
+}
+
 class Rng {
 public:
     explicit Rng(std::uint64_t seed) : m_state(seed ^ 0x9e3779b97f4a7c15ull) { next(); }

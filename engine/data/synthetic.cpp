@@ -38,15 +38,27 @@ ImageDataset makeGratings(std::int64_t count, int side, int classes, std::uint64
     return d;
 }
 
-TrainTestSplit makeGratingsSplit(std::int64_t trainCount, std::int64_t testCount, int side,
-                                 int classes, std::uint64_t seed) {
+namespace {
+// Train and test sets from one generator with different seeds, and their normalisation.
+template <class Make>
+TrainTestSplit splitOf(Make make, const char* name, std::uint64_t seed) {
     TrainTestSplit s;
-    s.train = makeGratings(trainCount, side, classes, seed);
-    s.test = makeGratings(testCount, side, classes, seed + 7919);
-    s.train.name = "gratings train";
-    s.test.name = "gratings test";
+    s.train = make(seed, true);
+    s.test = make(seed + 7919, false);
+    s.train.name = std::string(name) + " train";
+    s.test.name = std::string(name) + " test";
     computeNormalisation(s);
     return s;
+}
+} // namespace
+
+TrainTestSplit makeGratingsSplit(std::int64_t trainCount, std::int64_t testCount, int side,
+                                 int classes, std::uint64_t seed) {
+    return splitOf(
+        [&](std::uint64_t s, bool train) {
+            return makeGratings(train ? trainCount : testCount, side, classes, s);
+        },
+        "gratings", seed);
 }
 
 namespace {
@@ -100,13 +112,11 @@ ImageDataset makeBlobs(std::int64_t count, int side, int classes, std::uint64_t 
 
 TrainTestSplit makeBlobsSplit(std::int64_t trainCount, std::int64_t testCount, int side,
                               int classes, std::uint64_t seed) {
-    TrainTestSplit s;
-    s.train = makeBlobs(trainCount, side, classes, seed);
-    s.test = makeBlobs(testCount, side, classes, seed + 7919);
-    s.train.name = "blobs train";
-    s.test.name = "blobs test";
-    computeNormalisation(s);
-    return s;
+    return splitOf(
+        [&](std::uint64_t s, bool train) {
+            return makeBlobs(train ? trainCount : testCount, side, classes, s);
+        },
+        "blobs", seed);
 }
 
 ImageDataset makeSpirals(std::int64_t count, int classes, std::uint64_t seed) {
@@ -134,13 +144,11 @@ ImageDataset makeSpirals(std::int64_t count, int classes, std::uint64_t seed) {
 
 TrainTestSplit makeSpiralsSplit(std::int64_t trainCount, std::int64_t testCount, int classes,
                                 std::uint64_t seed) {
-    TrainTestSplit s;
-    s.train = makeSpirals(trainCount, classes, seed);
-    s.test = makeSpirals(testCount, classes, seed + 7919);
-    s.train.name = "spirals train";
-    s.test.name = "spirals test";
-    computeNormalisation(s);
-    return s;
+    return splitOf(
+        [&](std::uint64_t s, bool train) {
+            return makeSpirals(train ? trainCount : testCount, classes, s);
+        },
+        "spirals", seed);
 }
 
 } // namespace convscope::data

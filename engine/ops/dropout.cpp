@@ -1,5 +1,6 @@
 // dropout: dispatch (shaders/dropout.comp) and the CPU loop with the same hash.
 #include "ops/dropout.h"
+#include "core/random.h"
 #include "ops/op_support.h"
 
 #include <cmath>
@@ -12,16 +13,6 @@ struct DropoutPush {
     float scale;
 };
 static_assert(sizeof(DropoutPush) <= 128);
-
-// lowbias32, as in the shader.
-constexpr std::uint32_t mix32(std::uint32_t v) {
-    v ^= v >> 16;
-    v *= 0x7feb352du;
-    v ^= v >> 15;
-    v *= 0x846ca68bu;
-    v ^= v >> 16;
-    return v;
-}
 
 std::uint32_t threshold(double rate) {
     return std::uint32_t(std::min(rate * 4294967296.0, 4294967295.0));
@@ -48,10 +39,10 @@ Status apply(Backend& be, const Dropout& d, const Tensor& in, const Tensor& step
         T* dst = c.real(out);
         const T sc = T(1) / (T(1) - T(d.rate)); // in T: the double oracle stays exact
         const std::uint32_t key =
-            mix32(d.seed ^ mix32(std::uint32_t(c.i32(step)[0]) + 0x9e3779b9u));
+            lowbias32(d.seed ^ lowbias32(std::uint32_t(c.i32(step)[0]) + 0x9e3779b9u));
 #pragma omp parallel for if (n > (1 << 16))
         for (std::int64_t i = 0; i < n; ++i) {
-            const bool keep = mix32(key ^ (std::uint32_t(i) * 0x85ebca6bu)) >= cut;
+            const bool keep = lowbias32(key ^ (std::uint32_t(i) * 0x85ebca6bu)) >= cut;
             dst[i] = keep ? src[i] * sc : T(0);
         }
     });

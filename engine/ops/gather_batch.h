@@ -10,6 +10,7 @@
 #pragma once
 
 #include "backend/backend.h"
+#include "core/random.h"
 #include <algorithm>
 
 namespace convscope::ops {
@@ -35,16 +36,6 @@ struct GatherShape {
 inline float normaliseByte(std::uint32_t v, float scale, float shift) {
     volatile float product = float(v) * scale;
     return product + shift;
-}
-
-// lowbias32 (C. Wellons), the 32-bit integer hash of the shaders (mix32 there).
-constexpr std::uint32_t lowbias32(std::uint32_t v) {
-    v ^= v >> 16;
-    v *= 0x7feb352du;
-    v ^= v >> 15;
-    v *= 0x846ca68bu;
-    v ^= v >> 16;
-    return v;
 }
 
 // The augmentation hash of batch row `row` at device step `step`; shaders/gather_batch.comp
