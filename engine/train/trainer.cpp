@@ -270,6 +270,19 @@ Status Trainer::run(const std::function<void(const StepReport&)>& onStep,
     return s;
 }
 
+Status Trainer::runSteps(std::int64_t steps, const std::function<void(const StepReport&)>& onStep,
+                         const std::function<void(const EpochReport&)>& onEpoch,
+                         const std::atomic<bool>* cancel) {
+    if (steps <= 0)
+        return Status::error("the number of steps must be positive", "trainer");
+    std::int32_t deviceStep = 0;
+    CS_TRY(m_be.readBytes(m_state, &deviceStep, sizeof deviceStep));
+    m_stopAt = std::int64_t(deviceStep) + steps;
+    Status s = run(onStep, onEpoch, cancel);
+    m_stopAt = 0;
+    return s;
+}
+
 Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
                           const std::function<void(const EpochReport&)>& onEpoch,
                           const std::atomic<bool>* cancel) {
@@ -277,6 +290,9 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
     std::int64_t total = S * m_cfg.epochs;
     if (m_cfg.maxSteps > 0)
         total = std::min(total, m_cfg.maxSteps);
+    const std::int64_t planned = total; // the schedule spans the planned run, not a pause
+    if (m_stopAt > 0)
+        total = std::min(total, m_stopAt);
     auto cancelled = [&] { return cancel && cancel->load(); };
     // Epochs follow the device's step counter, so a run stopped mid-epoch resumes that epoch
     // with the same (seeded) order and the same batches.
@@ -301,8 +317,13 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         std::int64_t next = first;
         while (next < last || !inFlight.empty()) {
             if (next < last && !cancelled()) {
-                const std::int64_t n = std::min<std::int64_t>(m_cfg.chunk, last - next);
-                const double lr = m_cfg.schedule.at(m_cfg.optimizer.lr, next, total, S);
+                // Chunks are aligned to multiples of `chunk` steps and the rate is the
+                // schedule's at the aligned start, so a run paused anywhere (or stepped one
+                // step at a time) uses exactly the rates of an uninterrupted one.
+                const std::int64_t n =
+                    std::min<std::int64_t>(m_cfg.chunk - next % m_cfg.chunk, last - next);
+                const double lr =
+                    m_cfg.schedule.at(m_cfg.optimizer.lr, next - next % m_cfg.chunk, planned, S);
                 if (lr != m_currentLr) {
                     // The rate is constant within a chunk; writeReal waits for the steps in
                     // flight, so none sees it change under it.

@@ -82,6 +82,11 @@ public:
     Status run(const std::function<void(const StepReport&)>& onStep,
                const std::function<void(const EpochReport&)>& onEpoch,
                const std::atomic<bool>* cancel = nullptr);
+    // Runs `steps` more steps (a single step for the GUI's step button); pausing is cancel(),
+    // resuming is run() again: both continue from the device's step counter.
+    Status runSteps(std::int64_t steps, const std::function<void(const StepReport&)>& onStep,
+                    const std::function<void(const EpochReport&)>& onEpoch,
+                    const std::atomic<bool>* cancel = nullptr);
     Result<EvalReport> evaluate();
     // Per-layer weight and gradient norms of the last step (waits for the steps in flight).
     Result<std::vector<LayerStat>> layerStats();
@@ -120,6 +125,7 @@ private:
     ProgramId m_step = 0, m_eval = 0;
     std::int64_t m_stepsDone = 0;
     double m_currentLr = 0;
+    std::int64_t m_stopAt = 0; // runSteps' limit (0: none)
 };
 
 } // namespace convscope::train

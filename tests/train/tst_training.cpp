@@ -162,6 +162,29 @@ private slots:
         QCOMPARE(losses, whole.losses);
     }
 
+    // Single steps (the GUI's step button) walk the same curve as an uninterrupted run.
+    void singleStepsFollowTheSameCurve() {
+        train::TrainConfig c = config();
+        c.epochs = 1;
+        c.schedule.kind = train::LrSchedule::Kind::Cosine; // spans the run, not the pauses
+        Run whole = trainRun(m_cpu, c);
+        QVERIFY(whole.status.ok());
+        CS_VERIFY_OK(m_cpu.reset());
+        model::Network mlp(model::mlpSpec(1, 12, 12, {64}, 4));
+        train::Trainer t(m_cpu, mlp, gratings(), c);
+        CS_VERIFY_OK(t.setup());
+        std::vector<double> losses;
+        auto onStep = [&](const train::StepReport& r) { losses.push_back(r.loss); };
+        for (int i = 0; i < 3; ++i)
+            CS_VERIFY_OK(t.runSteps(1, onStep, {}));
+        QCOMPARE(t.stepsDone(), qint64(3));
+        CS_VERIFY_OK(t.runSteps(5, onStep, {}));
+        QCOMPARE(t.stepsDone(), qint64(8));
+        CS_VERIFY_OK(t.run(onStep, {}));
+        QCOMPARE(losses, whole.losses);
+        QVERIFY(!t.runSteps(0, onStep, {}).ok());
+    }
+
     void divergenceIsReportedWithAHint() {
         train::TrainConfig c = config();
         c.optimizer.lr = 1e6;
