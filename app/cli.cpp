@@ -40,6 +40,7 @@ train options:
   --dataset NAME       fashion-mnist | cifar10 | folder | gratings | blobs | spirals [fashion-mnist]
   --data DIR           the dataset's folder (Fashion-MNIST: the Debian package's; CIFAR-10:
                        cifar-10-batches-bin; folder: one subfolder of images per class)
+  --side N, --channels N  folder and synthetic images: N x N pixels; 1 (grey) or 3 (RGB) [28, 1]
   --out DIR            run folder: spec.json, metrics.csv, checkpoints/ (atomic writes)
   --resume PATH        continue from a run folder's last checkpoint (or a checkpoint file)
   --epochs N           passes over the training set (in all, when resuming)  [1]
@@ -160,6 +161,8 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         cfg.schedule.gamma = std::stod(get("gamma", "0.1"));
         cfg.schedule.warmupSteps = std::stoll(get("warmup", "0"));
         cfg.seed = std::stoull(get("seed", "1"));
+        dr.side = std::stoi(get("side", "28"));
+        dr.channels = std::stoi(get("channels", "1"));
         dr.seed = cfg.seed;
         cfg.maxSteps = std::stoll(get("max-steps", "0"));
         bo.threads = std::stoi(get("threads", "0"));
@@ -176,6 +179,8 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     bo.device = get("device", "");
     if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 8192)
         return usageError("--epochs must be positive and --batch between 1 and 8192");
+    if (dr.side < 4 || dr.side > 512 || (dr.channels != 1 && dr.channels != 3))
+        return usageError("--side must be between 4 and 512 and --channels 1 or 3");
     if (cfg.schedule.stepEpochs <= 0 || cfg.schedule.warmupSteps < 0)
         return usageError("--step-epochs must be positive and --warmup not negative");
     if (Status s = cfg.optimizer.check(); !s.ok())
@@ -367,10 +372,10 @@ int main(int argc, char** argv) {
         }
     }
     static const char* known[] = {
-        "preset",  "spec",   "dataset",  "data",       "out",       "resume",       "epochs",
-        "batch",   "lr",     "momentum", "optimizer",  "clip-norm", "weight-decay", "seed",
-        "backend", "device", "threads",  "log-every",  "max-steps", "schedule",     "step-epochs",
-        "gamma",   "warmup", "augment",  "no-shuffle", "list"};
+        "preset",   "spec",        "dataset",  "data",      "out",       "resume",       "epochs",
+        "batch",    "lr",          "momentum", "optimizer", "clip-norm", "weight-decay", "seed",
+        "backend",  "device",      "threads",  "log-every", "max-steps", "schedule",     "side",
+        "channels", "step-epochs", "gamma",    "warmup",    "augment",   "no-shuffle",   "list"};
     for (auto& [k, v] : opt)
         if (std::find(std::begin(known), std::end(known), k) == std::end(known))
             return usageError("unknown option --" + k);

@@ -349,6 +349,8 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         if (m_stepsDone < last)
             return Status::error("training cancelled after step " + std::to_string(m_stepsDone),
                                  "trainer");
+        if (m_stepsDone < std::int64_t(epoch) * S && m_stepsDone < planned)
+            return {}; // runSteps stopped mid-epoch: no epoch report, no evaluation
         const double seconds = now() - start;
         EpochReport e;
         e.epoch = epoch;

@@ -175,12 +175,16 @@ private slots:
         CS_VERIFY_OK(t.setup());
         std::vector<double> losses;
         auto onStep = [&](const train::StepReport& r) { losses.push_back(r.loss); };
+        int epochs = 0;
+        auto onEpoch = [&](const train::EpochReport&) { ++epochs; };
         for (int i = 0; i < 3; ++i)
-            CS_VERIFY_OK(t.runSteps(1, onStep, {}));
+            CS_VERIFY_OK(t.runSteps(1, onStep, onEpoch));
+        QCOMPARE(epochs, 0); // no evaluation after a single step
         QCOMPARE(t.stepsDone(), qint64(3));
         CS_VERIFY_OK(t.runSteps(5, onStep, {}));
         QCOMPARE(t.stepsDone(), qint64(8));
-        CS_VERIFY_OK(t.run(onStep, {}));
+        CS_VERIFY_OK(t.run(onStep, onEpoch));
+        QCOMPARE(epochs, 1);
         QCOMPARE(losses, whole.losses);
         QVERIFY(!t.runSteps(0, onStep, {}).ok());
     }
