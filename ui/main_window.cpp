@@ -1,0 +1,261 @@
+// MainWindow: layout, actions with shortcuts, and the live chart.
+#include "main_window.h"
+
+#include <QAction>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <cmath>
+
+namespace convscope::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(tr("convscope — LeNet-5 on Fashion-MNIST"));
+    resize(1200, 760);
+
+    auto* bar = addToolBar(tr("Training"));
+    bar->setObjectName("training toolbar");
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_train = bar->addAction(tr("Train"), this, &MainWindow::onTrain);
+    m_train->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    m_train->setToolTip(tr("Build the network with fresh weights and train it (Ctrl+Enter)"));
+    m_pause = bar->addAction(tr("Pause"), &m_session, &TrainingSession::pause);
+    m_pause->setShortcut(QKeySequence(Qt::Key_Space));
+    m_pause->setToolTip(
+        tr("Pause after the steps in flight (Space); Resume continues the same run"));
+    m_step = bar->addAction(tr("Step"), &m_session, &TrainingSession::step);
+    m_step->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
+    m_step->setToolTip(tr("One training step: forward, loss, backward, update (Ctrl+.)"));
+    m_stop = bar->addAction(tr("Stop"), &m_session, &TrainingSession::stop);
+    m_stop->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_stop->setToolTip(tr("Stop and forget this run (Esc)"));
+
+    auto* dock = new QDockWidget(tr("Network and training"), this);
+    dock->setObjectName("controls dock");
+    dock->setWidget(buildControls());
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    setCentralWidget(buildChart());
+
+    m_progress = new QProgressBar;
+    m_progress->setMaximumWidth(320);
+    m_progress->setFormat(tr("%p% of the run"));
+    m_speed = new QLabel;
+    m_statusLine = new QLabel(tr("Ready: press Train (Ctrl+Enter)"));
+    statusBar()->addWidget(m_statusLine, 1);
+    statusBar()->addPermanentWidget(m_speed);
+    statusBar()->addPermanentWidget(m_progress);
+
+    connect(&m_session, &TrainingSession::snapshot, this, &MainWindow::onSnapshot);
+    connect(&m_session, &TrainingSession::stateChanged, this, &MainWindow::onState);
+    connect(&m_session, &TrainingSession::message, m_statusLine, &QLabel::setText);
+    connect(&m_session, &TrainingSession::failed, this, [this](const QString& e) {
+        if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+            QMessageBox::warning(this, tr("Training stopped"), e);
+    });
+    onState(false, false);
+    showPreset();
+}
+
+QWidget* MainWindow::buildControls() {
+    auto* w = new QWidget;
+    auto* form = new QFormLayout;
+    m_preset = new QComboBox;
+    m_preset->addItems(TrainingSession::presets());
+    m_preset->setCurrentText("lenet5");
+    m_preset->setToolTip(tr("The network: every preset is one the lectures use"));
+    connect(m_preset, &QComboBox::currentTextChanged, this, &MainWindow::showPreset);
+    m_dataset = new QComboBox;
+    m_dataset->addItems(TrainingSession::datasets());
+    m_dataset->setCurrentText("fashion-mnist");
+    m_dataset->setToolTip(tr("fashion-mnist comes from Debian's dataset-fashion-mnist; gratings, "
+                             "blobs and spirals are generated, no download needed"));
+    m_backend = new QComboBox;
+    m_backend->setObjectName("backend");
+    m_backend->addItems({"auto", "vulkan", "cpu"});
+    m_backend->setToolTip(tr("auto: Vulkan on a real GPU, the CPU backend where the only Vulkan "
+                             "device is lavapipe (a CPU pretending to be a GPU)"));
+    m_optimizer = new QComboBox;
+    m_optimizer->addItems({"momentum", "sgd", "nesterov", "rmsprop", "adam", "adamw"});
+    m_optimizer->setToolTip(tr("momentum: v ← μv + ∇L, w ← w − ηv (μ = 0.9)"));
+    m_lr = new QDoubleSpinBox;
+    m_lr->setDecimals(4);
+    m_lr->setRange(0.0001, 1.0);
+    m_lr->setSingleStep(0.005);
+    m_lr->setValue(0.02);
+    m_lr->setToolTip(tr("η, the learning rate at the start; it follows a cosine to 0"));
+    m_batch = new QSpinBox;
+    m_batch->setRange(1, 4096);
+    m_batch->setValue(64);
+    m_epochs = new QSpinBox;
+    m_epochs->setRange(1, 100);
+    m_epochs->setValue(1);
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, 1 << 30);
+    m_seed->setValue(1);
+    m_seed->setToolTip(tr("Seeds the initial weights and the order of the batches"));
+    form->addRow(tr("Network"), m_preset);
+    form->addRow(tr("Dataset"), m_dataset);
+    form->addRow(tr("Backend"), m_backend);
+    form->addRow(tr("Optimizer"), m_optimizer);
+    form->addRow(tr("Learning rate"), m_lr);
+    form->addRow(tr("Batch size"), m_batch);
+    form->addRow(tr("Epochs"), m_epochs);
+    form->addRow(tr("Seed"), m_seed);
+    m_summary = new QPlainTextEdit;
+    m_summary->setReadOnly(true);
+    m_summary->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_summary->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_summary->setToolTip(tr("Each layer's output shape, parameters and FLOPs per image"));
+    auto* box = new QVBoxLayout(w);
+    box->addLayout(form);
+    box->addWidget(new QLabel(tr("Layers")));
+    box->addWidget(m_summary, 1);
+    w->setMinimumWidth(560);
+    return w;
+}
+
+QWidget* MainWindow::buildChart() {
+    m_chart = new QChart;
+    m_chart->setTitle(tr("Training loss and test accuracy"));
+    m_loss = new QLineSeries;
+    m_loss->setName(tr("loss per step"));
+    m_loss->setColor(QColor(0x9e, 0xc5, 0xe8));
+    m_smoothed = new QLineSeries;
+    m_smoothed->setName(tr("loss, smoothed"));
+    QPen pen(QColor(0x00, 0x5a, 0xb5));
+    pen.setWidth(2);
+    m_smoothed->setPen(pen);
+    m_accuracy = new QLineSeries;
+    m_accuracy->setName(tr("test accuracy (per epoch)"));
+    QPen accPen(QColor(0xdc, 0x32, 0x20));
+    accPen.setWidth(2);
+    m_accuracy->setPen(accPen);
+    m_accuracy->setPointsVisible(true);
+    for (auto* s : {m_loss, m_smoothed, m_accuracy})
+        m_chart->addSeries(s);
+    m_x = new QValueAxis;
+    m_x->setTitleText(tr("step"));
+    m_x->setLabelFormat("%d");
+    m_yLoss = new QValueAxis;
+    m_yLoss->setTitleText(tr("cross-entropy loss"));
+    m_yAcc = new QValueAxis;
+    m_yAcc->setTitleText(tr("test accuracy"));
+    m_yAcc->setRange(0, 1);
+    m_chart->addAxis(m_x, Qt::AlignBottom);
+    m_chart->addAxis(m_yLoss, Qt::AlignLeft);
+    m_chart->addAxis(m_yAcc, Qt::AlignRight);
+    for (auto* s : {m_loss, m_smoothed}) {
+        s->attachAxis(m_x);
+        s->attachAxis(m_yLoss);
+    }
+    m_accuracy->attachAxis(m_x);
+    m_accuracy->attachAxis(m_yAcc);
+    m_x->setRange(0, 100);
+    m_yLoss->setRange(0, 2.5);
+    auto* view = new QChartView(m_chart);
+    view->setRenderHint(QPainter::Antialiasing);
+    return view;
+}
+
+TrainRequest MainWindow::request() const {
+    TrainRequest r;
+    r.preset = m_preset->currentText();
+    r.dataset = m_dataset->currentText();
+    r.backend = m_backend->currentText();
+    r.optimizer = m_optimizer->currentText();
+    r.lr = m_lr->value();
+    r.batch = m_batch->value();
+    r.epochs = m_epochs->value();
+    r.seed = quint64(m_seed->value());
+    return r;
+}
+
+void MainWindow::showPreset() {
+    bool ok = false;
+    m_summary->setPlainText(TrainingSession::describePreset(m_preset->currentText(), &ok));
+    setWindowTitle(tr("convscope — %1").arg(m_preset->currentText()));
+}
+
+int MainWindow::lossPoints() const {
+    return m_loss->count();
+}
+
+void MainWindow::onTrain() {
+    if (m_session.started() && !m_session.busy()) {
+        m_session.resume();
+        return;
+    }
+    m_loss->clear();
+    m_smoothed->clear();
+    m_accuracy->clear();
+    m_smooth = -1;
+    m_smoothCount = 0;
+    m_maxLoss = 1;
+    m_lastStep = 0;
+    m_session.start(request());
+}
+
+void MainWindow::onSnapshot(const TrainSnapshot& s) {
+    // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
+    for (const QPointF& p : s.loss) {
+        // Exponential moving average with Adam's bias correction, so it does not lag at the start.
+        m_smooth = m_smooth < 0 ? 0.0 : m_smooth;
+        m_smooth = 0.95 * m_smooth + 0.05 * p.y();
+        ++m_smoothCount;
+        const double smoothed = m_smooth / (1.0 - std::pow(0.95, double(m_smoothCount)));
+        if (std::isfinite(p.y()))
+            m_maxLoss = std::max(m_maxLoss, std::min(p.y(), 10.0));
+        if (s.totalSteps <= 4000 || qint64(p.x()) % (s.totalSteps / 4000 + 1) == 0) {
+            m_loss->append(p);
+            m_smoothed->append(p.x(), smoothed);
+        }
+    }
+    for (const QPointF& p : s.testAccuracy)
+        m_accuracy->append(p);
+    m_lastStep = s.step;
+    m_x->setRange(0, double(std::max<qint64>(s.totalSteps, 10)));
+    m_x->applyNiceNumbers();
+    m_yLoss->setRange(0, m_maxLoss * 1.05);
+    m_yLoss->applyNiceNumbers();
+    if (s.totalSteps > 0)
+        m_progress->setValue(int(100 * s.step / s.totalSteps));
+    const double eta = s.imagesPerSecond > 0 ? double(s.totalSteps - s.step) *
+                                                   double(m_batch->value()) / s.imagesPerSecond
+                                             : 0;
+    m_speed->setText(tr("epoch %1 · step %2 · %3 img/s · lr %4 · ETA %5 s")
+                         .arg(s.epoch)
+                         .arg(s.step)
+                         .arg(qRound(s.imagesPerSecond))
+                         .arg(s.lr, 0, 'g', 3)
+                         .arg(qRound(eta)));
+    if (!s.status.isEmpty())
+        m_statusLine->setText(s.status);
+}
+
+void MainWindow::onState(bool busy, bool started) {
+    m_train->setText(started && !busy ? tr("Resume") : tr("Train"));
+    m_train->setEnabled(!busy);
+    m_pause->setEnabled(busy);
+    m_step->setEnabled(!busy && started);
+    m_stop->setEnabled(started);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer,
+                                                      m_lr, m_batch, m_epochs, m_seed})
+        w->setEnabled(!busy && !started);
+}
+
+} // namespace convscope::ui

@@ -1,0 +1,70 @@
+// MainWindow: the convscope window. This first slice holds the Train view: the network and
+// dataset pickers, the optimizer settings, Train / Pause / Step / Stop, the live loss and test
+// accuracy chart, images/s, ETA and a progress bar. It talks to the engine only through
+// TrainingSession.
+#pragma once
+
+#include "training_session.h"
+
+#include <QMainWindow>
+
+class QAction;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QSpinBox;
+
+class QChart;
+class QChartView;
+class QLineSeries;
+class QScatterSeries;
+class QValueAxis;
+
+namespace convscope::ui {
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    // For tests and scripts: the controls and what the chart holds.
+    TrainingSession& session() { return m_session; }
+    QComboBox* presetBox() const { return m_preset; }
+    QComboBox* datasetBox() const { return m_dataset; }
+    QAction* trainAction() const { return m_train; }
+    QAction* pauseAction() const { return m_pause; }
+    QAction* stepAction() const { return m_step; }
+    int lossPoints() const;
+    qint64 lastStep() const { return m_lastStep; }
+
+private slots:
+    void onTrain();
+    void onSnapshot(const convscope::ui::TrainSnapshot& s);
+    void onState(bool busy, bool started);
+    void showPreset();
+
+private:
+    QWidget* buildControls();
+    QWidget* buildChart();
+    TrainRequest request() const;
+
+    TrainingSession m_session;
+    QComboBox *m_preset = nullptr, *m_dataset = nullptr, *m_backend = nullptr,
+              *m_optimizer = nullptr;
+    QDoubleSpinBox* m_lr = nullptr;
+    QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
+    QPlainTextEdit* m_summary = nullptr;
+    QAction *m_train = nullptr, *m_pause = nullptr, *m_step = nullptr, *m_stop = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QLabel *m_speed = nullptr, *m_statusLine = nullptr;
+    QChart* m_chart = nullptr;
+    QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
+    QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
+    double m_smooth = -1, m_maxLoss = 1;
+    int m_smoothCount = 0;
+    qint64 m_lastStep = 0;
+};
+
+} // namespace convscope::ui

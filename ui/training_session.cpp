@@ -1,0 +1,218 @@
+// TrainingSession and its worker: the engine on its own thread, snapshots throttled to ~30/s.
+#include "training_session.h"
+
+#include "backend/backend.h"
+#include "data/datasets.h"
+#include "model/network.h"
+#include "train/trainer.h"
+
+#include <QElapsedTimer>
+#include <QPointF>
+
+namespace convscope::ui {
+
+// Lives on the session's thread; every slot runs there and may block it, never the GUI.
+class TrainingWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit TrainingWorker(std::shared_ptr<std::atomic<bool>> cancel)
+        : m_cancel(std::move(cancel)) {}
+
+public slots:
+    void start(const convscope::ui::TrainRequest& r) {
+        m_trainer.reset();
+        m_network.reset();
+        m_backend.reset();
+        m_data.reset();
+        data::DatasetRequest dr;
+        dr.name = r.dataset.toStdString();
+        dr.dir = r.dataDir.toStdString();
+        dr.seed = r.seed;
+        emit message(tr("Loading %1…").arg(r.dataset));
+        auto data = data::loadDataset(dr);
+        if (!data.ok())
+            return fail(data.status());
+        m_data = std::make_unique<data::TrainTestSplit>(std::move(*data));
+        auto spec = model::preset(r.preset.toStdString());
+        if (!spec.ok())
+            return fail(spec.status());
+        const auto& tr = m_data->train;
+        spec->channels = tr.channels;
+        spec->height = tr.height;
+        spec->width = tr.width;
+        BackendOptions bo;
+        bo.backend = r.backend.toStdString();
+        bo.validation = qEnvironmentVariableIntValue("CONVSCOPE_VALIDATION") != 0;
+        auto choice = createBackend(bo);
+        if (!choice.ok())
+            return fail(choice.status());
+        m_backend = std::move(choice->backend);
+        emit message(QString::fromStdString(m_backend->description() + " — " + choice->reason));
+        m_network = std::make_unique<model::Network>(*spec);
+        train::TrainConfig cfg;
+        cfg.batch = r.batch;
+        cfg.epochs = r.epochs;
+        cfg.seed = r.seed;
+        cfg.optimizer.lr = r.lr;
+        if (!ops::OptimizerConfig::parseKind(r.optimizer.toStdString(), cfg.optimizer.kind))
+            return fail(Status::error("unknown optimizer " + r.optimizer.toStdString()));
+        cfg.schedule.kind = train::LrSchedule::Kind::Cosine;
+        m_trainer = std::make_unique<train::Trainer>(*m_backend, *m_network, *m_data, cfg);
+        if (Status s = m_trainer->setup(); !s.ok())
+            return fail(s);
+        m_totalSteps = m_trainer->stepsPerEpoch() * cfg.epochs;
+        m_smoothed = -1;
+        emit message(QString::fromStdString(m_network->summary()));
+        train(0);
+    }
+    void resume() { train(0); }
+    void step() { train(1); }
+
+signals:
+    void snapshot(const convscope::ui::TrainSnapshot& s);
+    void message(const QString& text);
+    void finished(const QString& error); // empty: stopped or done without error
+
+private:
+    void fail(const Status& s) { emit finished(QString::fromStdString(s.message())); }
+
+    void train(std::int64_t steps) {
+        if (!m_trainer)
+            return emit finished(tr("Nothing to train: press Train first"));
+        m_cancel->store(false);
+        TrainSnapshot pending;
+        QElapsedTimer sinceEmit;
+        sinceEmit.start();
+        auto flush = [&] {
+            pending.totalSteps = m_totalSteps;
+            pending.smoothedLoss = m_smoothed;
+            emit snapshot(pending);
+            pending.loss.clear();
+            pending.testAccuracy.clear();
+            sinceEmit.restart();
+        };
+        auto onStep = [&](const train::StepReport& r) {
+            m_smoothed = m_smoothed < 0 ? r.loss : 0.98 * m_smoothed + 0.02 * r.loss;
+            pending.step = r.step;
+            pending.epoch = r.epoch;
+            pending.stepsPerEpoch = r.stepsPerEpoch;
+            pending.imagesPerSecond = r.imagesPerSecond;
+            pending.lr = r.lr;
+            pending.loss.append(QPointF(double(r.step), r.loss));
+            if (sinceEmit.elapsed() >= 33) // ~30 snapshots a second at most
+                flush();
+        };
+        auto onEpoch = [&](const train::EpochReport& e) {
+            pending.testAccuracy.append(QPointF(double(m_trainer->stepsDone()), e.test.accuracy));
+            pending.status = tr("epoch %1: test accuracy %2%")
+                                 .arg(e.epoch)
+                                 .arg(e.test.accuracy * 100, 0, 'f', 2);
+            flush();
+        };
+        Status s = steps > 0 ? m_trainer->runSteps(steps, onStep, onEpoch, m_cancel.get())
+                             : m_trainer->run(onStep, onEpoch, m_cancel.get());
+        flush();
+        const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
+        emit finished(s.ok() || cancelled ? QString() : QString::fromStdString(s.message()));
+    }
+
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    std::unique_ptr<data::TrainTestSplit> m_data;
+    std::unique_ptr<Backend> m_backend;
+    std::unique_ptr<model::Network> m_network;
+    std::unique_ptr<train::Trainer> m_trainer;
+    std::int64_t m_totalSteps = 0;
+    double m_smoothed = -1;
+};
+
+TrainingSession::TrainingSession(QObject* parent)
+    : QObject(parent), m_cancel(std::make_shared<std::atomic<bool>>(false)) {
+    qRegisterMetaType<TrainRequest>();
+    qRegisterMetaType<TrainSnapshot>();
+    m_thread.setObjectName("convscope-engine");
+    m_worker = new TrainingWorker(m_cancel);
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &TrainingWorker::snapshot, this, &TrainingSession::snapshot);
+    connect(m_worker, &TrainingWorker::message, this, &TrainingSession::message);
+    connect(m_worker, &TrainingWorker::finished, this, [this](const QString& error) {
+        if (!error.isEmpty()) {
+            emit failed(error);
+            emit message(error);
+        }
+        setState(false, m_started && error.isEmpty()); // after an error: Train starts afresh
+    });
+    m_thread.start();
+}
+
+TrainingSession::~TrainingSession() {
+    m_cancel->store(true); // the trainer stops after the steps in flight
+    m_thread.quit();
+    m_thread.wait();
+}
+
+QStringList TrainingSession::presets() {
+    QStringList l;
+    for (const auto& n : model::presetNames())
+        l << QString::fromStdString(n);
+    return l;
+}
+
+QStringList TrainingSession::datasets() {
+    QStringList l;
+    for (const auto& n : data::datasetNames())
+        l << QString::fromStdString(n);
+    return l;
+}
+
+QString TrainingSession::describePreset(const QString& preset, bool* ok) {
+    auto spec = model::preset(preset.toStdString());
+    auto a = spec.ok() ? model::analyze(*spec) : Result<model::Analysis>(spec.status());
+    if (ok)
+        *ok = a.ok();
+    if (!a.ok())
+        return QString::fromStdString(a.status().message());
+    return QString::fromStdString(spec->description + "\n\n" + a->table());
+}
+
+void TrainingSession::setState(bool busy, bool started) {
+    m_busy = busy;
+    m_started = started;
+    emit stateChanged(busy, started);
+}
+
+void TrainingSession::start(const TrainRequest& request) {
+    if (m_busy)
+        return;
+    setState(true, true);
+    QMetaObject::invokeMethod(m_worker, "start", Qt::QueuedConnection,
+                              Q_ARG(convscope::ui::TrainRequest, request));
+}
+
+void TrainingSession::resume() {
+    if (m_busy || !m_started)
+        return;
+    setState(true, true);
+    QMetaObject::invokeMethod(m_worker, "resume", Qt::QueuedConnection);
+}
+
+void TrainingSession::step() {
+    if (m_busy || !m_started)
+        return;
+    setState(true, true);
+    QMetaObject::invokeMethod(m_worker, "step", Qt::QueuedConnection);
+}
+
+void TrainingSession::pause() {
+    m_cancel->store(true);
+}
+
+void TrainingSession::stop() {
+    m_cancel->store(true);
+    m_started = false;
+    emit stateChanged(m_busy, false);
+}
+
+} // namespace convscope::ui
+
+#include "training_session.moc"
