@@ -1,5 +1,6 @@
 // MainWindow: layout, actions with shortcuts, and the live chart.
 #include "main_window.h"
+#include "filter_view.h"
 
 #include <QAction>
 #include <QChart>
@@ -16,6 +17,7 @@
 #include <QProgressBar>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -49,7 +51,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     dock->setWidget(buildControls());
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
-    setCentralWidget(buildChart());
+    m_tabs = new QTabWidget;
+    m_tabs->addTab(buildChart(), tr("Train"));
+    m_filters = new FilterView;
+    m_tabs->addTab(m_filters, tr("Filters"));
+    setCentralWidget(m_tabs);
 
     m_progress = new QProgressBar;
     m_progress->setMaximumWidth(320);
@@ -102,6 +108,7 @@ QWidget* MainWindow::buildControls() {
     m_batch->setRange(1, 4096);
     m_batch->setValue(64);
     m_epochs = new QSpinBox;
+    m_epochs->setObjectName("epochs");
     m_epochs->setRange(1, 100);
     m_epochs->setValue(1);
     m_seed = new QSpinBox;
@@ -227,6 +234,8 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     }
     for (const QPointF& p : s.testAccuracy)
         m_accuracy->append(p);
+    if (!s.filters.isEmpty())
+        m_filters->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
     m_lastStep = s.step;
     m_x->setRange(0, double(std::max<qint64>(s.totalSteps, 10)));
     m_x->applyNiceNumbers();

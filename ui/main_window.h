@@ -17,12 +17,15 @@ class QProgressBar;
 class QSpinBox;
 
 class QChart;
+class QTabWidget;
 class QChartView;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
 
 namespace convscope::ui {
+
+class FilterView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -37,6 +40,8 @@ public:
     QAction* pauseAction() const { return m_pause; }
     QAction* stepAction() const { return m_step; }
     int lossPoints() const;
+    FilterView* filterView() const { return m_filters; }
+    QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
 
 private slots:
@@ -60,6 +65,8 @@ private:
     QProgressBar* m_progress = nullptr;
     QLabel *m_speed = nullptr, *m_statusLine = nullptr;
     QChart* m_chart = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    FilterView* m_filters = nullptr;
     QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
     QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
     double m_smooth = -1, m_maxLoss = 1;

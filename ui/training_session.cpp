@@ -71,24 +71,29 @@ public slots:
 signals:
     void snapshot(const convscope::ui::TrainSnapshot& s);
     void message(const QString& text);
-    void finished(const QString& error); // empty: stopped or done without error
+    // error empty: paused or done without error; complete: every planned step has run
+    void finished(const QString& error, bool complete);
 
 private:
-    void fail(const Status& s) { emit finished(QString::fromStdString(s.message())); }
+    void fail(const Status& s) { emit finished(QString::fromStdString(s.message()), false); }
 
     void train(std::int64_t steps) {
         if (!m_trainer)
-            return emit finished(tr("Nothing to train: press Train first"));
+            return emit finished(tr("Nothing to train: press Train first"), false);
         m_cancel->store(false);
         TrainSnapshot pending;
-        QElapsedTimer sinceEmit;
+        pending.step = m_trainer->stepsDone();
+        QElapsedTimer sinceEmit, sinceFilters;
         sinceEmit.start();
+        sinceFilters.start();
+        readFilters(pending);
         auto flush = [&] {
             pending.totalSteps = m_totalSteps;
             pending.smoothedLoss = m_smoothed;
             emit snapshot(pending);
             pending.loss.clear();
             pending.testAccuracy.clear();
+            pending.filters.clear();
             sinceEmit.restart();
         };
         auto onStep = [&](const train::StepReport& r) {
@@ -99,6 +104,10 @@ private:
             pending.imagesPerSecond = r.imagesPerSecond;
             pending.lr = r.lr;
             pending.loss.append(QPointF(double(r.step), r.loss));
+            if (sinceFilters.elapsed() >= 250) { // reading them waits for the steps in flight
+                readFilters(pending);
+                sinceFilters.restart();
+            }
             if (sinceEmit.elapsed() >= 33) // ~30 snapshots a second at most
                 flush();
         };
@@ -111,9 +120,32 @@ private:
         };
         Status s = steps > 0 ? m_trainer->runSteps(steps, onStep, onEpoch, m_cancel.get())
                              : m_trainer->run(onStep, onEpoch, m_cancel.get());
+        readFilters(pending);
         flush();
         const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
-        emit finished(s.ok() || cancelled ? QString() : QString::fromStdString(s.message()));
+        const bool complete = s.ok() && m_trainer->stepsDone() >= m_totalSteps;
+        if (complete)
+            emit message(
+                tr("Run complete after %1 steps: Train starts a new one").arg(m_totalSteps));
+        emit finished(s.ok() || cancelled ? QString() : QString::fromStdString(s.message()),
+                      complete);
+    }
+
+    // The first conv layer's weights into the snapshot (nothing for networks without one).
+    void readFilters(TrainSnapshot& s) {
+        for (const auto& t : m_network->namedTensors()) {
+            if (t.dims.size() != 4 || !t.name.ends_with(".weight"))
+                continue;
+            auto w = m_backend->readReal(t.tensor);
+            if (!w.ok())
+                return;
+            s.filters = QVector<float>(w->begin(), w->end());
+            s.filterCount = int(t.dims[0]);
+            s.filterChannels = int(t.dims[1]);
+            s.filterH = int(t.dims[2]);
+            s.filterW = int(t.dims[3]);
+            return;
+        }
     }
 
     std::shared_ptr<std::atomic<bool>> m_cancel;
@@ -135,12 +167,13 @@ TrainingSession::TrainingSession(QObject* parent)
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &TrainingWorker::snapshot, this, &TrainingSession::snapshot);
     connect(m_worker, &TrainingWorker::message, this, &TrainingSession::message);
-    connect(m_worker, &TrainingWorker::finished, this, [this](const QString& error) {
+    connect(m_worker, &TrainingWorker::finished, this, [this](const QString& error, bool complete) {
         if (!error.isEmpty()) {
             emit failed(error);
             emit message(error);
         }
-        setState(false, m_started && error.isEmpty()); // after an error: Train starts afresh
+        // After an error or a complete run, Train starts afresh.
+        setState(false, m_started && error.isEmpty() && !complete);
     });
     m_thread.start();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QObject>
+#include <QPointF>
 #include <QString>
 #include <QStringList>
 #include <QThread>
@@ -33,6 +34,10 @@ struct TrainSnapshot {
     QVector<QPointF> loss;         // (step, loss) since the last snapshot
     QVector<QPointF> testAccuracy; // (step, accuracy) of epochs finished since the last one
     double smoothedLoss = 0, imagesPerSecond = 0, lr = 0;
+    // The first convolution's weights (count, channels, h, w), a few times a second; empty
+    // when this snapshot carries none.
+    QVector<float> filters;
+    int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
     QString status;
 };
 

@@ -1,12 +1,15 @@
 // The window's main flow, as a person would click it: pick a network and a dataset, Train, see
 // the loss chart fill, Pause, Step, Resume, close mid-training without a hang; and the GUI
 // thread stays responsive while the engine trains (event-loop latency, 99th percentile).
+#include "filter_view.h"
 #include "main_window.h"
 #include "test_support.h"
 
 #include <QAction>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QSpinBox>
+#include <QTabWidget>
 #include <QTimer>
 #include <QtTest>
 #include <algorithm>
@@ -37,11 +40,16 @@ private slots:
         auto* w = new ui::MainWindow;
         w->show();
         w->findChild<QComboBox*>("backend")->setCurrentText(backend);
+        w->findChild<QSpinBox*>("epochs")->setValue(20); // long enough to pause mid-run
         QVERIFY(w->presetBox()->findText("lenet5") >= 0);
         QVERIFY(w->presetBox()->findText("resnet20") >= 0);
         w->datasetBox()->setCurrentText("gratings");
         w->trainAction()->trigger();
         QVERIFY(w->session().busy());
+        // LeNet-5's six 5x5 first-layer filters appear, then change as it learns.
+        QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->count() == 6, 60000);
+        const QVector<float> initial = w->filterView()->weights();
+        QCOMPARE(initial.size(), 6 * 1 * 5 * 5);
 
         // Event-loop latency while training: a 10 ms timer measures how late it fires.
         std::vector<qint64> late;
@@ -57,9 +65,14 @@ private slots:
         probe.start(10);
         QTRY_VERIFY_WITH_TIMEOUT(w->lossPoints() >= 30, 120000);
         probe.stop();
-        // CONVSCOPE_SCREENSHOT_DIR=<dir> keeps a picture of the window mid-training.
-        if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty())
+        QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->weights() != initial, 30000);
+        // CONVSCOPE_SCREENSHOT_DIR=<dir> keeps pictures of the window mid-training.
+        if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
             QVERIFY(w->grab().save(dir + "/train-" + backend + ".png"));
+            w->tabs()->setCurrentIndex(1);
+            QVERIFY(w->grab().save(dir + "/filters-" + backend + ".png"));
+            w->tabs()->setCurrentIndex(0);
+        }
         std::sort(late.begin(), late.end());
         const qint64 p99 = late.empty() ? 0 : late[std::size_t(double(late.size() - 1) * 0.99)];
         qInfo("GUI event-loop latency while training: p99 %lld ms over %zu ticks (max %lld ms)",
@@ -73,7 +86,8 @@ private slots:
         QVERIFY(w->stepAction()->isEnabled());
         const qint64 before = w->lastStep();
         w->stepAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy() && w->lastStep() == before + 1, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
+        QCOMPARE(w->lastStep(), before + 1);
 
         w->trainAction()->trigger(); // resume
         QTRY_VERIFY_WITH_TIMEOUT(w->lastStep() > before + 3, 60000);

@@ -1,0 +1,103 @@
+// FilterView: painting the filter grid with a diverging colour scale, and its legend.
+#include "filter_view.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <algorithm>
+#include <cmath>
+
+namespace convscope::ui {
+
+namespace {
+// Blue (−1) → white (0) → red (+1): readable by red–green colour-blind viewers.
+QColor diverging(double v) {
+    v = std::clamp(v, -1.0, 1.0);
+    const int fade = int(255 * (1.0 - std::abs(v)));
+    return v >= 0 ? QColor(255, fade, fade) : QColor(fade, fade, 255);
+}
+} // namespace
+
+FilterView::FilterView(QWidget* parent) : QWidget(parent) {
+    setToolTip(tr("First-layer filters: each is a small image the network slides over the input. "
+                  "Trained on natural images they become edge and grating detectors (Gabor-like). "
+                  "Blue < 0 < red, each filter on its own scale. Click one to enlarge it."));
+    setMinimumSize(320, 240);
+}
+
+void FilterView::setFilters(const QVector<float>& weights, int count, int channels, int h, int w) {
+    m_weights = weights;
+    m_count = weights.isEmpty() ? 0 : count;
+    m_channels = channels;
+    m_h = h;
+    m_w = w;
+    m_selected = std::min(m_selected, std::max(0, m_count - 1));
+    update();
+}
+
+QRect FilterView::cell(int i) const {
+    const int cols = std::max(1, int(std::ceil(std::sqrt(double(m_count)))));
+    const int gridW = width() * 3 / 5;
+    const int side = std::max(8, std::min(gridW / cols, (height() - 40) / cols)) - 6;
+    return {10 + (i % cols) * (side + 6), 10 + (i / cols) * (side + 6), side, side};
+}
+
+QRect FilterView::largeArea() const {
+    const int x = width() * 3 / 5 + 20, side = std::min(width() - x - 20, height() - 80);
+    return {x, 30, std::max(side, 10), std::max(side, 10)};
+}
+
+void FilterView::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.fillRect(rect(), palette().window());
+    if (m_count == 0) {
+        p.drawText(rect(), Qt::AlignCenter,
+                   tr("The first layer's filters appear here when training starts"));
+        return;
+    }
+    const int taps = m_h * m_w, per = m_channels * taps;
+    auto draw = [&](int f, const QRect& r) {
+        double scale = 1e-12;
+        for (int k = 0; k < per; ++k)
+            scale = std::max(scale, double(std::abs(m_weights[f * per + k])));
+        const double cw = double(r.width()) / m_w, ch = double(r.height()) / m_h;
+        for (int y = 0; y < m_h; ++y)
+            for (int x = 0; x < m_w; ++x) {
+                double v = 0;
+                for (int c = 0; c < m_channels; ++c)
+                    v += m_weights[f * per + c * taps + y * m_w + x];
+                v /= m_channels;
+                p.fillRect(QRectF(r.x() + x * cw, r.y() + y * ch, std::ceil(cw), std::ceil(ch)),
+                           diverging(v / scale));
+            }
+        p.setPen(f == m_selected ? QPen(palette().highlight(), 3) : QPen(palette().mid(), 1));
+        p.drawRect(r);
+    };
+    for (int f = 0; f < m_count; ++f)
+        draw(f, cell(f));
+    const QRect big = largeArea();
+    draw(m_selected, big);
+    p.setPen(palette().text().color());
+    p.drawText(QRect(big.x(), 4, big.width(), 22), Qt::AlignCenter,
+               tr("filter %1 of %2 (%3x%4)").arg(m_selected + 1).arg(m_count).arg(m_h).arg(m_w));
+    // Legend: the colour scale.
+    const QRect legend(big.x(), big.bottom() + 16, big.width(), 14);
+    for (int x = 0; x < legend.width(); ++x)
+        p.fillRect(legend.x() + x, legend.y(), 1, legend.height(),
+                   diverging(2.0 * x / std::max(1, legend.width() - 1) - 1.0));
+    p.drawText(QRect(legend.x(), legend.bottom() + 2, legend.width(), 18), Qt::AlignLeft,
+               tr("−max"));
+    p.drawText(QRect(legend.x(), legend.bottom() + 2, legend.width(), 18), Qt::AlignHCenter, "0");
+    p.drawText(QRect(legend.x(), legend.bottom() + 2, legend.width(), 18), Qt::AlignRight,
+               tr("+max"));
+}
+
+void FilterView::mousePressEvent(QMouseEvent* e) {
+    for (int f = 0; f < m_count; ++f)
+        if (cell(f).contains(e->pos())) {
+            m_selected = f;
+            update();
+            return;
+        }
+}
+
+} // namespace convscope::ui

@@ -1,0 +1,33 @@
+// FilterView: the first convolution layer's filters as a grid of enlarged images, redrawn as
+// training changes them. Each filter has its own symmetric colour scale (blue < 0 < red, white
+// at 0), so a filter's pattern is visible whatever its size; RGB filters show their mean over
+// the channels. Click a filter to see it large.
+#pragma once
+
+#include <QVector>
+#include <QWidget>
+
+namespace convscope::ui {
+
+class FilterView : public QWidget {
+    Q_OBJECT
+public:
+    explicit FilterView(QWidget* parent = nullptr);
+    // weights: (count, channels, h, w), PyTorch's layout; an empty vector clears the view.
+    void setFilters(const QVector<float>& weights, int count, int channels, int h, int w);
+    const QVector<float>& weights() const { return m_weights; }
+    int count() const { return m_count; }
+    QSize sizeHint() const override { return {640, 480}; }
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void mousePressEvent(QMouseEvent* e) override;
+
+private:
+    QRect cell(int i) const;
+    QRect largeArea() const;
+    QVector<float> m_weights;
+    int m_count = 0, m_channels = 0, m_h = 0, m_w = 0, m_selected = 0;
+};
+
+} // namespace convscope::ui
