@@ -11,6 +11,17 @@ vulkan_device() {
   "$1" devices | head -1 | sed "s/^[0-9]*: //; s/ (CPU.*//; s/ (discrete.*//; s/ (integrated.*//"
 }
 
+# summarise CLI TITLE: the table of the three engines from $torch_ips, $cpu_ips, $vk_ips
+# ("median range" each), under TITLE
+summarise() {
+  device=$(vulkan_device "$1")
+  read -r torch_med torch_range <<<"$torch_ips"
+  read -r cpu_med cpu_range <<<"$cpu_ips"
+  read -r vk_med vk_range <<<"$vk_ips"
+  printf '\n%s; %s, %s cores\n' "$2" "$(date -u +%F)" "$(nproc)"
+  print_table
+}
+
 # print_table: the three engines' rows (needs torch_*, cpu_*, vk_* and device set)
 print_table() {
   printf '%-52s %9s  %-15s %8s\n' engine "images/s" "(range)" "vs torch"

@@ -26,10 +26,4 @@ torch_ips=$(for _ in $(seq "$repeats"); do
 done | stats)
 cpu_ips=$(ours cpu)
 vk_ips=$(ours vulkan)
-device=$(vulkan_device "$cli")
-read -r torch_med torch_range <<<"$torch_ips"
-read -r cpu_med cpu_range <<<"$cpu_ips"
-read -r vk_med vk_range <<<"$vk_ips"
-printf '\nmlp 784-256-10, batch 64, one epoch of Fashion-MNIST; median (range) of %s runs; %s, %s cores\n' \
-  "$repeats" "$(date -u +%F)" "$(nproc)"
-print_table
+summarise "$cli" "mlp 784-256-10, batch 64, one epoch of Fashion-MNIST; median (range) of $repeats runs"

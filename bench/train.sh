@@ -27,10 +27,4 @@ torch_ips=$(for _ in $(seq "$repeats"); do
 done | stats)
 cpu_ips=$(ours cpu)
 vk_ips=$(ours vulkan)
-device=$(vulkan_device "$cli")
-read -r torch_med torch_range <<<"$torch_ips"
-read -r cpu_med cpu_range <<<"$cpu_ips"
-read -r vk_med vk_range <<<"$vk_ips"
-printf '\n%s training steps, batch 64, %s steps; median (range) of %s runs; %s, %s cores\n' \
-  "$preset" "$steps" "$repeats" "$(date -u +%F)" "$(nproc)"
-print_table
+summarise "$cli" "$preset training steps, batch 64, $steps steps; median (range) of $repeats runs"
