@@ -12,6 +12,7 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineSeries>
+#include <QLogValueAxis>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -55,6 +56,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(buildChart(), tr("Train"));
     m_filters = new FilterView;
     m_tabs->addTab(m_filters, tr("Filters"));
+    m_tabs->addTab(buildGradientChart(), tr("Gradients"));
     setCentralWidget(m_tabs);
 
     m_progress = new QProgressBar;
@@ -179,6 +181,47 @@ QWidget* MainWindow::buildChart() {
     return view;
 }
 
+QWidget* MainWindow::buildGradientChart() {
+    auto* chart = new QChart;
+    chart->setTitle(tr("Gradient norm per layer, ‖∂L/∂W‖ of the last step (log scale)"));
+    chart->legend()->hide();
+    m_gradients = new QLineSeries;
+    QPen pen(QColor(0x00, 0x5a, 0xb5));
+    pen.setWidth(2);
+    m_gradients->setPen(pen);
+    m_gradients->setPointsVisible(true);
+    chart->addSeries(m_gradients);
+    m_gradX = new QValueAxis;
+    m_gradX->setTitleText(tr("learnable layer, from the input (1) to the output"));
+    m_gradX->setLabelFormat("%d");
+    m_gradY = new QLogValueAxis;
+    m_gradY->setTitleText(tr("gradient norm"));
+    m_gradY->setLabelFormat("%.0e");
+    m_gradY->setBase(10);
+    m_gradY->setMinorTickCount(8);
+    chart->addAxis(m_gradX, Qt::AlignBottom);
+    chart->addAxis(m_gradY, Qt::AlignLeft);
+    m_gradients->attachAxis(m_gradX);
+    m_gradients->attachAxis(m_gradY);
+    m_gradX->setRange(1, 2);
+    m_gradY->setRange(1e-6, 1);
+    auto* view = new QChartView(chart);
+    view->setRenderHint(QPainter::Antialiasing);
+    view->setToolTip(tr("Vanishing gradients: with sigmoid layers (deep-sigmoid) the norm shrinks "
+                        "by up to 4x per layer towards the input; ReLU, batch norm and skip "
+                        "connections (resnet20) keep it level"));
+    connect(m_gradients, &QLineSeries::hovered, this, [this, view](const QPointF& p, bool on) {
+        const int i = qRound(p.x()) - 1;
+        if (on && i >= 0 && i < m_layerNames.size())
+            view->setToolTip(tr("%1: %2").arg(m_layerNames[i]).arg(p.y(), 0, 'g', 3));
+    });
+    return view;
+}
+
+int MainWindow::gradientPoints() const {
+    return m_gradients->count();
+}
+
 TrainRequest MainWindow::request() const {
     TrainRequest r;
     r.preset = m_preset->currentText();
@@ -236,6 +279,21 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
         m_accuracy->append(p);
     if (!s.filters.isEmpty())
         m_filters->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
+    if (!s.gradientNorms.isEmpty()) {
+        QList<QPointF> points;
+        double lo = 1e30, hi = 0;
+        for (int i = 0; i < s.gradientNorms.size(); ++i) {
+            const double g = std::max(s.gradientNorms[i], 1e-12); // a log axis needs > 0
+            points << QPointF(i + 1, g);
+            lo = std::min(lo, g);
+            hi = std::max(hi, g);
+        }
+        m_layerNames = s.layerNames;
+        m_gradients->replace(points);
+        m_gradX->setRange(1, std::max<qsizetype>(2, points.size()));
+        m_gradY->setRange(std::pow(10.0, std::floor(std::log10(lo))),
+                          std::pow(10.0, std::ceil(std::log10(hi))));
+    }
     m_lastStep = s.step;
     m_x->setRange(0, double(std::max<qint64>(s.totalSteps, 10)));
     m_x->applyNiceNumbers();

@@ -22,6 +22,7 @@ class QChartView;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
+class QLogValueAxis;
 
 namespace convscope::ui {
 
@@ -40,6 +41,7 @@ public:
     QAction* pauseAction() const { return m_pause; }
     QAction* stepAction() const { return m_step; }
     int lossPoints() const;
+    int gradientPoints() const;
     FilterView* filterView() const { return m_filters; }
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
@@ -53,6 +55,7 @@ private slots:
 private:
     QWidget* buildControls();
     QWidget* buildChart();
+    QWidget* buildGradientChart();
     TrainRequest request() const;
 
     TrainingSession m_session;
@@ -66,6 +69,10 @@ private:
     QLabel *m_speed = nullptr, *m_statusLine = nullptr;
     QChart* m_chart = nullptr;
     QTabWidget* m_tabs = nullptr;
+    QLineSeries* m_gradients = nullptr;
+    QValueAxis* m_gradX = nullptr;
+    QLogValueAxis* m_gradY = nullptr;
+    QStringList m_layerNames;
     FilterView* m_filters = nullptr;
     QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
     QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;

@@ -83,9 +83,10 @@ private:
         m_cancel->store(false);
         TrainSnapshot pending;
         pending.step = m_trainer->stepsDone();
-        QElapsedTimer sinceEmit, sinceFilters;
+        QElapsedTimer sinceEmit, sinceFilters, sinceLayers;
         sinceEmit.start();
         sinceFilters.start();
+        sinceLayers.start();
         readFilters(pending);
         auto flush = [&] {
             pending.totalSteps = m_totalSteps;
@@ -94,6 +95,8 @@ private:
             pending.loss.clear();
             pending.testAccuracy.clear();
             pending.filters.clear();
+            pending.layerNames.clear();
+            pending.gradientNorms.clear();
             sinceEmit.restart();
         };
         auto onStep = [&](const train::StepReport& r) {
@@ -108,6 +111,10 @@ private:
                 readFilters(pending);
                 sinceFilters.restart();
             }
+            if (sinceLayers.elapsed() >= 1000) {
+                readLayers(pending);
+                sinceLayers.restart();
+            }
             if (sinceEmit.elapsed() >= 33) // ~30 snapshots a second at most
                 flush();
         };
@@ -121,6 +128,7 @@ private:
         Status s = steps > 0 ? m_trainer->runSteps(steps, onStep, onEpoch, m_cancel.get())
                              : m_trainer->run(onStep, onEpoch, m_cancel.get());
         readFilters(pending);
+        readLayers(pending);
         flush();
         const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
         const bool complete = s.ok() && m_trainer->stepsDone() >= m_totalSteps;
@@ -145,6 +153,19 @@ private:
             s.filterH = int(t.dims[2]);
             s.filterW = int(t.dims[3]);
             return;
+        }
+    }
+
+    // Per-layer gradient norms of the last step (the vanishing-gradient picture).
+    void readLayers(TrainSnapshot& s) {
+        auto stats = m_trainer->layerStats();
+        if (!stats.ok() || m_trainer->stepsDone() == 0)
+            return;
+        s.layerNames.clear();
+        s.gradientNorms.clear();
+        for (const auto& l : *stats) {
+            s.layerNames << QString::fromStdString(l.layer);
+            s.gradientNorms << l.gradNorm;
         }
     }
 

@@ -38,6 +38,9 @@ struct TrainSnapshot {
     // when this snapshot carries none.
     QVector<float> filters;
     int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
+    // Per learnable layer, input to output, about once a second; empty when not in this one.
+    QStringList layerNames;
+    QVector<double> gradientNorms;
     QString status;
 };
 

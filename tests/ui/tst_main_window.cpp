@@ -66,11 +66,15 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w->lossPoints() >= 30, 120000);
         probe.stop();
         QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->weights() != initial, 30000);
+        // conv1, conv2, fc1, fc2, fc3: one gradient norm each, about once a second.
+        QTRY_COMPARE_WITH_TIMEOUT(w->gradientPoints(), 5, 30000);
         // CONVSCOPE_SCREENSHOT_DIR=<dir> keeps pictures of the window mid-training.
         if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
             QVERIFY(w->grab().save(dir + "/train-" + backend + ".png"));
             w->tabs()->setCurrentIndex(1);
             QVERIFY(w->grab().save(dir + "/filters-" + backend + ".png"));
+            w->tabs()->setCurrentIndex(2);
+            QVERIFY(w->grab().save(dir + "/gradients-" + backend + ".png"));
             w->tabs()->setCurrentIndex(0);
         }
         std::sort(late.begin(), late.end());
