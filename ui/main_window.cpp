@@ -8,17 +8,25 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineSeries>
 #include <QLogValueAxis>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QSaveFile>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QSvgGenerator>
 #include <QTabWidget>
+#include <QTextStream>
 #include <QToolBar>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -29,6 +37,15 @@ namespace convscope::ui {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("convscope — LeNet-5 on Fashion-MNIST"));
     resize(1200, 760);
+
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* exportView =
+        file->addAction(tr("Export view as PNG or SVG…"), this, &MainWindow::onExportView);
+    exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    file->addAction(tr("Export curves as CSV…"), this, &MainWindow::onExportCsv);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
 
     auto* bar = addToolBar(tr("Training"));
     bar->setObjectName("training toolbar");
@@ -216,6 +233,55 @@ QWidget* MainWindow::buildGradientChart() {
             view->setToolTip(tr("%1: %2").arg(m_layerNames[i]).arg(p.y(), 0, 'g', 3));
     });
     return view;
+}
+
+bool MainWindow::exportView(const QString& path) {
+    QWidget* view = m_tabs->currentWidget();
+    if (path.endsWith(".svg", Qt::CaseInsensitive)) {
+        QSvgGenerator svg;
+        svg.setFileName(path);
+        svg.setSize(view->size());
+        svg.setViewBox(view->rect());
+        svg.setTitle(windowTitle());
+        QPainter p;
+        if (!p.begin(&svg))
+            return false;
+        view->render(&p);
+        return p.end();
+    }
+    return view->grab().save(path, "PNG");
+}
+
+bool MainWindow::exportCsv(const QString& path) {
+    QSaveFile f(path); // written to a temporary file, then renamed: never half a file
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
+        return false;
+    QTextStream out(&f);
+    out << "step,loss,smoothed_loss,test_accuracy\n";
+    const auto raw = m_loss->points(), smooth = m_smoothed->points(), acc = m_accuracy->points();
+    for (qsizetype i = 0; i < raw.size(); ++i)
+        out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
+            << (i < smooth.size() ? smooth[i].y() : 0.0) << ",\n";
+    for (const QPointF& a : acc)
+        out << qint64(a.x()) << ",,," << a.y() << '\n';
+    out.flush();
+    return f.commit();
+}
+
+void MainWindow::onExportView() {
+    const QString name = m_tabs->tabText(m_tabs->currentIndex()).toLower();
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export the %1 view").arg(name), name + ".png",
+                                     tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (!path.isEmpty() && !exportView(path))
+        QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
+}
+
+void MainWindow::onExportCsv() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the curves"), "curves.csv",
+                                                      tr("CSV (*.csv)"));
+    if (!path.isEmpty() && !exportCsv(path))
+        QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
 }
 
 int MainWindow::gradientPoints() const {

@@ -41,6 +41,9 @@ public:
     QAction* pauseAction() const { return m_pause; }
     QAction* stepAction() const { return m_step; }
     int lossPoints() const;
+    // Export: the visible tab as PNG or SVG (by the file's suffix), the curves as CSV.
+    bool exportView(const QString& path);
+    bool exportCsv(const QString& path);
     int gradientPoints() const;
     FilterView* filterView() const { return m_filters; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -51,6 +54,8 @@ private slots:
     void onSnapshot(const convscope::ui::TrainSnapshot& s);
     void onState(bool busy, bool started);
     void showPreset();
+    void onExportView();
+    void onExportCsv();
 
 private:
     QWidget* buildControls();

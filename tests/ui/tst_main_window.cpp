@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QSpinBox>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
 #include <algorithm>
@@ -83,6 +84,29 @@ private slots:
               static_cast<long long>(p99), late.size(),
               static_cast<long long>(late.empty() ? 0 : late.back()));
         QVERIFY(p99 < 250); // the goal is < 50 ms; this only catches a blocked GUI thread
+
+        // Export every tab (PNG and SVG) and the curves (CSV): valid, non-empty files.
+        QTemporaryDir out;
+        for (int tab = 0; tab < w->tabs()->count(); ++tab) {
+            w->tabs()->setCurrentIndex(tab);
+            const QString png = out.filePath(QString("view%1.png").arg(tab));
+            const QString svg = out.filePath(QString("view%1.svg").arg(tab));
+            QVERIFY(w->exportView(png));
+            QVERIFY(w->exportView(svg));
+            QImage image(png);
+            QVERIFY(!image.isNull() && image.width() > 100);
+            QFile f(svg);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray text = f.readAll();
+            QVERIFY(text.contains("<svg") && text.size() > 1000);
+        }
+        w->tabs()->setCurrentIndex(0);
+        QVERIFY(w->exportCsv(out.filePath("curves.csv")));
+        QFile csv(out.filePath("curves.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = csv.readAll().split('\n');
+        QCOMPARE(lines.first(), QByteArray("step,loss,smoothed_loss,test_accuracy"));
+        QVERIFY(lines.size() > 30);
 
         w->pauseAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
