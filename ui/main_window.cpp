@@ -47,6 +47,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     QAction* quit = file->addAction(tr("Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
+    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
+    m_presenterAction = viewMenu->addAction(tr("Presenter mode"));
+    m_presenterAction->setCheckable(true);
+    m_presenterAction->setShortcut(QKeySequence(Qt::Key_F11));
+    m_presenterAction->setToolTip(tr("Large fonts and thick lines for a projector; the controls "
+                                     "are hidden (F11)"));
+    connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
+
     auto* bar = addToolBar(tr("Training"));
     bar->setObjectName("training toolbar");
     bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
@@ -64,7 +72,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_stop->setShortcut(QKeySequence(Qt::Key_Escape));
     m_stop->setToolTip(tr("Stop and forget this run (Esc)"));
 
-    auto* dock = new QDockWidget(tr("Network and training"), this);
+    bar->addSeparator();
+    bar->addAction(m_presenterAction);
+    auto* dock = m_dock = new QDockWidget(tr("Network and training"), this);
     dock->setObjectName("controls dock");
     dock->setWidget(buildControls());
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
@@ -282,6 +292,33 @@ void MainWindow::onExportCsv() {
                                                       tr("CSV (*.csv)"));
     if (!path.isEmpty() && !exportCsv(path))
         QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
+}
+
+void MainWindow::setPresenterMode(bool on) {
+    if (on == m_presenter)
+        return;
+    m_presenter = on;
+    if (m_presenterAction->isChecked() != on)
+        m_presenterAction->setChecked(on);
+    if (on)
+        m_normalFont = font();
+    QFont f = m_normalFont;
+    if (on)
+        f.setPointSizeF(m_normalFont.pointSizeF() * 1.6);
+    setFont(f);
+    m_chart->setTitleFont(f);
+    for (QAbstractAxis* axis : m_chart->axes()) {
+        axis->setLabelsFont(f);
+        axis->setTitleFont(f);
+    }
+    m_chart->legend()->setFont(f);
+    for (QLineSeries* series : {m_smoothed, m_accuracy, m_gradients}) {
+        QPen pen = series->pen();
+        pen.setWidth(on ? 5 : 2);
+        series->setPen(pen);
+    }
+    m_dock->setVisible(!on);
+    statusBar()->setVisible(true);
 }
 
 int MainWindow::gradientPoints() const {

@@ -6,10 +6,12 @@
 
 #include "training_session.h"
 
+#include <QFont>
 #include <QMainWindow>
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
 class QPlainTextEdit;
@@ -44,6 +46,10 @@ public:
     // Export: the visible tab as PNG or SVG (by the file's suffix), the curves as CSV.
     bool exportView(const QString& path);
     bool exportCsv(const QString& path);
+    // Presenter mode (F11): larger fonts and thicker lines for a projector, controls hidden.
+    void setPresenterMode(bool on);
+    bool presenterMode() const { return m_presenter; }
+    QAction* presenterAction() const { return m_presenterAction; }
     int gradientPoints() const;
     FilterView* filterView() const { return m_filters; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -69,6 +75,10 @@ private:
     QDoubleSpinBox* m_lr = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
     QPlainTextEdit* m_summary = nullptr;
+    QAction* m_presenterAction = nullptr;
+    QDockWidget* m_dock = nullptr;
+    bool m_presenter = false;
+    QFont m_normalFont;
     QAction *m_train = nullptr, *m_pause = nullptr, *m_step = nullptr, *m_stop = nullptr;
     QProgressBar* m_progress = nullptr;
     QLabel *m_speed = nullptr, *m_statusLine = nullptr;

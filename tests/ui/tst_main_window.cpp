@@ -126,6 +126,23 @@ private slots:
         QVERIFY(closing.elapsed() < 20000);
     }
 
+    void presenterModeEnlargesAndHides() {
+        ui::MainWindow w;
+        w.show();
+        const qreal normal = w.font().pointSizeF();
+        w.presenterAction()->trigger();
+        QVERIFY(w.presenterMode());
+        QVERIFY(w.font().pointSizeF() > 1.5 * normal);
+        QVERIFY(!w.presetBox()->isVisible()); // the controls are hidden
+        QTest::qWait(200); // let the layout follow the hidden dock and the larger fonts
+        if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty())
+            QVERIFY(w.grab().save(dir + "/presenter.png"));
+        w.presenterAction()->trigger();
+        QVERIFY(!w.presenterMode());
+        QCOMPARE(w.font().pointSizeF(), normal);
+        QVERIFY(w.presetBox()->isVisible());
+    }
+
     void aBadDatasetShowsTheEnginesMessage() {
         ui::MainWindow w;
         w.datasetBox()->setCurrentText("cifar10"); // no folder given
