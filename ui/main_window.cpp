@@ -398,6 +398,10 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
                           std::pow(10.0, std::ceil(std::log10(hi))));
     }
     m_lastStep = s.step;
+    if (!s.runDir.isEmpty() && s.runDir != m_runDir) {
+        m_runDir = s.runDir;
+        m_progress->setToolTip(tr("This run autosaves to %1").arg(m_runDir));
+    }
     m_x->setRange(0, double(std::max<qint64>(s.totalSteps, 10)));
     m_x->applyNiceNumbers();
     m_yLoss->setRange(0, m_maxLoss * 1.05);

@@ -54,6 +54,7 @@ public:
     FilterView* filterView() const { return m_filters; }
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
+    QString runDir() const { return m_runDir; }
 
 private slots:
     void onTrain();
@@ -94,6 +95,7 @@ private:
     double m_smooth = -1, m_maxLoss = 1;
     int m_smoothCount = 0;
     qint64 m_lastStep = 0;
+    QString m_runDir;
 };
 
 } // namespace convscope::ui

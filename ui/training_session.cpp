@@ -4,7 +4,13 @@
 #include "backend/backend.h"
 #include "data/datasets.h"
 #include "model/network.h"
+#include "train/run_folder.h"
 #include "train/trainer.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QStandardPaths>
+#include <filesystem>
 
 #include <QElapsedTimer>
 #include <QPointF>
@@ -20,6 +26,7 @@ public:
 
 public slots:
     void start(const convscope::ui::TrainRequest& r) {
+        m_run.reset();
         m_trainer.reset();
         m_network.reset();
         m_backend.reset();
@@ -61,6 +68,18 @@ public slots:
         if (Status s = m_trainer->setup(); !s.ok())
             return fail(s);
         m_totalSteps = m_trainer->stepsPerEpoch() * cfg.epochs;
+        // Every run autosaves: nothing a lecturer trained is lost when the window closes.
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+                            "/runs/" + r.preset + "-" +
+                            QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
+        auto run = train::RunFolder::create(dir.toStdString(), *spec);
+        if (!run.ok())
+            return fail(run.status());
+        m_run = std::make_unique<train::RunFolder>(std::move(*run));
+        m_runDir = dir;
+        m_meta = {{"dataset", dr.name},
+                  {"mean", std::to_string(m_data->mean)},
+                  {"std", std::to_string(m_data->std)}};
         m_smoothed = -1;
         emit message(QString::fromStdString(m_network->summary()));
         train(0);
@@ -83,6 +102,7 @@ private:
         m_cancel->store(false);
         TrainSnapshot pending;
         pending.step = m_trainer->stepsDone();
+        pending.runDir = m_runDir;
         QElapsedTimer sinceEmit, sinceFilters, sinceLayers;
         sinceEmit.start();
         sinceFilters.start();
@@ -100,6 +120,7 @@ private:
             sinceEmit.restart();
         };
         auto onStep = [&](const train::StepReport& r) {
+            (void)m_run->logStep(r);
             m_smoothed = m_smoothed < 0 ? r.loss : 0.98 * m_smoothed + 0.02 * r.loss;
             pending.step = r.step;
             pending.epoch = r.epoch;
@@ -119,6 +140,8 @@ private:
                 flush();
         };
         auto onEpoch = [&](const train::EpochReport& e) {
+            (void)m_run->logEpoch(e, m_trainer->stepsDone());
+            (void)m_trainer->saveCheckpoint(m_run->checkpointPath(m_trainer->stepsDone()), m_meta);
             pending.testAccuracy.append(QPointF(double(m_trainer->stepsDone()), e.test.accuracy));
             pending.status = tr("epoch %1: test accuracy %2%")
                                  .arg(e.epoch)
@@ -130,6 +153,7 @@ private:
         readFilters(pending);
         readLayers(pending);
         flush();
+        autosave();
         const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
         const bool complete = s.ok() && m_trainer->stepsDone() >= m_totalSteps;
         if (complete)
@@ -156,6 +180,17 @@ private:
         }
     }
 
+    // metrics.csv and a checkpoint of the last step (when paused, stopped or done).
+    void autosave() {
+        if (!m_run || m_trainer->stepsDone() == 0)
+            return;
+        (void)m_run->flush();
+        const std::string path = m_run->checkpointPath(m_trainer->stepsDone());
+        if (!std::filesystem::exists(path))
+            if (Status s = m_trainer->saveCheckpoint(path, m_meta); !s.ok())
+                emit message(QString::fromStdString("autosave failed: " + s.message()));
+    }
+
     // Per-layer gradient norms of the last step (the vanishing-gradient picture).
     void readLayers(TrainSnapshot& s) {
         auto stats = m_trainer->layerStats();
@@ -174,6 +209,9 @@ private:
     std::unique_ptr<Backend> m_backend;
     std::unique_ptr<model::Network> m_network;
     std::unique_ptr<train::Trainer> m_trainer;
+    std::unique_ptr<train::RunFolder> m_run;
+    QString m_runDir;
+    std::map<std::string, std::string> m_meta;
     std::int64_t m_totalSteps = 0;
     double m_smoothed = -1;
 };

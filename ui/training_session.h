@@ -42,6 +42,7 @@ struct TrainSnapshot {
     QStringList layerNames;
     QVector<double> gradientNorms;
     QString status;
+    QString runDir; // where this run autosaves (spec.json, metrics.csv, checkpoints/)
 };
 
 class TrainingWorker;

@@ -7,8 +7,10 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -21,7 +23,14 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 
 private slots:
-    void initTestCase() { qputenv("CONVSCOPE_NO_DIALOGS", "1"); }
+    void initTestCase() {
+        qputenv("CONVSCOPE_NO_DIALOGS", "1");
+        QStandardPaths::setTestModeEnabled(true); // autosaved runs go to ~/.qttest, not the user's
+    }
+    void cleanupTestCase() {
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
+            .removeRecursively();
+    }
     void cleanup() {
         QVERIFY2(testing::noValidationMessages(), "Vulkan validation reported messages");
     }
@@ -111,6 +120,12 @@ private slots:
         w->pauseAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
         QCOMPARE(w->trainAction()->text(), QString("Resume"));
+        // The paused run is on disk: spec, metrics and a checkpoint of the last step.
+        QVERIFY(!w->runDir().isEmpty());
+        QVERIFY(QFile::exists(w->runDir() + "/spec.json"));
+        QVERIFY(QFile::exists(w->runDir() + "/metrics.csv"));
+        QVERIFY(QFile::exists(w->runDir() +
+                              QString("/checkpoints/step-%1.safetensors").arg(w->lastStep())));
         QVERIFY(w->stepAction()->isEnabled());
         const qint64 before = w->lastStep();
         w->stepAction()->trigger();
