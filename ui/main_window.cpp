@@ -402,7 +402,9 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
         m_runDir = s.runDir;
         m_progress->setToolTip(tr("This run autosaves to %1").arg(m_runDir));
     }
-    m_x->setRange(0, double(std::max<qint64>(s.totalSteps, 10)));
+    // The step axis grows with the run (a quarter ahead of the last step), so the curve fills
+    // the chart from the first steps on; the progress bar shows how much of the run is left.
+    m_x->setRange(0, std::max(10.0, std::min(double(s.totalSteps), 1.25 * double(s.step) + 10)));
     m_x->applyNiceNumbers();
     m_yLoss->setRange(0, m_maxLoss * 1.05);
     m_yLoss->applyNiceNumbers();
