@@ -144,7 +144,7 @@ struct Walker {
             if (l.shortcut == Shortcut::Projection) {
                 if (in.flat || out.flat)
                     return Status::error("a projection shortcut needs feature maps, not vectors");
-                const std::int64_t s = (in.h + out.h - 1) / out.h;
+                const std::int64_t s = projectionStride(in, out);
                 if ((in.h - 1) / s + 1 != out.h || (in.w - 1) / s + 1 != out.w)
                     return Status::error("a 1x1 projection cannot map " + in.str() + " onto " +
                                          out.str() + " with one stride");

@@ -115,6 +115,11 @@ struct Analysis {
 ops::Conv2dShape conv2dShape(const LayerSpec& l, const Dims& in, std::int64_t batch);
 ops::Pool2dShape pool2dShape(const LayerSpec& l, const Dims& in, std::int64_t batch);
 
+// The stride of the 1x1 projection shortcut that maps a block's input onto its body's output.
+inline std::int64_t projectionStride(const Dims& in, const Dims& out) {
+    return (in.h + out.h - 1) / out.h;
+}
+
 // The output of one layer for input `in`, or an error saying what is wrong with it.
 Result<Dims> layerOutput(const LayerSpec& l, const Dims& in);
 // Shape inference over the whole network; errors say "layer 4 conv2: kernel 5x5 larger than

@@ -37,6 +37,7 @@ struct Network::Node {
 namespace {
 
 using Node = Network::Node;
+using Fill = Network::InitSlot::Fill;
 
 ops::Activation activationOf(const LayerSpec& l) {
     ops::Activation a;
@@ -89,6 +90,19 @@ std::uint64_t hashString(const std::string& s, std::uint64_t h = 146959810393466
 
 Result<NodeList> build(const std::vector<LayerSpec>& layers, Dims in, const std::string& prefix);
 
+// A node for a layer the spec does not list (the projection shortcut's conv and batch norm).
+std::unique_ptr<Node> syntheticNode(std::unique_ptr<LayerSpec> spec, const std::string& path,
+                                    const Dims& in, const Dims& out) {
+    auto n = std::make_unique<Node>();
+    n->spec = spec.get();
+    n->type = spec->type;
+    n->ownSpec = std::move(spec);
+    n->path = path;
+    n->in = in;
+    n->out = out;
+    return n;
+}
+
 Result<std::unique_ptr<Node>> buildNode(const LayerSpec& l, const Dims& in,
                                         const std::string& path) {
     auto n = std::make_unique<Node>();
@@ -105,27 +119,16 @@ Result<std::unique_ptr<Node>> buildNode(const LayerSpec& l, const Dims& in,
             conv->name = "conv";
             conv->out = n->out.c;
             conv->kernelH = conv->kernelW = 1;
-            conv->strideH = conv->strideW = (in.h + n->out.h - 1) / n->out.h;
+            conv->strideH = conv->strideW = projectionStride(in, n->out);
             conv->bias = !l.shortcutBatchNorm;
-            auto p = std::make_unique<Node>();
-            p->spec = conv.get();
-            p->ownSpec = std::move(conv);
-            p->type = LayerType::Conv2d;
-            p->path = path + ".shortcut.conv";
-            p->in = in;
-            p->out = n->out;
-            n->shortcut.push_back(std::move(p));
+            n->shortcut.push_back(
+                syntheticNode(std::move(conv), path + ".shortcut.conv", in, n->out));
             if (l.shortcutBatchNorm) {
                 auto bn = std::make_unique<LayerSpec>();
                 bn->type = LayerType::BatchNorm;
                 bn->name = "bn";
-                auto q = std::make_unique<Node>();
-                q->spec = bn.get();
-                q->ownSpec = std::move(bn);
-                q->type = LayerType::BatchNorm;
-                q->path = path + ".shortcut.bn";
-                q->in = q->out = n->out;
-                n->shortcut.push_back(std::move(q));
+                n->shortcut.push_back(
+                    syntheticNode(std::move(bn), path + ".shortcut.bn", n->out, n->out));
             }
         }
     } else if (l.type == LayerType::Concat) {
@@ -163,13 +166,12 @@ struct Planner {
         std::vector<std::int64_t> dims;
         Tensor* view;
         Tensor* grad; // null for buffers
-        enum Fill { Weights, Zeros, Ones } fill;
+        Fill fill;
         Init init;
         std::int64_t fanIn = 0, fanOut = 0;
     };
     std::vector<Slot> params, buffers;
     std::vector<Tensor*> zeroed; // bias tensors of bias-free layers
-    std::vector<ParamLayer*> layerViews;
     const Init& defaultInit;
 
     Tensor act(const Dims& d) { return be.tensor(shapeOf(N, d)); }
@@ -184,28 +186,28 @@ struct Planner {
             std::vector<std::int64_t> dims =
                 conv ? std::vector<std::int64_t>{l.out, n.in.c / l.groups, l.kernelH, l.kernelW}
                      : std::vector<std::int64_t>{l.out, n.in.numel()};
-            params.push_back({n.path + ".weight", dims, &n.w, &n.dw, Slot::Weights,
+            params.push_back({n.path + ".weight", dims, &n.w, &n.dw, Fill::Weights,
                               l.hasInit ? l.init : defaultInit, fanIn, fanOut});
             if (l.bias) {
-                params.push_back({n.path + ".bias", {l.out}, &n.b, &n.db, Slot::Zeros, {}, 0, 0});
+                params.push_back({n.path + ".bias", {l.out}, &n.b, &n.db, Fill::Zeros, {}, 0, 0});
             } else {
                 n.b = be.tensor({l.out});
                 n.db = be.tensor({l.out});
                 zeroed.push_back(&n.b);
             }
         } else if (n.type == LayerType::BatchNorm) {
-            params.push_back({n.path + ".weight", {n.in.c}, &n.w, &n.dw, Slot::Ones, {}, 0, 0});
-            params.push_back({n.path + ".bias", {n.in.c}, &n.b, &n.db, Slot::Zeros, {}, 0, 0});
+            params.push_back({n.path + ".weight", {n.in.c}, &n.w, &n.dw, Fill::Ones, {}, 0, 0});
+            params.push_back({n.path + ".bias", {n.in.c}, &n.b, &n.db, Fill::Zeros, {}, 0, 0});
             buffers.push_back(
-                {n.path + ".running_mean", {n.in.c}, &n.runMean, nullptr, Slot::Zeros, {}, 0, 0});
+                {n.path + ".running_mean", {n.in.c}, &n.runMean, nullptr, Fill::Zeros, {}, 0, 0});
             buffers.push_back(
-                {n.path + ".running_var", {n.in.c}, &n.runVar, nullptr, Slot::Ones, {}, 0, 0});
+                {n.path + ".running_var", {n.in.c}, &n.runVar, nullptr, Fill::Ones, {}, 0, 0});
         } else if (n.type == LayerType::LayerNorm) {
             std::vector<std::int64_t> dims =
                 n.in.flat ? std::vector<std::int64_t>{n.in.c}
                           : std::vector<std::int64_t>{n.in.c, n.in.h, n.in.w};
-            params.push_back({n.path + ".weight", dims, &n.w, &n.dw, Slot::Ones, {}, 0, 0});
-            params.push_back({n.path + ".bias", dims, &n.b, &n.db, Slot::Zeros, {}, 0, 0});
+            params.push_back({n.path + ".weight", dims, &n.w, &n.dw, Fill::Ones, {}, 0, 0});
+            params.push_back({n.path + ".bias", dims, &n.b, &n.db, Fill::Zeros, {}, 0, 0});
         }
         for (auto& c : n.body)
             registerParams(*c);
@@ -362,11 +364,11 @@ Status Network::plan(Backend& be, std::int64_t batch, bool inputGradient) {
     m_paramLayers.clear();
     CS_TRY_ASSIGN(m_nodes, build(m_spec.layers, a.input, ""));
 
-    Planner p{be, batch, {}, {}, {}, {}, m_spec.init};
+    Planner p{be, batch, {}, {}, {}, m_spec.init};
     for (auto& n : m_nodes)
         p.registerParams(*n);
     const std::int64_t align = std::int64_t(be.alignment() / be.elementSize(DType::Real));
-    auto layout = [&](std::vector<Planner::Slot>& slots, Tensor& flat, Tensor* grads) {
+    auto layout = [&](std::vector<Planner::Slot>& slots, Tensor& flat, Tensor* grads) -> void {
         std::vector<std::int64_t> offsets;
         std::int64_t total = 0;
         for (auto& s : slots) {
@@ -377,12 +379,11 @@ Status Network::plan(Backend& be, std::int64_t batch, bool inputGradient) {
             total = (total + count + align - 1) / align * align;
         }
         if (total == 0)
-            return std::int64_t(0);
+            return;
         flat = be.tensor({total});
         if (grads)
             *grads = be.tensor({total});
         for (std::size_t i = 0; i < slots.size(); ++i) {
-            Shape shape;
             std::int64_t count = 1;
             for (auto d : slots[i].dims)
                 count *= d;
@@ -392,7 +393,6 @@ Status Network::plan(Backend& be, std::int64_t batch, bool inputGradient) {
             m_named.push_back({slots[i].name, *slots[i].view, grads ? *slots[i].grad : Tensor{},
                                slots[i].dims, grads != nullptr});
         }
-        return total;
     };
     layout(p.params, m_params, &m_grads);
     layout(p.buffers, m_buffers, nullptr);
@@ -425,9 +425,9 @@ Status Network::plan(Backend& be, std::int64_t batch, bool inputGradient) {
         m_zeroTensors.push_back(*t);
     m_slots.clear();
     for (const auto& s : p.params)
-        m_slots.push_back({s.name, *s.view, int(s.fill), s.init, s.fanIn, s.fanOut, true});
+        m_slots.push_back({s.name, *s.view, s.fill, s.init, s.fanIn, s.fanOut, true});
     for (const auto& s : p.buffers)
-        m_slots.push_back({s.name, *s.view, int(s.fill), s.init, 0, 0, false});
+        m_slots.push_back({s.name, *s.view, s.fill, s.init, 0, 0, false});
     if (classes() <= 1)
         return Status::error("the network ends in " + std::to_string(classes()) +
                                  " output; classification needs at least 2",
@@ -469,9 +469,9 @@ Status Network::initialize(Backend& be, std::uint64_t seed) {
         }
         for (std::int64_t i = 0; i < n; ++i) {
             double v = 0;
-            if (s.fill == 2)
+            if (s.fill == Fill::Ones)
                 v = 1.0;
-            else if (s.fill == 0) {
+            else if (s.fill == Fill::Weights) {
                 if (s.init.scheme == InitScheme::Constant)
                     v = s.init.value;
                 else if (bound > 0)

@@ -69,6 +69,16 @@ public:
     const std::vector<ParamLayer>& paramLayers() const { return m_paramLayers; }
 
     struct Node; // the planned layer tree (network.cpp)
+    // How initialize() fills one parameter or buffer tensor.
+    struct InitSlot {
+        enum class Fill { Weights, Zeros, Ones };
+        std::string name;
+        Tensor view;
+        Fill fill; // Weights: drawn by `init`
+        Init init;
+        std::int64_t fanIn, fanOut;
+        bool param;
+    };
 
 private:
     NetSpec m_spec;
@@ -76,14 +86,6 @@ private:
     std::int64_t m_batch = 0, m_parameterCount = 0;
     std::uint64_t m_seed = 1;
     Tensor m_params, m_grads, m_buffers, m_dx, m_dummy;
-    struct InitSlot {
-        std::string name;
-        Tensor view;
-        int fill; // 0 weights by `init`, 1 zeros, 2 ones
-        Init init;
-        std::int64_t fanIn, fanOut;
-        bool param;
-    };
     std::vector<InitSlot> m_slots;
     std::vector<Tensor> m_zeroTensors; // the zero biases of bias-free layers
     std::vector<NamedTensor> m_named;
