@@ -7,12 +7,11 @@
 #include "ops/optimizer.h"
 #include "ops/softmax_cross_entropy.h"
 
-#include <filesystem>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <filesystem>
 #include <set>
 
 namespace convscope::train {
@@ -374,10 +373,17 @@ std::string optimizerPath(const std::string& path) {
 }
 } // namespace
 
+std::array<Tensor, 2> Trainer::optimizerState(const model::NamedTensor& t) const {
+    // The optimizer state has the parameters' layout: the same views into state1/state2.
+    const std::int64_t at = std::int64_t(t.tensor.offset - m_model.params().offset) /
+                            std::int64_t(m_be.elementSize(DType::Real));
+    return {m_be.view(m_optState1, at, {t.tensor.numel()}),
+            m_be.view(m_optState2, at, {t.tensor.numel()})};
+}
+
 Status Trainer::saveCheckpoint(const std::string& path,
                                const std::map<std::string, std::string>& metadata) {
     CS_TRY(m_be.finish());
-    const std::int64_t real = std::int64_t(m_be.elementSize(DType::Real));
     io::SafeTensors model, optimizer;
     std::set<std::string> batchNorms;
     for (const auto& t : m_model.namedTensors()) {
@@ -390,11 +396,9 @@ Status Trainer::saveCheckpoint(const std::string& path,
             batchNorms.insert(t.name.substr(0, t.name.size() - 13));
         if (!t.parameter)
             continue;
-        // The optimizer state has the parameters' layout: the same views into state1/state2.
-        const std::int64_t at = std::int64_t(t.tensor.offset - m_model.params().offset) / real;
+        const auto views = optimizerState(t);
         for (int k = 0; k < 2; ++k) {
-            const Tensor v = m_be.view(k == 0 ? m_optState1 : m_optState2, at, {t.tensor.numel()});
-            CS_TRY_ASSIGN(auto state, m_be.readReal(v));
+            CS_TRY_ASSIGN(auto state, m_be.readReal(views[std::size_t(k)]));
             io::StoredTensor os;
             os.shape = t.dims;
             os.f32.assign(state.begin(), state.end());
@@ -420,7 +424,6 @@ Status Trainer::saveCheckpoint(const std::string& path,
 Status Trainer::loadCheckpoint(const std::string& path) {
     CS_TRY_ASSIGN(io::SafeTensors model, io::loadSafetensors(path));
     auto optimizer = io::loadSafetensors(optimizerPath(path));
-    const std::int64_t real = std::int64_t(m_be.elementSize(DType::Real));
     auto restore = [&](const io::StoredTensor* st, const Tensor& dst,
                        const std::string& name) -> Status {
         if (!st)
@@ -440,12 +443,10 @@ Status Trainer::loadCheckpoint(const std::string& path) {
         CS_TRY(restore(find(model, t.name), t.tensor, t.name));
         if (!t.parameter || !optimizer.ok())
             continue;
-        const std::int64_t at = std::int64_t(t.tensor.offset - m_model.params().offset) / real;
+        const auto views = optimizerState(t);
         for (int k = 0; k < 2; ++k) {
             const std::string n = t.name + (k == 0 ? ".state1" : ".state2");
-            CS_TRY(restore(find(*optimizer, n),
-                           m_be.view(k == 0 ? m_optState1 : m_optState2, at, {t.tensor.numel()}),
-                           n));
+            CS_TRY(restore(find(*optimizer, n), views[std::size_t(k)], n));
         }
     }
     if (!optimizer.ok()) {

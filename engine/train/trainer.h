@@ -7,6 +7,7 @@
 #include "data/idx.h"
 #include "model/network.h"
 #include "ops/optimizer.h"
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -109,6 +110,9 @@ private:
     Status runEpochs(const std::function<void(const StepReport&)>& onStep,
                      const std::function<void(const EpochReport&)>& onEpoch,
                      const std::atomic<bool>* cancel);
+    // A parameter's two optimizer-state tensors (momentum, Adam's moments): views into
+    // m_optState1/2 at the parameter's offset.
+    std::array<Tensor, 2> optimizerState(const model::NamedTensor& t) const;
     Status collect(std::int64_t fromStep, std::int64_t toStep, double lr, int epoch,
                    double epochStart, std::int64_t epochFirstStep,
                    const std::function<void(const StepReport&)>& onStep, double& lossSum,
