@@ -8,6 +8,7 @@
 #include "ops/softmax_cross_entropy.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -454,8 +455,15 @@ Status Trainer::loadCheckpoint(const std::string& path) {
         CS_TRY(m_be.zero(m_optState2));
     }
     std::int32_t step = 0;
-    if (auto it = model.metadata.find("step"); it != model.metadata.end())
-        step = std::int32_t(std::stoll(it->second));
+    if (auto it = model.metadata.find("step"); it != model.metadata.end()) {
+        const std::string& v = it->second;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), step);
+        if (ec != std::errc() || end != v.data() + v.size() || step < 0)
+            return Status::error("the step \"" + v +
+                                     "\" in the checkpoint's metadata is not a "
+                                     "step count",
+                                 path, "Use another checkpoint from checkpoints/");
+    }
     CS_TRY(m_be.writeI32(m_state, std::vector<std::int32_t>{step}));
     m_stepsDone = step;
     return {};

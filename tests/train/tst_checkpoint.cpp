@@ -157,6 +157,24 @@ private slots:
         QVERIFY(f->metadata["spec"].find("\"small\"") != std::string::npos);
     }
 
+    // A damaged step count in the metadata is an error, not a crash (std::stoll threw here).
+    void aBadStepCountIsRefused() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("step-1.safetensors").toStdString();
+        CS_VERIFY_OK(m_cpu.reset());
+        model::Network a(smallNet());
+        train::Trainer ta(m_cpu, a, blobs(), config(1));
+        CS_VERIFY_OK(ta.setup());
+        CS_VERIFY_OK(ta.saveCheckpoint(path));
+        auto f = io::loadSafetensors(path);
+        QVERIFY(f.ok());
+        f->metadata["step"] = "twelve";
+        CS_VERIFY_OK(io::saveSafetensors(path, *f));
+        Status s = ta.loadCheckpoint(path);
+        QVERIFY(!s.ok());
+        QVERIFY2(s.message().find("\"twelve\"") != std::string::npos, s.message().c_str());
+    }
+
     void aCheckpointOfAnotherNetworkIsRefused() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("step-1.safetensors").toStdString();
