@@ -199,16 +199,11 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     if (!data.ok())
         return fail(data.status());
     const auto& tr = data->train;
-    if (spec->channels != tr.channels || spec->height != tr.height || spec->width != tr.width) {
-        std::printf(
-            "note: %s expects %lldx%lldx%lld inputs; adapting it to the dataset's %lldx%lldx%lld\n",
-            spec->name.c_str(), (long long)spec->channels, (long long)spec->height,
-            (long long)spec->width, (long long)tr.channels, (long long)tr.height,
-            (long long)tr.width);
-        spec->channels = tr.channels;
-        spec->height = tr.height;
-        spec->width = tr.width;
-    }
+    const model::Dims wanted{spec->channels, spec->height, spec->width, false};
+    if (model::fitInput(*spec, tr.channels, tr.height, tr.width))
+        std::printf("note: %s expects %s inputs; adapting it to the dataset's %s\n",
+                    spec->name.c_str(), wanted.str().c_str(),
+                    model::Dims{tr.channels, tr.height, tr.width, false}.str().c_str());
     if (auto a = model::analyze(*spec); !a.ok())
         return fail(a.status());
     auto choice = createBackend(bo);
@@ -241,20 +236,12 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     }
     std::optional<train::RunFolder> run;
     if (!outDir.empty()) {
-        auto r = train::RunFolder::create(outDir, *spec);
+        auto r = train::RunFolder::create(outDir, *spec, dr.name, *data);
         if (!r.ok())
             return fail(r.status());
         run = std::move(*r);
         std::printf("run folder: %s\n", outDir.c_str());
     }
-    const std::map<std::string, std::string> meta = {{"dataset", dr.name},
-                                                     {"mean", std::to_string(data->mean)},
-                                                     {"std", std::to_string(data->std)}};
-    auto checkpoint = [&]() -> Status {
-        if (!run)
-            return {};
-        return trainer.saveCheckpoint(run->checkpointPath(trainer.stepsDone()), meta);
-    };
     const bool tty = isatty(STDOUT_FILENO);
     double smooth = -1;
     train::StepReport lastStep;
@@ -292,7 +279,7 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
         imagesPerSecond = e.imagesPerSecond;
         if (run) {
             (void)run->logEpoch(e, trainer.stepsDone());
-            if (Status s = checkpoint(); !s.ok() && saved.ok())
+            if (Status s = run->checkpoint(trainer).status(); !s.ok() && saved.ok())
                 saved = s;
         }
         std::fflush(stdout);
@@ -306,15 +293,12 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     if (run) {
         // Whatever happened, keep what was learned: a checkpoint of the last completed step
         // (not of a diverged network).
-        (void)run->flush();
-        const std::string last = run->checkpointPath(trainer.stepsDone());
-        if (trainer.stepsDone() > 0 && !std::filesystem::exists(last) &&
-            result.message().find("diverged") == std::string::npos) {
-            if (Status s = checkpoint(); s.ok())
-                std::printf("%ssaved %s\n", tty && !result.ok() ? "\n" : "", last.c_str());
-            else if (saved.ok())
-                saved = s;
-        }
+        auto wrote = run->close(trainer);
+        if (wrote.ok() && *wrote)
+            std::printf("%ssaved %s\n", tty && !result.ok() ? "\n" : "",
+                        run->checkpointPath(trainer.stepsDone()).c_str());
+        else if (!wrote.ok() && saved.ok())
+            saved = wrote.status();
     }
     if (!result.ok())
         return fail(result);

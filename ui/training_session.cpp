@@ -10,7 +10,6 @@
 #include <QDateTime>
 #include <QDir>
 #include <QStandardPaths>
-#include <filesystem>
 
 #include <QElapsedTimer>
 #include <QPointF>
@@ -44,9 +43,7 @@ public slots:
         if (!spec.ok())
             return fail(spec.status());
         const auto& tr = m_data->train;
-        spec->channels = tr.channels;
-        spec->height = tr.height;
-        spec->width = tr.width;
+        model::fitInput(*spec, tr.channels, tr.height, tr.width);
         BackendOptions bo;
         bo.backend = r.backend.toStdString();
         bo.validation = qEnvironmentVariableIntValue("CONVSCOPE_VALIDATION") != 0;
@@ -72,14 +69,11 @@ public slots:
         const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
                             "/runs/" + r.preset + "-" +
                             QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
-        auto run = train::RunFolder::create(dir.toStdString(), *spec);
+        auto run = train::RunFolder::create(dir.toStdString(), *spec, dr.name, *m_data);
         if (!run.ok())
             return fail(run.status());
         m_run = std::make_unique<train::RunFolder>(std::move(*run));
         m_runDir = dir;
-        m_meta = {{"dataset", dr.name},
-                  {"mean", std::to_string(m_data->mean)},
-                  {"std", std::to_string(m_data->std)}};
         m_smoothed = -1;
         emit message(QString::fromStdString(m_network->summary()));
         train(0);
@@ -141,7 +135,7 @@ private:
         };
         auto onEpoch = [&](const train::EpochReport& e) {
             (void)m_run->logEpoch(e, m_trainer->stepsDone());
-            (void)m_trainer->saveCheckpoint(m_run->checkpointPath(m_trainer->stepsDone()), m_meta);
+            (void)m_run->checkpoint(*m_trainer);
             pending.testAccuracy.append(QPointF(double(m_trainer->stepsDone()), e.test.accuracy));
             pending.status = tr("epoch %1: test accuracy %2%")
                                  .arg(e.epoch)
@@ -182,13 +176,10 @@ private:
 
     // metrics.csv and a checkpoint of the last step (when paused, stopped or done).
     void autosave() {
-        if (!m_run || m_trainer->stepsDone() == 0)
+        if (!m_run)
             return;
-        (void)m_run->flush();
-        const std::string path = m_run->checkpointPath(m_trainer->stepsDone());
-        if (!std::filesystem::exists(path))
-            if (Status s = m_trainer->saveCheckpoint(path, m_meta); !s.ok())
-                emit message(QString::fromStdString("autosave failed: " + s.message()));
+        if (auto wrote = m_run->close(*m_trainer); !wrote.ok())
+            emit message(QString::fromStdString("autosave failed: " + wrote.status().message()));
     }
 
     // Per-layer gradient norms of the last step (the vanishing-gradient picture).
@@ -211,7 +202,6 @@ private:
     std::unique_ptr<train::Trainer> m_trainer;
     std::unique_ptr<train::RunFolder> m_run;
     QString m_runDir;
-    std::map<std::string, std::string> m_meta;
     std::int64_t m_totalSteps = 0;
     double m_smoothed = -1;
 };

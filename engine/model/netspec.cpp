@@ -509,6 +509,15 @@ NetSpec mlpSpec(std::int64_t channels, std::int64_t height, std::int64_t width,
     return spec;
 }
 
+bool fitInput(NetSpec& spec, std::int64_t channels, std::int64_t height, std::int64_t width) {
+    if (spec.channels == channels && spec.height == height && spec.width == width)
+        return false;
+    spec.channels = channels;
+    spec.height = height;
+    spec.width = width;
+    return true;
+}
+
 std::vector<std::string> presetNames() {
     std::vector<std::string> names;
     for (const auto& [name, text] : embedded::presets)

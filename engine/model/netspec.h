@@ -131,6 +131,10 @@ Result<Analysis> analyze(const NetSpec& spec);
 NetSpec mlpSpec(std::int64_t channels, std::int64_t height, std::int64_t width,
                 const std::vector<std::int64_t>& hidden, std::int64_t classes);
 
+// Sets the spec's input to (channels, height, width), e.g. a preset to a dataset's images;
+// true when it changed. analyze() says whether the layers still fit.
+bool fitInput(NetSpec& spec, std::int64_t channels, std::int64_t height, std::int64_t width);
+
 // The presets shipped in resources/presets (embedded at build time).
 std::vector<std::string> presetNames();
 Result<NetSpec> preset(const std::string& name);

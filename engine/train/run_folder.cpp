@@ -11,11 +11,16 @@ namespace fs = std::filesystem;
 constexpr const char* kHeader =
     "kind,epoch,step,lr,loss,accuracy,test_loss,test_accuracy,images_per_s,seconds\n";
 
-Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec& spec) {
+Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec& spec,
+                                    const std::string& datasetName,
+                                    const data::TrainTestSplit& data) {
     CS_TRY(io::makeDirectories((fs::path(dir) / "checkpoints").string()));
     CS_TRY(io::writeFileAtomic((fs::path(dir) / "spec.json").string(), model::toJson(spec)));
     RunFolder f;
     f.m_dir = dir;
+    f.m_metadata = {{"dataset", datasetName},
+                    {"mean", std::to_string(data.mean)},
+                    {"std", std::to_string(data.std)}};
     auto old = io::readFile((fs::path(dir) / "metrics.csv").string());
     f.m_csv = old.ok() && old->rfind(kHeader, 0) == 0 ? *old : kHeader;
     auto layers = io::readFile((fs::path(dir) / "layers.csv").string());
@@ -57,6 +62,20 @@ Status RunFolder::logEpoch(const EpochReport& e, std::int64_t step) {
 Status RunFolder::flush() {
     CS_TRY(io::writeFileAtomic((fs::path(m_dir) / "layers.csv").string(), m_layers));
     return io::writeFileAtomic((fs::path(m_dir) / "metrics.csv").string(), m_csv);
+}
+
+Result<bool> RunFolder::checkpoint(Trainer& trainer) {
+    const std::string path = checkpointPath(trainer.stepsDone());
+    std::error_code ec;
+    if (trainer.stepsDone() == 0 || trainer.diverged() || fs::exists(path, ec))
+        return false;
+    CS_TRY(trainer.saveCheckpoint(path, m_metadata));
+    return true;
+}
+
+Result<bool> RunFolder::close(Trainer& trainer) {
+    CS_TRY(flush());
+    return checkpoint(trainer);
 }
 
 Result<std::string> RunFolder::latestCheckpoint(const std::string& runOrFile) {

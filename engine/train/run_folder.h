@@ -15,20 +15,29 @@ namespace convscope::train {
 class RunFolder {
 public:
     // Creates the folder (and checkpoints/) and writes spec.json; keeps an existing metrics.csv
-    // when resuming.
-    static Result<RunFolder> create(const std::string& dir, const model::NetSpec& spec);
+    // when resuming. The dataset's name and normalisation go into every checkpoint's metadata.
+    static Result<RunFolder> create(const std::string& dir, const model::NetSpec& spec,
+                                    const std::string& datasetName,
+                                    const data::TrainTestSplit& data);
     const std::string& dir() const { return m_dir; }
     std::string checkpointPath(std::int64_t step) const;
     Status logStep(const StepReport& r);
     Status logEpoch(const EpochReport& e, std::int64_t step);
     // Rewrites metrics.csv atomically with the rows so far (called at epoch ends and at exit).
     Status flush();
+    // Saves the trainer's checkpoint at its current step unless it exists already, no step
+    // has run, or training diverged; true when it wrote one.
+    Result<bool> checkpoint(Trainer& trainer);
+    // At the end of a run, whether finished, paused, cancelled or failed: flush() and
+    // checkpoint(), so nothing learned is lost.
+    Result<bool> close(Trainer& trainer);
 
     // The checkpoint with the highest step in <dir>/checkpoints, or the file itself.
     static Result<std::string> latestCheckpoint(const std::string& runOrFile);
 
 private:
     std::string m_dir, m_csv, m_layers;
+    std::map<std::string, std::string> m_metadata;
 };
 
 } // namespace convscope::train

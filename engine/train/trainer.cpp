@@ -238,13 +238,15 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch
         r.lr = lr;
         r.imagesPerSecond =
             double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
-        if (!std::isfinite(r.loss))
+        if (!std::isfinite(r.loss)) {
+            m_diverged = true;
             return Status::error("training diverged: the loss became " + std::to_string(r.loss) +
                                      " at step " + std::to_string(r.step),
                                  "epoch " + std::to_string(epoch),
                                  "Lower the learning rate (now " +
                                      std::to_string(m_cfg.optimizer.lr) +
                                      ") or use a smaller initialisation");
+        }
         lossSum += r.loss;
         accSum += r.accuracy;
         if (onStep)
@@ -466,6 +468,7 @@ Status Trainer::loadCheckpoint(const std::string& path) {
     }
     CS_TRY(m_be.writeI32(m_state, std::vector<std::int32_t>{step}));
     m_stepsDone = step;
+    m_diverged = false;
     return {};
 }
 

@@ -104,6 +104,8 @@ public:
     const TrainConfig& config() const { return m_cfg; }
     std::int64_t stepsPerEpoch() const;
     std::int64_t stepsDone() const { return m_stepsDone; }
+    // The loss became NaN or infinite: the weights are not worth keeping.
+    bool diverged() const { return m_diverged; }
 
 private:
     Status recordPrograms();
@@ -129,6 +131,7 @@ private:
     ProgramId m_step = 0, m_eval = 0;
     std::int64_t m_stepsDone = 0;
     double m_currentLr = 0;
+    bool m_diverged = false;
     std::int64_t m_stopAt = 0; // runSteps' limit (0: none)
 };
 

@@ -122,7 +122,8 @@ private slots:
         auto finalStraight = m_cpu.readReal(a.params());
         QVERIFY(finalStraight.ok());
 
-        auto run = train::RunFolder::create(dir.filePath("run").toStdString(), smallNet());
+        auto run = train::RunFolder::create(dir.filePath("run").toStdString(), smallNet(), "blobs",
+                                            blobs());
         QVERIFY2(run.ok(), run.status().message().c_str());
         CS_VERIFY_OK(m_cpu.reset());
         {
