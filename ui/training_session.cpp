@@ -74,7 +74,6 @@ public slots:
             return fail(run.status());
         m_run = std::make_unique<train::RunFolder>(std::move(*run));
         m_runDir = dir;
-        m_smoothed = -1;
         emit message(QString::fromStdString(m_network->summary()));
         train(0);
     }
@@ -104,7 +103,6 @@ private:
         readFilters(pending);
         auto flush = [&] {
             pending.totalSteps = m_totalSteps;
-            pending.smoothedLoss = m_smoothed;
             emit snapshot(pending);
             pending.loss.clear();
             pending.testAccuracy.clear();
@@ -115,7 +113,6 @@ private:
         };
         auto onStep = [&](const train::StepReport& r) {
             (void)m_run->logStep(r);
-            m_smoothed = m_smoothed < 0 ? r.loss : 0.98 * m_smoothed + 0.02 * r.loss;
             pending.step = r.step;
             pending.epoch = r.epoch;
             pending.stepsPerEpoch = r.stepsPerEpoch;
@@ -203,7 +200,6 @@ private:
     std::unique_ptr<train::RunFolder> m_run;
     QString m_runDir;
     std::int64_t m_totalSteps = 0;
-    double m_smoothed = -1;
 };
 
 TrainingSession::TrainingSession(QObject* parent)

@@ -33,7 +33,7 @@ struct TrainSnapshot {
     int epoch = 0;
     QVector<QPointF> loss;         // (step, loss) since the last snapshot
     QVector<QPointF> testAccuracy; // (step, accuracy) of epochs finished since the last one
-    double smoothedLoss = 0, imagesPerSecond = 0, lr = 0;
+    double imagesPerSecond = 0, lr = 0;
     // The first convolution's weights (count, channels, h, w), a few times a second; empty
     // when this snapshot carries none.
     QVector<float> filters;
