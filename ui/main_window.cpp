@@ -356,7 +356,7 @@ void MainWindow::onTrain() {
     m_loss->clear();
     m_smoothed->clear();
     m_accuracy->clear();
-    m_smooth = -1;
+    m_smooth = 0;
     m_smoothCount = 0;
     m_maxLoss = 1;
     m_lastStep = 0;
@@ -367,7 +367,6 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
     for (const QPointF& p : s.loss) {
         // Exponential moving average with Adam's bias correction, so it does not lag at the start.
-        m_smooth = m_smooth < 0 ? 0.0 : m_smooth;
         m_smooth = 0.95 * m_smooth + 0.05 * p.y();
         ++m_smoothCount;
         const double smoothed = m_smooth / (1.0 - std::pow(0.95, double(m_smoothCount)));

@@ -92,7 +92,7 @@ private:
     FilterView* m_filters = nullptr;
     QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
     QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
-    double m_smooth = -1, m_maxLoss = 1;
+    double m_smooth = 0, m_maxLoss = 1; // m_smooth: the moving average before bias correction
     int m_smoothCount = 0;
     qint64 m_lastStep = 0;
     QString m_runDir;
