@@ -119,7 +119,17 @@ struct Walker {
         return in;
     }
 
+    // One layer's row; on an error, the innermost layer it names becomes Analysis::errorRow.
     Result<Dims> layer(const LayerSpec& l, const Dims& in, const std::string& path,
+                       const std::string& label, int depth) {
+        const int row = int(a.layers.size());
+        auto out = rowOf(l, in, path, label, depth);
+        if (!out.ok() && a.errorRow < 0)
+            a.errorRow = row;
+        return out;
+    }
+
+    Result<Dims> rowOf(const LayerSpec& l, const Dims& in, const std::string& path,
                        const std::string& label, int depth) {
         LayerInfo r;
         r.path = path;
@@ -279,19 +289,31 @@ Result<Dims> layerOutput(const LayerSpec& l, const Dims& in) {
     }
 }
 
-Result<Analysis> analyze(const NetSpec& spec) {
+Analysis analyzePartial(const NetSpec& spec, Status& error) {
     Analysis a;
     a.input = {spec.channels, spec.height, spec.width, false};
     Walker w{spec.init, a};
     const std::string where = spec.name.empty() ? "network" : spec.name;
     auto out = w.layers(spec.layers, a.input, "", "", "layer", 0);
-    if (!out.ok())
-        return out.status().within(where);
+    if (!out.ok()) {
+        error = out.status().within(where);
+        return a;
+    }
     a.output = *out;
     if (!a.output.flat && (a.output.h != 1 || a.output.w != 1))
-        return Status::error("the network ends in a " + a.output.str() +
-                                 " feature map, not a vector of class scores",
-                             where, "End it with flatten and a linear layer (or global_avg_pool)");
+        error = Status::error("the network ends in a " + a.output.str() +
+                                  " feature map, not a vector of class scores",
+                              where, "End it with flatten and a linear layer (or global_avg_pool)");
+    else
+        error = {};
+    return a;
+}
+
+Result<Analysis> analyze(const NetSpec& spec) {
+    Status error;
+    Analysis a = analyzePartial(spec, error);
+    if (!error.ok())
+        return error;
     return a;
 }
 

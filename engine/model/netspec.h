@@ -108,6 +108,7 @@ struct Analysis {
     std::vector<LayerInfo> layers; // blocks first, then their insides, in execution order
     Dims input, output;
     std::int64_t params = 0, flops = 0;
+    int errorRow = -1;         // analyzePartial(): the row of the layer its error names
     std::string table() const; // the `convscope-cli inspect` table
 };
 
@@ -125,6 +126,10 @@ Result<Dims> layerOutput(const LayerSpec& l, const Dims& in);
 // Shape inference over the whole network; errors say "layer 4 conv2: kernel 5x5 larger than
 // its 3x3 input".
 Result<Analysis> analyze(const NetSpec& spec);
+// Shape inference as far as it gets, for editors: the rows up to the first error (that layer's
+// row included, its output unset), the error in `error`, and in errorRow the row of the innermost
+// layer the error names (-1 when it is about the network as a whole, or there is none).
+Analysis analyzePartial(const NetSpec& spec, Status& error);
 
 // A multilayer perceptron on (channels, height, width) inputs: flatten, then linear layers of
 // the given widths with ReLU between them, then `classes` outputs.

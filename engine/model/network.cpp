@@ -344,6 +344,22 @@ std::int64_t Network::classes() const {
     return a.ok() ? a->output.numel() : 0;
 }
 
+std::vector<Network::FeatureMap> Network::featureMaps() const {
+    std::vector<FeatureMap> maps;
+    for (std::size_t i = 0; i < m_nodes.size(); ++i) {
+        const Node& n = *m_nodes[i];
+        if (n.out.flat || !n.y.valid())
+            continue;
+        if (i + 1 < m_nodes.size()) {
+            const Node& next = *m_nodes[i + 1];
+            if (!next.out.flat && next.y.offset == n.y.offset && next.y.placement == n.y.placement)
+                continue; // the next layer overwrote this output in place
+        }
+        maps.push_back({n.path, n.out, n.y});
+    }
+    return maps;
+}
+
 std::string Network::summary() const {
     auto a = analyze(m_spec);
     if (!a.ok())

@@ -65,6 +65,16 @@ public:
     std::int64_t batch() const { return m_batch; }
     std::string summary() const; // "lenet5: 61,706 parameters, 0.83 MFLOPs per image"
 
+    // A layer's output for the feature-map view: (N, C, H, W) of each top-level layer with a
+    // spatial output. Where layers share one buffer (a conv and its fused or in-place ReLU) only
+    // the last is listed, since the buffer holds its output.
+    struct FeatureMap {
+        std::string path;
+        Dims dims;
+        Tensor y;
+    };
+    std::vector<FeatureMap> featureMaps() const;
+
     const std::vector<NamedTensor>& namedTensors() const { return m_named; }
     const std::vector<ParamLayer>& paramLayers() const { return m_paramLayers; }
 

@@ -89,6 +89,8 @@ Status Trainer::setup() {
     m_testOrder = m_be.tensor({te.count}, DType::I32);
     m_state = m_be.tensor({1}, DType::I32);
     m_evalState = m_be.tensor({1}, DType::I32);
+    m_probeOrder = m_be.tensor({1}, DType::I32);
+    m_probeState = m_be.tensor({1}, DType::I32);
     m_x = m_be.tensor({B, D});
     m_y = m_be.tensor({B}, DType::I32);
     m_metrics = m_be.tensor({3});
@@ -154,7 +156,25 @@ Status Trainer::recordPrograms() {
                                         m_metrics));
         return ops::metricsRing(m_be, m_metrics, m_evalState, m_evalRing);
     }));
+    // One image (count 1): the other samples of the batch are zeros.
+    CS_TRY_ASSIGN(m_probe, m_be.record([&]() -> Status {
+        CS_TRY(ops::gatherBatch(m_be, {B, D, 1, scale, shift}, m_testImages, m_testLabels,
+                                m_probeOrder, m_probeState, m_x, m_y));
+        return m_model.recordForward(m_be, m_x, false, m_probeState);
+    }));
     return {};
+}
+
+Status Trainer::probe(std::int64_t testIndex) {
+    if (testIndex < 0 || testIndex >= m_data.test.count)
+        return Status::error("test image " + std::to_string(testIndex) + " does not exist",
+                             m_data.test.name,
+                             "Pick one of 0.." + std::to_string(m_data.test.count - 1));
+    const std::int32_t index = std::int32_t(testIndex);
+    CS_TRY(m_be.writeI32(m_probeOrder, std::span(&index, 1)));
+    CS_TRY(m_be.zero(m_probeState));
+    CS_TRY_ASSIGN(Ticket t, m_be.submit(m_probe));
+    return m_be.wait(t);
 }
 
 Status Trainer::setLearningRate(double lr) {

@@ -89,6 +89,10 @@ public:
                     const std::function<void(const EpochReport&)>& onEpoch,
                     const std::atomic<bool>* cancel = nullptr);
     Result<EvalReport> evaluate();
+    // An evaluation-mode forward pass of test image `testIndex` alone (the feature-map view):
+    // afterwards sample 0 of the network's featureMaps() holds its maps and row 0 of logits()
+    // its class scores. Runs after the steps in flight; the next step overwrites both.
+    Status probe(std::int64_t testIndex);
     // Per-layer weight and gradient norms of the last step (waits for the steps in flight).
     Result<std::vector<LayerStat>> layerStats();
     // The learning rate is read by the device at run time: no re-recording. Waits for the
@@ -128,7 +132,8 @@ private:
     Tensor m_order, m_testOrder, m_state, m_evalState, m_x, m_y, m_metrics, m_hyper, m_ring,
         m_evalRing;
     Tensor m_optState1, m_optState2, m_norm, m_normPartials; // optimizer state, clipping
-    ProgramId m_step = 0, m_eval = 0;
+    Tensor m_probeOrder, m_probeState;                       // probe(): one test image
+    ProgramId m_step = 0, m_eval = 0, m_probe = 0;
     std::int64_t m_stepsDone = 0;
     double m_currentLr = 0;
     bool m_diverged = false;

@@ -176,6 +176,45 @@ private slots:
         QVERIFY2(m.find(expected.toStdString()) != std::string::npos, m.c_str());
     }
 
+    // The builder marks the offending row: analyzePartial() keeps the rows before the error and
+    // names the innermost layer at fault (the block itself when its shortcut cannot be added).
+    void errorRowPointsAtTheLayer_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<int>("errorRow");
+        QTest::addColumn<QString>("rowPath");
+        QTest::newRow("top level") << kLenetOn8x8 << 3 << "conv2";
+        QTest::newRow("inside a body")
+            << R"({"input": [4, 8, 8], "layers": [{"type": "relu", "name": "r"},
+                  {"type": "residual", "name": "blk", "body": [
+                  {"type": "conv2d", "name": "a", "out": 4, "kernel": 3, "padding": 1},
+                  {"type": "conv2d", "name": "b", "out": 4, "kernel": 11}]}]})"
+            << 3 << "blk.body.b";
+        QTest::newRow("the block's shortcut")
+            << R"({"input": [4, 8, 8], "layers": [{"type": "residual", "name": "blk", "body": [
+                  {"type": "conv2d", "name": "a", "out": 8, "kernel": 3, "padding": 1}]}]})"
+            << 0 << "blk";
+        QTest::newRow("the network as a whole")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "conv2d", "out": 2, "kernel": 3}]})"
+            << -1 << "";
+    }
+    void errorRowPointsAtTheLayer() {
+        QFETCH(QString, json);
+        QFETCH(int, errorRow);
+        QFETCH(QString, rowPath);
+        auto spec = parseNetSpec(json.toStdString(), "test.json");
+        QVERIFY2(spec.ok(), spec.status().message().c_str());
+        Status error;
+        Analysis a = analyzePartial(*spec, error);
+        QVERIFY(!error.ok());
+        QCOMPARE(a.errorRow, errorRow);
+        if (errorRow >= 0) {
+            QVERIFY(int(a.layers.size()) > errorRow); // a block's body rows come after it
+            QCOMPARE(QString::fromStdString(a.layers[std::size_t(errorRow)].path), rowPath);
+            QCOMPARE(a.layers[std::size_t(errorRow)].out.c, std::int64_t(0)); // not computed
+        }
+        QVERIFY(analyzePartial(*preset("lenet5"), error).errorRow == -1 && error.ok());
+    }
+
     // Same seed, same values on every backend; He-normal weights have σ² = 2/n_in.
     void initialisationIsSeededAndFollowsItsScheme() {
         CpuBackend<float> a, b;

@@ -229,6 +229,71 @@ private slots:
         QVERIFY(mlp.front().gradNorm > 0.1 * mlp.back().gradNorm);
     }
 
+    // The feature-map view's probe: sample 0 of the first map is ReLU(conv1(x)) of exactly the
+    // chosen test image, normalised as training normalises it; layers sharing a buffer show once.
+    void probeShowsOneTestImage_data() {
+        QTest::addColumn<QString>("backend");
+        QTest::newRow("cpu double") << "double";
+        QTest::newRow("vulkan") << "vulkan";
+    }
+    void probeShowsOneTestImage() {
+        QFETCH(QString, backend);
+        Backend* be = &m_ref;
+        if (backend == "vulkan") {
+            CS_REQUIRE_VULKAN(vk);
+            be = vk;
+        }
+        QVERIFY(be->reset().ok());
+        auto spec = *model::preset("lenet5");
+        model::fitInput(spec, 1, 12, 12);
+        model::Network net(spec);
+        train::TrainConfig c = config();
+        c.maxSteps = 3;
+        const auto& data = gratings();
+        train::Trainer t(*be, net, data, c);
+        QVERIFY(t.setup().ok());
+        QVERIFY(t.run({}, {}).ok());
+        const std::int64_t image = 7;
+        QVERIFY(!t.probe(data.test.count).ok());
+        Status s = t.probe(image);
+        QVERIFY2(s.ok(), s.message().c_str());
+        auto maps = net.featureMaps();
+        QStringList names;
+        for (const auto& m : maps)
+            names << QString::fromStdString(m.path + " " + m.dims.str());
+        QCOMPARE(names.join(", "),
+                 QString("relu1 6x12x12, pool1 6x6x6, relu2 16x2x2, pool2 16x1x1"));
+        auto y = *be->readReal(maps[0].y);
+        std::vector<double> w, b;
+        for (const auto& nt : net.namedTensors()) {
+            if (nt.name == "conv1.weight")
+                w = *be->readReal(nt.tensor);
+            if (nt.name == "conv1.bias")
+                b = *be->readReal(nt.tensor);
+        }
+        QCOMPARE(int(w.size()), 6 * 25);
+        const std::uint8_t* px = data.test.images.data() + image * 144;
+        auto x = [&](int r, int col) {
+            if (r < 0 || r >= 12 || col < 0 || col >= 12)
+                return 0.0;
+            return (px[r * 12 + col] / 255.0 - data.mean) / data.std;
+        };
+        double worst = 0;
+        for (int f = 0; f < 6; ++f)
+            for (int r = 0; r < 12; ++r)
+                for (int col = 0; col < 12; ++col) {
+                    double sum = b[f];
+                    for (int i = 0; i < 5; ++i)
+                        for (int j = 0; j < 5; ++j)
+                            sum += w[f * 25 + i * 5 + j] * x(r + i - 2, col + j - 2);
+                    const double want = std::max(sum, 0.0);
+                    worst = std::max(worst, std::abs(y[(f * 12 + r) * 12 + col] - want) /
+                                                (1.0 + std::abs(want)));
+                }
+        qInfo("relu1 of test image %lld vs a direct convolution: %.2g", (long long)image, worst);
+        QVERIFY(worst < 1e-5);
+    }
+
     void mismatchedNetworkIsRejected() {
         Run r = trainRun(m_cpu, config(), {100, 10, 4});
         QVERIFY(!r.status.ok());
