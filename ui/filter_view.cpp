@@ -9,11 +9,15 @@
 namespace convscope::ui {
 
 namespace {
-// Blue (−1) → white (0) → red (+1): readable by red–green colour-blind viewers.
-QColor diverging(double v) {
+// Blue (−1) → white (0) → red (+1): readable by red–green colour-blind viewers. High contrast
+// ends in the Okabe–Ito blue (0,114,178) and vermillion (213,94,0).
+QColor diverging(double v, bool highContrast) {
     v = std::clamp(v, -1.0, 1.0);
-    const int fade = int(255 * (1.0 - std::abs(v)));
-    return v >= 0 ? QColor(255, fade, fade) : QColor(fade, fade, 255);
+    const QColor end = highContrast ? (v >= 0 ? QColor(213, 94, 0) : QColor(0, 114, 178))
+                                    : (v >= 0 ? QColor(255, 0, 0) : QColor(0, 0, 255));
+    const double a = std::abs(v);
+    auto mix = [a](int c) { return int(std::lround(255.0 + (c - 255.0) * a)); };
+    return QColor(mix(end.red()), mix(end.green()), mix(end.blue()));
 }
 } // namespace
 
@@ -31,6 +35,11 @@ void FilterView::setFilters(const QVector<float>& weights, int count, int channe
     m_h = h;
     m_w = w;
     m_selected = std::min(m_selected, std::max(0, m_count - 1));
+    update();
+}
+
+void FilterView::setHighContrast(bool on) {
+    m_highContrast = on;
     update();
 }
 
@@ -67,7 +76,7 @@ void FilterView::paintEvent(QPaintEvent*) {
                     v += m_weights[f * per + c * taps + y * m_w + x];
                 v /= m_channels;
                 p.fillRect(QRectF(r.x() + x * cw, r.y() + y * ch, std::ceil(cw), std::ceil(ch)),
-                           diverging(v / scale));
+                           diverging(v / scale, m_highContrast));
             }
         p.setPen(f == m_selected ? QPen(palette().highlight(), 3) : QPen(palette().mid(), 1));
         p.drawRect(r);
@@ -83,7 +92,7 @@ void FilterView::paintEvent(QPaintEvent*) {
     const QRect legend(big.x(), big.bottom() + 16, big.width(), 14);
     for (int x = 0; x < legend.width(); ++x)
         p.fillRect(legend.x() + x, legend.y(), 1, legend.height(),
-                   diverging(2.0 * x / std::max(1, legend.width() - 1) - 1.0));
+                   diverging(2.0 * x / std::max(1, legend.width() - 1) - 1.0, m_highContrast));
     p.drawText(QRect(legend.x(), legend.bottom() + 2, legend.width(), 18), Qt::AlignLeft,
                tr("−max"));
     p.drawText(QRect(legend.x(), legend.bottom() + 2, legend.width(), 18), Qt::AlignHCenter, "0");

@@ -18,6 +18,8 @@ public:
     const QVector<float>& weights() const { return m_weights; }
     int count() const { return m_count; }
     QSize sizeHint() const override { return {640, 480}; }
+    // Presenter mode: the Okabe–Ito blue and vermillion ends, stronger on a projector.
+    void setHighContrast(bool on);
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -28,6 +30,7 @@ private:
     QRect largeArea() const;
     QVector<float> m_weights;
     int m_count = 0, m_channels = 0, m_h = 0, m_w = 0, m_selected = 0;
+    bool m_highContrast = false;
 };
 
 } // namespace convscope::ui

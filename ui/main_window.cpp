@@ -1,18 +1,26 @@
 // MainWindow: layout, actions with shortcuts, and the live chart.
 #include "main_window.h"
+#include "build_view.h"
+#include "feature_map_view.h"
 #include "filter_view.h"
 
 #include <QAction>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QDirIterator>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QMenu>
@@ -21,13 +29,18 @@
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSaveFile>
+#include <QScatterSeries>
 #include <QSpinBox>
+#include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QSvgGenerator>
 #include <QTabWidget>
 #include <QTextStream>
 #include <QToolBar>
+#include <QUndoStack>
 #include <QVBoxLayout>
 #include <QValueAxis>
 #include <cmath>
@@ -38,7 +51,40 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("convscope — LeNet-5 on Fashion-MNIST"));
     resize(1200, 760);
 
+    m_build = new BuildView;
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open network…"), QKeySequence::Open, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a network"), QString(),
+                                                          tr("NetSpec JSON (*.json)"));
+        QString error;
+        if (!path.isEmpty() && !m_build->openFile(path, &error))
+            QMessageBox::warning(this, tr("Open network"), error);
+    });
+    file->addAction(tr("Save network as…"), QKeySequence::Save, this, [this] {
+        const QString name = m_build->spec().value("name").toString();
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save the network"), (name.isEmpty() ? "network" : name) + ".json",
+            tr("NetSpec JSON (*.json)"));
+        QString error;
+        if (!path.isEmpty() && !m_build->saveFile(path, &error))
+            QMessageBox::warning(this, tr("Save network"), error);
+    });
+    file->addSeparator();
+    file->addAction(tr("Open run…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("Open a run folder"),
+            QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs");
+        if (!dir.isEmpty())
+            openRun(dir);
+    });
+    file->addAction(tr("Save run as…"), this, [this] {
+        const QString parent = QFileDialog::getExistingDirectory(
+            this, tr("Copy this run's folder (spec, metrics, checkpoints) into"));
+        QString error;
+        if (!parent.isEmpty() && !saveRun(parent, &error))
+            QMessageBox::warning(this, tr("Save run"), error);
+    });
+    file->addSeparator();
     QAction* exportView =
         file->addAction(tr("Export view as PNG or SVG…"), this, &MainWindow::onExportView);
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
@@ -46,6 +92,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     file->addSeparator();
     QAction* quit = file->addAction(tr("Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_build->undoStack()->createUndoAction(this, tr("Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = m_build->undoStack()->createRedoAction(this, tr("Redo"));
+    redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    edit->addAction(undo);
+    edit->addAction(redo);
 
     QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
     m_presenterAction = viewMenu->addAction(tr("Presenter mode"));
@@ -80,14 +134,43 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
     m_tabs = new QTabWidget;
+    m_tabs->addTab(m_build, tr("Build"));
+    m_tabs->setTabToolTip(BuildTab, tr("Edit the network: layers, settings, residual blocks"));
     m_tabs->addTab(buildChart(), tr("Train"));
     m_filters = new FilterView;
-    m_tabs->addTab(m_filters, tr("Filters"));
+    auto* filters = new QSplitter(Qt::Vertical);
+    filters->addWidget(m_filters);
+    auto* maps = new QWidget;
+    auto* mapsBox = new QVBoxLayout(maps);
+    auto* mapsBar = new QHBoxLayout;
+    m_probeIndex = new QSpinBox;
+    m_probeIndex->setObjectName("test image");
+    m_probeIndex->setRange(0, 9999);
+    m_probeIndex->setToolTip(tr("Which test image to send through the network"));
+    auto* next = new QPushButton(tr("Next image"));
+    connect(next, &QPushButton::clicked, this,
+            [this] { m_probeIndex->setValue(m_probeIndex->value() + 1); });
+    mapsBar->addWidget(new QLabel(tr("Feature maps of test image")));
+    mapsBar->addWidget(m_probeIndex);
+    mapsBar->addWidget(next);
+    mapsBar->addStretch(1);
+    mapsBox->addLayout(mapsBar);
+    m_featureMaps = new FeatureMapView;
+    mapsBox->addWidget(m_featureMaps, 1);
+    filters->addWidget(maps);
+    filters->setStretchFactor(0, 2);
+    filters->setStretchFactor(1, 3);
+    m_tabs->addTab(filters, tr("Filters"));
     m_tabs->addTab(buildGradientChart(), tr("Gradients"));
+    m_tabs->setCurrentIndex(TrainTab);
     setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateProbe);
+    connect(m_probeIndex, &QSpinBox::valueChanged, this, &MainWindow::updateProbe);
+    connect(m_build, &BuildView::specChanged, this, &MainWindow::onSpecChanged);
 
     m_progress = new QProgressBar;
     m_progress->setMaximumWidth(320);
+    m_progress->setMinimumWidth(200);
     m_progress->setFormat(tr("%p% of the run"));
     m_speed = new QLabel;
     m_statusLine = new QLabel(tr("Ready: press Train (Ctrl+Enter)"));
@@ -102,7 +185,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
             QMessageBox::warning(this, tr("Training stopped"), e);
     });
+    applyPalette();
     onState(false, false);
+    onDatasetChanged();
     showPreset();
 }
 
@@ -114,11 +199,34 @@ QWidget* MainWindow::buildControls() {
     m_preset->setCurrentText("lenet5");
     m_preset->setToolTip(tr("The network: every preset is one the lectures use"));
     connect(m_preset, &QComboBox::currentTextChanged, this, &MainWindow::showPreset);
+    m_init = new QComboBox;
+    m_init->addItems(
+        {"he-normal", "he-uniform", "xavier-normal", "xavier-uniform", "zeros", "normal(0.01)"});
+    m_init->setToolTip(tr("How conv and linear weights start (biases start at 0). He: σ² = 2/n_in, "
+                          "for ReLU; Xavier: σ² = 2/(n_in + n_out); zeros: every unit stays the "
+                          "same and the network cannot learn (symmetry)"));
     m_dataset = new QComboBox;
     m_dataset->addItems(TrainingSession::datasets());
     m_dataset->setCurrentText("fashion-mnist");
     m_dataset->setToolTip(tr("fashion-mnist comes from Debian's dataset-fashion-mnist; gratings, "
                              "blobs and spirals are generated, no download needed"));
+    connect(m_dataset, &QComboBox::currentTextChanged, this, &MainWindow::onDatasetChanged);
+    m_dataDir = new QLineEdit;
+    m_dataDir->setObjectName("data folder");
+    m_dataDir->setPlaceholderText(tr("folder"));
+    m_dataDir->setToolTip(tr("cifar10: the cifar-10-batches-bin folder; folder: one subfolder of "
+                             "PNG/JPEG images per class"));
+    auto* browse = new QPushButton(tr("Choose…"));
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("The dataset's folder"));
+        if (!dir.isEmpty())
+            m_dataDir->setText(dir);
+    });
+    m_dataDirRow = new QWidget;
+    auto* dirRow = new QHBoxLayout(m_dataDirRow);
+    dirRow->setContentsMargins(0, 0, 0, 0);
+    dirRow->addWidget(m_dataDir, 1);
+    dirRow->addWidget(browse);
     m_backend = new QComboBox;
     m_backend->setObjectName("backend");
     m_backend->addItems({"auto", "vulkan", "cpu"});
@@ -145,29 +253,33 @@ QWidget* MainWindow::buildControls() {
     m_seed->setValue(1);
     m_seed->setToolTip(tr("Seeds the initial weights and the order of the batches"));
     form->addRow(tr("Network"), m_preset);
+    form->addRow(tr("Initialisation"), m_init);
     form->addRow(tr("Dataset"), m_dataset);
+    form->addRow(QString(), m_dataDirRow);
     form->addRow(tr("Backend"), m_backend);
     form->addRow(tr("Optimizer"), m_optimizer);
     form->addRow(tr("Learning rate"), m_lr);
     form->addRow(tr("Batch size"), m_batch);
     form->addRow(tr("Epochs"), m_epochs);
     form->addRow(tr("Seed"), m_seed);
-    m_summary = new QPlainTextEdit;
-    m_summary->setReadOnly(true);
-    m_summary->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_summary->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_summary->setToolTip(tr("Each layer's output shape, parameters and FLOPs per image"));
+    m_summary = new QLabel;
+    m_summary->setObjectName("network summary");
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_summary->setToolTip(tr("The Build tab lists every layer with its output shape, parameters "
+                             "and FLOPs, and edits them"));
     auto* box = new QVBoxLayout(w);
     box->addLayout(form);
-    box->addWidget(new QLabel(tr("Layers")));
-    box->addWidget(m_summary, 1);
-    w->setMinimumWidth(560);
+    box->addWidget(m_summary);
+    box->addStretch(1);
+    w->setMinimumWidth(300);
+    w->setMaximumWidth(380);
     return w;
 }
 
 QWidget* MainWindow::buildChart() {
     m_chart = new QChart;
-    m_chart->setTitle(tr("Training loss and test accuracy"));
+    m_chart->setTitle(tr("Training loss, test loss and test accuracy"));
     m_loss = new QLineSeries;
     m_loss->setName(tr("loss per step"));
     m_loss->setColor(QColor(0x9e, 0xc5, 0xe8));
@@ -182,20 +294,25 @@ QWidget* MainWindow::buildChart() {
     accPen.setWidth(2);
     m_accuracy->setPen(accPen);
     m_accuracy->setPointsVisible(true);
-    for (auto* s : {m_loss, m_smoothed, m_accuracy})
+    m_testLoss = new QScatterSeries;
+    m_testLoss->setName(tr("test loss (per epoch)"));
+    m_testLoss->setMarkerSize(10);
+    for (QXYSeries* s :
+         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_accuracy})
         m_chart->addSeries(s);
     m_x = new QValueAxis;
     m_x->setTitleText(tr("step"));
     m_x->setLabelFormat("%d");
     m_yLoss = new QValueAxis;
     m_yLoss->setTitleText(tr("cross-entropy loss"));
+    m_yLoss->setTickCount(6);
     m_yAcc = new QValueAxis;
     m_yAcc->setTitleText(tr("test accuracy"));
     m_yAcc->setRange(0, 1);
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_yLoss, Qt::AlignLeft);
     m_chart->addAxis(m_yAcc, Qt::AlignRight);
-    for (auto* s : {m_loss, m_smoothed}) {
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss}) {
         s->attachAxis(m_x);
         s->attachAxis(m_yLoss);
     }
@@ -267,13 +384,15 @@ bool MainWindow::exportCsv(const QString& path) {
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
         return false;
     QTextStream out(&f);
-    out << "step,loss,smoothed_loss,test_accuracy\n";
-    const auto raw = m_loss->points(), smooth = m_smoothed->points(), acc = m_accuracy->points();
+    out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
+    const auto raw = m_loss->points(), smooth = m_smoothed->points(), acc = m_accuracy->points(),
+               testLoss = m_testLoss->points();
     for (qsizetype i = 0; i < raw.size(); ++i)
         out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
-            << (i < smooth.size() ? smooth[i].y() : 0.0) << ",\n";
-    for (const QPointF& a : acc)
-        out << qint64(a.x()) << ",,," << a.y() << '\n';
+            << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,\n";
+    for (qsizetype i = 0; i < acc.size(); ++i)
+        out << qint64(acc[i].x()) << ",,," << (i < testLoss.size() ? testLoss[i].y() : 0.0) << ','
+            << acc[i].y() << '\n';
     out.flush();
     return f.commit();
 }
@@ -312,13 +431,28 @@ void MainWindow::setPresenterMode(bool on) {
         axis->setTitleFont(f);
     }
     m_chart->legend()->setFont(f);
-    for (QLineSeries* series : {m_smoothed, m_accuracy, m_gradients}) {
-        QPen pen = series->pen();
-        pen.setWidth(on ? 5 : 2);
-        series->setPen(pen);
-    }
+    applyPalette();
     m_dock->setVisible(!on);
     statusBar()->setVisible(true);
+}
+
+// Normal colours, or for a projector the Okabe–Ito palette (safe for colour-blind viewers) with
+// thick lines: grey raw loss, black smoothed loss, blue test loss, vermillion accuracy.
+void MainWindow::applyPalette() {
+    const bool hc = m_presenter;
+    auto pen = [&](QXYSeries* series, QColor c, int width) {
+        QPen p(c);
+        p.setWidth(hc ? width * 5 / 2 : width);
+        series->setPen(p);
+        series->setColor(c);
+    };
+    pen(m_loss, hc ? QColor(0xa0, 0xa0, 0xa0) : QColor(0x9e, 0xc5, 0xe8), 1);
+    pen(m_smoothed, hc ? QColor(0, 0, 0) : QColor(0x00, 0x5a, 0xb5), 2);
+    pen(m_accuracy, hc ? QColor(0xd5, 0x5e, 0x00) : QColor(0xdc, 0x32, 0x20), 2);
+    pen(m_gradients, hc ? QColor(0x00, 0x72, 0xb2) : QColor(0x00, 0x5a, 0xb5), 2);
+    m_testLoss->setColor(hc ? QColor(0x00, 0x72, 0xb2) : QColor(0xe6, 0x9f, 0x00));
+    m_testLoss->setMarkerSize(hc ? 16 : 10);
+    m_filters->setHighContrast(hc);
 }
 
 int MainWindow::gradientPoints() const {
@@ -328,7 +462,11 @@ int MainWindow::gradientPoints() const {
 TrainRequest MainWindow::request() const {
     TrainRequest r;
     r.preset = m_preset->currentText();
+    QJsonObject spec = m_build->spec();
+    spec["init"] = m_init->currentText();
+    r.spec = QJsonDocument(spec).toJson();
     r.dataset = m_dataset->currentText();
+    r.dataDir = m_dataDir->text();
     r.backend = m_backend->currentText();
     r.optimizer = m_optimizer->currentText();
     r.lr = m_lr->value();
@@ -339,9 +477,136 @@ TrainRequest MainWindow::request() const {
 }
 
 void MainWindow::showPreset() {
-    bool ok = false;
-    m_summary->setPlainText(TrainingSession::describePreset(m_preset->currentText(), &ok));
-    setWindowTitle(tr("convscope — %1").arg(m_preset->currentText()));
+    m_build->loadPreset(m_preset->currentText());
+    const QString init = m_build->spec().value("init").toString();
+    if (m_init->findText(init) >= 0)
+        m_init->setCurrentText(init);
+}
+
+void MainWindow::onSpecChanged(bool valid) {
+    const SpecCheck& c = m_build->check();
+    const QString name = m_build->spec().value("name").toString();
+    m_summary->setText(
+        valid ? tr("<b>%1</b>: %2 parameters, %3 MFLOPs per image, input %4")
+                    .arg(name.toHtmlEscaped(), QLocale::system().toString(c.params))
+                    .arg(double(c.flops) / 1e6, 0, 'f', 2)
+                    .arg(c.input)
+              : tr("<span style='color:#b00020'><b>The network has an error</b> (Build tab): "
+                   "%1</span>")
+                    .arg(c.error.toHtmlEscaped()));
+    setWindowTitle(tr("convscope — %1 on %2").arg(name, m_dataset->currentText()));
+    onState(m_session.busy(), m_session.started());
+}
+
+void MainWindow::onDatasetChanged() {
+    const QString d = m_dataset->currentText();
+    m_dataDirRow->setVisible(d == "cifar10" || d == "folder");
+    m_build->setInput(TrainingSession::datasetInput(d));
+}
+
+// The worker computes feature maps only while someone looks at them.
+void MainWindow::updateProbe() {
+    m_session.setProbe(m_tabs->currentIndex() == FiltersTab ? m_probeIndex->value() : -1);
+}
+
+int MainWindow::testLossPoints() const {
+    return m_testLoss->count();
+}
+
+int MainWindow::accuracyPoints() const {
+    return m_accuracy->count();
+}
+
+void MainWindow::clearCurves() {
+    for (QXYSeries* s :
+         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_accuracy, m_testLoss})
+        s->clear();
+    m_smooth = 0;
+    m_smoothCount = 0;
+    m_maxLoss = 1;
+    m_lastStep = 0;
+}
+
+void MainWindow::appendLoss(const QVector<QPointF>& points, qint64 totalSteps) {
+    // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
+    for (const QPointF& p : points) {
+        // Exponential moving average with Adam's bias correction, so it does not lag at the start.
+        m_smooth = 0.95 * m_smooth + 0.05 * p.y();
+        ++m_smoothCount;
+        const double smoothed = m_smooth / (1.0 - std::pow(0.95, double(m_smoothCount)));
+        if (std::isfinite(p.y()))
+            m_maxLoss = std::max(m_maxLoss, std::min(p.y(), 10.0));
+        if (totalSteps <= 4000 || qint64(p.x()) % (totalSteps / 4000 + 1) == 0) {
+            m_loss->append(p);
+            m_smoothed->append(p.x(), smoothed);
+        }
+    }
+}
+
+bool MainWindow::openRun(const QString& dir) {
+    auto fail = [this](const QString& e) {
+        m_statusLine->setText(e);
+        if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+            QMessageBox::warning(this, tr("Open run"), e);
+        return false;
+    };
+    if (m_session.busy())
+        return fail(tr("Pause or stop the training first (Space or Esc), then open the run"));
+    const RunRecord r = TrainingSession::openRun(dir);
+    if (!r.error.isEmpty())
+        return fail(r.error);
+    const QJsonDocument spec = QJsonDocument::fromJson(r.spec);
+    if (!spec.isObject())
+        return fail(tr("%1/spec.json is not a network").arg(dir));
+    m_session.stop();
+    if (!r.dataset.isEmpty() && m_dataset->findText(r.dataset) >= 0)
+        m_dataset->setCurrentText(r.dataset);
+    m_build->setSpec(spec.object(), tr("Open run %1").arg(QFileInfo(dir).fileName()));
+    clearCurves();
+    appendLoss(r.loss, r.steps);
+    m_accuracy->replace(QList<QPointF>(r.testAccuracy.begin(), r.testAccuracy.end()));
+    m_testLoss->replace(QList<QPointF>(r.testLoss.begin(), r.testLoss.end()));
+    m_lastStep = r.steps;
+    m_x->setRange(0, std::max<qint64>(10, r.steps));
+    m_x->applyNiceNumbers();
+    m_yLoss->setRange(0, m_maxLoss * 1.05);
+    m_yLoss->applyNiceNumbers();
+    m_filters->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
+    m_runDir = dir;
+    m_statusLine->setText(tr("Opened run %1: %2 steps. Train starts a new run of this network")
+                              .arg(dir)
+                              .arg(r.steps));
+    return true;
+}
+
+bool MainWindow::saveRun(const QString& parent, QString* error) {
+    if (m_runDir.isEmpty() || !QFileInfo(m_runDir).isDir()) {
+        *error = tr("There is no run yet: press Train. Every run autosaves; this copies it");
+        return false;
+    }
+    const QString name = QFileInfo(m_runDir).fileName();
+    const QString target = QDir(parent).filePath(name), partial = target + ".partial";
+    if (QFileInfo::exists(target)) {
+        *error = tr("%1 exists already: choose another folder").arg(target);
+        return false;
+    }
+    QDir(partial).removeRecursively();
+    QDirIterator it(m_runDir, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString from = it.next();
+        const QString to = partial + "/" + QDir(m_runDir).relativeFilePath(from);
+        if (!QDir().mkpath(QFileInfo(to).path()) || !QFile::copy(from, to)) {
+            QDir(partial).removeRecursively();
+            *error = tr("Could not copy %1 to %2").arg(from, to);
+            return false;
+        }
+    }
+    if (!QDir().rename(partial, target)) {
+        *error = tr("Could not rename %1 to %2").arg(partial, target);
+        return false;
+    }
+    m_statusLine->setText(tr("Run saved to %1").arg(target));
+    return true;
 }
 
 int MainWindow::lossPoints() const {
@@ -353,32 +618,25 @@ void MainWindow::onTrain() {
         m_session.resume();
         return;
     }
-    m_loss->clear();
-    m_smoothed->clear();
-    m_accuracy->clear();
-    m_smooth = 0;
-    m_smoothCount = 0;
-    m_maxLoss = 1;
-    m_lastStep = 0;
+    if (!m_build->valid()) {
+        m_tabs->setCurrentIndex(BuildTab);
+        m_statusLine->setText(m_build->check().error);
+        return;
+    }
+    clearCurves();
+    if (m_tabs->currentIndex() == BuildTab)
+        m_tabs->setCurrentIndex(TrainTab);
     m_session.start(request());
 }
 
 void MainWindow::onSnapshot(const TrainSnapshot& s) {
-    // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
-    for (const QPointF& p : s.loss) {
-        // Exponential moving average with Adam's bias correction, so it does not lag at the start.
-        m_smooth = 0.95 * m_smooth + 0.05 * p.y();
-        ++m_smoothCount;
-        const double smoothed = m_smooth / (1.0 - std::pow(0.95, double(m_smoothCount)));
-        if (std::isfinite(p.y()))
-            m_maxLoss = std::max(m_maxLoss, std::min(p.y(), 10.0));
-        if (s.totalSteps <= 4000 || qint64(p.x()) % (s.totalSteps / 4000 + 1) == 0) {
-            m_loss->append(p);
-            m_smoothed->append(p.x(), smoothed);
-        }
-    }
+    appendLoss(s.loss, s.totalSteps);
     for (const QPointF& p : s.testAccuracy)
         m_accuracy->append(p);
+    for (const QPointF& p : s.testLoss)
+        m_testLoss->append(p);
+    if (s.probe.index >= 0)
+        m_featureMaps->setProbe(s.probe);
     if (!s.filters.isEmpty())
         m_filters->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
     if (!s.gradientNorms.isEmpty()) {
@@ -393,6 +651,7 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
         m_layerNames = s.layerNames;
         m_gradients->replace(points);
         m_gradX->setRange(1, std::max<qsizetype>(2, points.size()));
+        m_gradX->setTickCount(points.size() <= 16 ? std::max<int>(2, int(points.size())) : 6);
         m_gradY->setRange(std::pow(10.0, std::floor(std::log10(lo))),
                           std::pow(10.0, std::ceil(std::log10(hi))));
     }
@@ -424,13 +683,22 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
 
 void MainWindow::onState(bool busy, bool started) {
     m_train->setText(started && !busy ? tr("Resume") : tr("Train"));
-    m_train->setEnabled(!busy);
+    m_train->setEnabled(!busy && m_build->valid());
+    m_train->setToolTip(m_build->valid()
+                            ? tr("Build the network with fresh weights and train it (Ctrl+Enter)")
+                            : tr("The network has an error (see the Build tab): fix it to train"));
     m_pause->setEnabled(busy);
     m_step->setEnabled(!busy && started);
     m_stop->setEnabled(started);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer,
-                                                      m_lr, m_batch, m_epochs, m_seed})
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer, m_lr, m_batch,
+                                         m_epochs, m_seed, m_init, m_dataDirRow, m_build})
         w->setEnabled(!busy && !started);
+    if (!started)
+        m_build->setToolTip(QString());
+    else
+        m_build->setToolTip(tr("The network is fixed while a run is in progress: Stop (Esc) to "
+                               "edit it"));
 }
 
 } // namespace convscope::ui

@@ -14,6 +14,7 @@ class QComboBox;
 class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
+class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
 class QSpinBox;
@@ -28,6 +29,8 @@ class QLogValueAxis;
 
 namespace convscope::ui {
 
+class BuildView;
+class FeatureMapView;
 class FilterView;
 
 class MainWindow : public QMainWindow {
@@ -52,6 +55,17 @@ public:
     QAction* presenterAction() const { return m_presenterAction; }
     int gradientPoints() const;
     FilterView* filterView() const { return m_filters; }
+    FeatureMapView* featureMapView() const { return m_featureMaps; }
+    BuildView* buildView() const { return m_build; }
+    QSpinBox* probeBox() const { return m_probeIndex; }
+    QComboBox* initBox() const { return m_init; }
+    // Reopens a run folder: its network, curves and last filters; false with a message if not.
+    bool openRun(const QString& dir);
+    // Copies the current run's folder into `parent` (atomically: a partial copy is renamed last).
+    bool saveRun(const QString& parent, QString* error);
+    int testLossPoints() const;
+    int accuracyPoints() const;
+    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab };
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
     QString runDir() const { return m_runDir; }
@@ -63,8 +77,14 @@ private slots:
     void showPreset();
     void onExportView();
     void onExportCsv();
+    void onSpecChanged(bool valid);
+    void onDatasetChanged();
+    void updateProbe();
 
 private:
+    void clearCurves();
+    void appendLoss(const QVector<QPointF>& points, qint64 totalSteps);
+    void applyPalette();
     QWidget* buildControls();
     QWidget* buildChart();
     QWidget* buildGradientChart();
@@ -72,10 +92,16 @@ private:
 
     TrainingSession m_session;
     QComboBox *m_preset = nullptr, *m_dataset = nullptr, *m_backend = nullptr,
-              *m_optimizer = nullptr;
+              *m_optimizer = nullptr, *m_init = nullptr;
+    QLineEdit* m_dataDir = nullptr;
+    QWidget* m_dataDirRow = nullptr;
+    BuildView* m_build = nullptr;
+    FeatureMapView* m_featureMaps = nullptr;
+    QSpinBox* m_probeIndex = nullptr;
+    QScatterSeries* m_testLoss = nullptr;
     QDoubleSpinBox* m_lr = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
-    QPlainTextEdit* m_summary = nullptr;
+    QLabel* m_summary = nullptr;
     QAction* m_presenterAction = nullptr;
     QDockWidget* m_dock = nullptr;
     bool m_presenter = false;

@@ -3,16 +3,20 @@
 
 #include "backend/backend.h"
 #include "data/datasets.h"
+#include "io/safetensors.h"
 #include "model/network.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QStandardPaths>
 
 #include <QElapsedTimer>
 #include <QPointF>
+#include <algorithm>
+#include <cmath>
 
 namespace convscope::ui {
 
@@ -20,8 +24,9 @@ namespace convscope::ui {
 class TrainingWorker : public QObject {
     Q_OBJECT
 public:
-    explicit TrainingWorker(std::shared_ptr<std::atomic<bool>> cancel)
-        : m_cancel(std::move(cancel)) {}
+    TrainingWorker(std::shared_ptr<std::atomic<bool>> cancel,
+                   std::shared_ptr<std::atomic<int>> probe)
+        : m_cancel(std::move(cancel)), m_probeIndex(std::move(probe)) {}
 
 public slots:
     void start(const convscope::ui::TrainRequest& r) {
@@ -39,9 +44,12 @@ public slots:
         if (!data.ok())
             return fail(data.status());
         m_data = std::make_unique<data::TrainTestSplit>(std::move(*data));
-        auto spec = model::preset(r.preset.toStdString());
+        auto spec = r.spec.isEmpty() ? model::preset(r.preset.toStdString())
+                                     : model::parseNetSpec(r.spec.toStdString(), "the network");
         if (!spec.ok())
             return fail(spec.status());
+        const QString name =
+            spec->name.empty() ? QString("network") : QString::fromStdString(spec->name);
         const auto& tr = m_data->train;
         model::fitInput(*spec, tr.channels, tr.height, tr.width);
         BackendOptions bo;
@@ -67,7 +75,7 @@ public slots:
         m_totalSteps = m_trainer->stepsPerEpoch() * cfg.epochs;
         // Every run autosaves: nothing a lecturer trained is lost when the window closes.
         const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-                            "/runs/" + r.preset + "-" +
+                            "/runs/" + name + "-" +
                             QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
         auto run = train::RunFolder::create(dir.toStdString(), *spec, dr.name, *m_data);
         if (!run.ok())
@@ -79,6 +87,17 @@ public slots:
     }
     void resume() { train(0); }
     void step() { train(1); }
+    // Idle: the feature maps of the wanted test image at once.
+    void probe() {
+        if (!m_trainer)
+            return;
+        TrainSnapshot s;
+        s.step = m_trainer->stepsDone();
+        s.totalSteps = m_totalSteps;
+        s.runDir = m_runDir;
+        readProbe(s);
+        emit snapshot(s);
+    }
 
 signals:
     void snapshot(const convscope::ui::TrainSnapshot& s);
@@ -96,16 +115,19 @@ private:
         TrainSnapshot pending;
         pending.step = m_trainer->stepsDone();
         pending.runDir = m_runDir;
-        QElapsedTimer sinceEmit, sinceFilters, sinceLayers;
+        QElapsedTimer sinceEmit, sinceFilters, sinceLayers, sinceProbe;
         sinceEmit.start();
         sinceFilters.start();
         sinceLayers.start();
+        sinceProbe.start();
         readFilters(pending);
         auto flush = [&] {
             pending.totalSteps = m_totalSteps;
             emit snapshot(pending);
             pending.loss.clear();
             pending.testAccuracy.clear();
+            pending.testLoss.clear();
+            pending.probe = Probe{};
             pending.filters.clear();
             pending.layerNames.clear();
             pending.gradientNorms.clear();
@@ -127,6 +149,10 @@ private:
                 readLayers(pending);
                 sinceLayers.restart();
             }
+            if (sinceProbe.elapsed() >= 1000 && m_probeIndex->load() >= 0) {
+                readProbe(pending);
+                sinceProbe.restart();
+            }
             if (sinceEmit.elapsed() >= 33) // ~30 snapshots a second at most
                 flush();
         };
@@ -134,6 +160,7 @@ private:
             (void)m_run->logEpoch(e, m_trainer->stepsDone());
             (void)m_run->checkpoint(*m_trainer);
             pending.testAccuracy.append(QPointF(double(m_trainer->stepsDone()), e.test.accuracy));
+            pending.testLoss.append(QPointF(double(m_trainer->stepsDone()), e.test.loss));
             pending.status = tr("epoch %1: test accuracy %2%")
                                  .arg(e.epoch)
                                  .arg(e.test.accuracy * 100, 0, 'f', 2);
@@ -143,6 +170,7 @@ private:
                              : m_trainer->run(onStep, onEpoch, m_cancel.get());
         readFilters(pending);
         readLayers(pending);
+        readProbe(pending);
         flush();
         autosave();
         const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
@@ -171,6 +199,54 @@ private:
         }
     }
 
+    // The wanted test image through the network in evaluation mode: its feature maps (at most
+    // 32 channels a layer) and the class probabilities.
+    void readProbe(TrainSnapshot& s) {
+        const int index = m_probeIndex->load();
+        if (index < 0 || !m_trainer)
+            return;
+        const auto& test = m_data->test;
+        Probe p;
+        p.index = int(std::min<std::int64_t>(index, test.count - 1));
+        if (Status st = m_trainer->probe(p.index); !st.ok()) {
+            emit message(QString::fromStdString(st.message()));
+            return;
+        }
+        p.label = test.labels[std::size_t(p.index)];
+        for (const auto& n : test.classNames)
+            p.classNames << QString::fromStdString(n);
+        p.imageChannels = int(test.channels);
+        p.imageH = int(test.height);
+        p.imageW = int(test.width);
+        const std::int64_t D = test.features();
+        for (std::int64_t i = 0; i < D; ++i)
+            p.image << float((test.images[std::size_t(p.index * D + i)] / 255.0 - m_data->mean) /
+                             m_data->std);
+        auto first = [](Tensor t, std::int64_t elements) { // sample 0 of a batch tensor
+            t.bytes = t.bytes / std::uint64_t(t.numel()) * std::uint64_t(elements);
+            t.shape = Shape{elements};
+            return t;
+        };
+        for (const auto& m : m_network->featureMaps()) {
+            const int channels = int(std::min<std::int64_t>(m.dims.c, 32));
+            auto v = m_backend->readReal(first(m.y, channels * m.dims.h * m.dims.w));
+            if (!v.ok())
+                return;
+            p.maps.push_back({QString::fromStdString(m.path), channels, int(m.dims.h),
+                              int(m.dims.w), QVector<float>(v->begin(), v->end())});
+        }
+        auto logits = m_backend->readReal(first(m_network->logits(), m_network->classes()));
+        if (!logits.ok())
+            return;
+        const double top = *std::max_element(logits->begin(), logits->end());
+        double sum = 0;
+        for (double z : *logits)
+            sum += std::exp(z - top);
+        for (double z : *logits)
+            p.probabilities << std::exp(z - top) / sum;
+        s.probe = std::move(p);
+    }
+
     // metrics.csv and a checkpoint of the last step (when paused, stopped or done).
     void autosave() {
         if (!m_run)
@@ -193,6 +269,7 @@ private:
     }
 
     std::shared_ptr<std::atomic<bool>> m_cancel;
+    std::shared_ptr<std::atomic<int>> m_probeIndex;
     std::unique_ptr<data::TrainTestSplit> m_data;
     std::unique_ptr<Backend> m_backend;
     std::unique_ptr<model::Network> m_network;
@@ -203,11 +280,12 @@ private:
 };
 
 TrainingSession::TrainingSession(QObject* parent)
-    : QObject(parent), m_cancel(std::make_shared<std::atomic<bool>>(false)) {
+    : QObject(parent), m_cancel(std::make_shared<std::atomic<bool>>(false)),
+      m_probe(std::make_shared<std::atomic<int>>(-1)) {
     qRegisterMetaType<TrainRequest>();
     qRegisterMetaType<TrainSnapshot>();
     m_thread.setObjectName("convscope-engine");
-    m_worker = new TrainingWorker(m_cancel);
+    m_worker = new TrainingWorker(m_cancel, m_probe);
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &TrainingWorker::snapshot, this, &TrainingSession::snapshot);
@@ -251,6 +329,110 @@ QString TrainingSession::describePreset(const QString& preset, bool* ok) {
     if (!a.ok())
         return QString::fromStdString(a.status().message());
     return QString::fromStdString(spec->description + "\n\n" + a->table());
+}
+
+QByteArray TrainingSession::presetJson(const QString& preset) {
+    auto spec = model::preset(preset.toStdString());
+    return spec.ok() ? QByteArray::fromStdString(model::toJson(*spec)) : QByteArray();
+}
+
+SpecCheck TrainingSession::checkSpec(const QByteArray& json) {
+    SpecCheck c;
+    auto spec = model::parseNetSpec(json.toStdString(), "the network");
+    if (!spec.ok()) {
+        c.error = QString::fromStdString(spec.status().message());
+        return c;
+    }
+    c.parsed = true;
+    Status error;
+    const model::Analysis a = model::analyzePartial(*spec, error);
+    c.ok = error.ok();
+    if (!c.ok)
+        c.error = QString::fromStdString(error.message());
+    c.errorRow = a.errorRow;
+    for (std::size_t i = 0; i < a.layers.size(); ++i) {
+        const auto& l = a.layers[i];
+        const bool computed = c.ok || int(i) != a.errorRow;
+        c.rows.push_back({QString::fromStdString(l.path),
+                          QString::fromUtf8(model::layerTypeName(l.type)),
+                          computed && l.out.c > 0 ? QString::fromStdString(l.out.str()) : QString(),
+                          QString::fromStdString(l.detail), l.params, l.flops, l.depth});
+    }
+    c.params = a.params;
+    c.flops = a.flops;
+    c.input = QString::fromStdString(a.input.str());
+    if (c.ok) {
+        c.output = QString::fromStdString(a.output.str());
+        c.table = QString::fromStdString(spec->description + "\n\n" + a.table());
+    }
+    return c;
+}
+
+QVector<int> TrainingSession::datasetInput(const QString& dataset) {
+    if (dataset == "cifar10")
+        return {3, 32, 32};
+    if (dataset == "fashion-mnist" || dataset == "gratings" || dataset == "blobs")
+        return {1, 28, 28};
+    return {}; // spirals are points, folders have the side they are loaded with
+}
+
+RunRecord TrainingSession::openRun(const QString& dir) {
+    RunRecord r;
+    r.dir = dir;
+    QFile specFile(dir + "/spec.json");
+    QFile metrics(dir + "/metrics.csv");
+    if (!specFile.open(QIODevice::ReadOnly) || !metrics.open(QIODevice::ReadOnly)) {
+        r.error = tr("%1 is not a run folder: it needs spec.json and metrics.csv. Pick a folder "
+                     "from the runs list (File → Open run) or one written by convscope-cli "
+                     "train --out")
+                      .arg(dir);
+        return r;
+    }
+    r.spec = specFile.readAll();
+    // kind,epoch,step,lr,loss,accuracy,test_loss,test_accuracy,images_per_s,seconds
+    const QList<QByteArray> lines = metrics.readAll().split('\n');
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QList<QByteArray> f = lines[i].split(',');
+        if (f.size() < 8)
+            continue;
+        const double step = f[2].toDouble();
+        if (f[0] == "step")
+            r.loss << QPointF(step, f[4].toDouble());
+        else if (f[0] == "epoch") {
+            r.testLoss << QPointF(step, f[6].toDouble());
+            r.testAccuracy << QPointF(step, f[7].toDouble());
+        }
+        r.steps = std::max(r.steps, qint64(step));
+    }
+    auto checkpoint = train::RunFolder::latestCheckpoint(dir.toStdString());
+    if (!checkpoint.ok())
+        return r; // curves without filters: the run stopped before its first checkpoint
+    auto file = io::loadSafetensors(*checkpoint);
+    if (!file.ok()) {
+        r.error = QString::fromStdString(file.status().message());
+        return r;
+    }
+    if (auto it = file->metadata.find("dataset"); it != file->metadata.end())
+        r.dataset = QString::fromStdString(it->second);
+    auto spec = model::parseNetSpec(r.spec.toStdString(), (dir + "/spec.json").toStdString());
+    const std::int64_t channels = spec.ok() ? spec->channels : 1;
+    for (const auto& [name, t] : file->tensors) { // the first layer's filters: conv weights
+        if (t.shape.size() != 4 || t.shape[1] != channels || !name.ends_with(".weight"))
+            continue;
+        r.filters = QVector<float>(t.f32.begin(), t.f32.end());
+        r.filterCount = int(t.shape[0]);
+        r.filterChannels = int(t.shape[1]);
+        r.filterH = int(t.shape[2]);
+        r.filterW = int(t.shape[3]);
+        break;
+    }
+    return r;
+}
+
+void TrainingSession::setProbe(int index) {
+    m_probe->store(index);
+    if (index >= 0 && m_started && !m_busy)
+        QMetaObject::invokeMethod(m_worker, "probe", Qt::QueuedConnection);
 }
 
 void TrainingSession::setState(bool busy, bool started) {

@@ -16,7 +16,8 @@
 namespace convscope::ui {
 
 struct TrainRequest {
-    QString preset = "lenet5";
+    QString preset = "lenet5";         // used when `spec` is empty
+    QByteArray spec;                   // NetSpec JSON (the Build view's network)
     QString dataset = "fashion-mnist"; // or gratings, blobs, cifar10, folder
     QString dataDir;
     QString backend = "auto";
@@ -27,12 +28,61 @@ struct TrainRequest {
     quint64 seed = 1;
 };
 
+// One channel-stacked feature map of a layer for one test image: (channels, h, w).
+struct FeatureMap {
+    QString layer; // "relu1"
+    int channels = 0, h = 0, w = 0;
+    QVector<float> values;
+};
+
+// What the feature-map view shows for one test image: the image, every layer's maps and the
+// network's answer.
+struct Probe {
+    int index = -1;       // the test image
+    int label = -1;       // its true class
+    QVector<float> image; // (channels, h, w), normalised as the network sees it
+    int imageChannels = 0, imageH = 0, imageW = 0;
+    QVector<FeatureMap> maps;
+    QVector<double> probabilities; // softmax of the logits, one per class
+    QStringList classNames;
+};
+
+// One row of the layer table of a network being edited (analysis of a NetSpec).
+struct SpecRow {
+    QString path, type, output, detail; // output empty when not computed (after an error)
+    qint64 params = 0, flops = 0;
+    int depth = 0;
+};
+
+// A NetSpec checked by the engine: parsed at all, shape inference as far as it got, the error
+// (by layer) and the row of the layer it names.
+struct SpecCheck {
+    bool parsed = false, ok = false;
+    QString error; // empty when ok
+    int errorRow = -1;
+    QVector<SpecRow> rows;
+    qint64 params = 0, flops = 0;
+    QString input, output, table; // table: the `convscope-cli inspect` text when ok
+};
+
+// A run reopened from its folder: its network, curves and last filters.
+struct RunRecord {
+    QString error; // empty when it could be read
+    QString dir, dataset;
+    QByteArray spec;
+    QVector<QPointF> loss, testAccuracy, testLoss;
+    QVector<float> filters;
+    int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
+    qint64 steps = 0;
+};
+
 // What the views draw; copied across threads, never shared.
 struct TrainSnapshot {
     qint64 step = 0, stepsPerEpoch = 0, totalSteps = 0;
     int epoch = 0;
     QVector<QPointF> loss;         // (step, loss) since the last snapshot
     QVector<QPointF> testAccuracy; // (step, accuracy) of epochs finished since the last one
+    QVector<QPointF> testLoss;     // (step, loss) likewise
     double imagesPerSecond = 0, lr = 0;
     // The first convolution's weights (count, channels, h, w), a few times a second; empty
     // when this snapshot carries none.
@@ -43,6 +93,7 @@ struct TrainSnapshot {
     QVector<double> gradientNorms;
     QString status;
     QString runDir; // where this run autosaves (spec.json, metrics.csv, checkpoints/)
+    Probe probe;    // feature maps of the chosen test image; index -1 when not in this one
 };
 
 class TrainingWorker;
@@ -57,6 +108,16 @@ public:
     static QStringList datasets();
     // One line per layer: "conv1  conv2d  6x28x28  156 params", or the named error.
     static QString describePreset(const QString& preset, bool* ok = nullptr);
+    static QByteArray presetJson(const QString& preset); // empty for an unknown name
+    static SpecCheck checkSpec(const QByteArray& json);
+    // The (channels, height, width) of a dataset's images, without loading it; empty when it
+    // depends on files not yet read.
+    static QVector<int> datasetInput(const QString& dataset);
+    // Reads a run folder written by the GUI or `convscope-cli train --out`.
+    static RunRecord openRun(const QString& dir);
+    // The feature-map view wants test image `index` (-1: none wanted). While training it is
+    // refreshed about once a second; when idle at once.
+    void setProbe(int index);
 
     bool busy() const { return m_busy; }
     bool started() const { return m_started; }
@@ -79,6 +140,7 @@ private:
     QThread m_thread;
     TrainingWorker* m_worker = nullptr; // lives in m_thread
     std::shared_ptr<std::atomic<bool>> m_cancel;
+    std::shared_ptr<std::atomic<int>> m_probe; // the test image the feature-map view shows
     bool m_busy = false, m_started = false;
 };
 

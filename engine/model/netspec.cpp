@@ -346,12 +346,16 @@ json layerJson(const LayerSpec& l) {
     case LayerType::AvgPool2d:
         if (l.type != LayerType::Conv2d)
             j["kernel"] = pairJson(l.kernelH, l.kernelW);
-        j["stride"] = pairJson(l.strideH, l.strideW);
+        // Defaults are left out: stride 1 for conv, the kernel for pooling (PyTorch), padding 0.
+        if (l.type == LayerType::Conv2d ? (l.strideH != 1 || l.strideW != 1)
+                                        : (l.strideH != l.kernelH || l.strideW != l.kernelW))
+            j["stride"] = pairJson(l.strideH, l.strideW);
         if (!l.padMode.empty())
             j["padding"] = l.padMode;
-        else if (l.padTop == l.padBottom && l.padLeft == l.padRight)
-            j["padding"] = pairJson(l.padTop, l.padLeft);
-        else
+        else if (l.padTop == l.padBottom && l.padLeft == l.padRight) {
+            if (l.padTop != 0 || l.padLeft != 0)
+                j["padding"] = pairJson(l.padTop, l.padLeft);
+        } else
             j["padding"] = json::array({l.padTop, l.padBottom, l.padLeft, l.padRight});
         break;
     case LayerType::LeakyRelu:
@@ -375,7 +379,8 @@ json layerJson(const LayerSpec& l) {
                                                              : "none";
         if (l.shortcutBatchNorm)
             j["shortcut_batch_norm"] = true;
-        j["activation"] = l.activation == LayerType::Relu ? "relu" : "none";
+        if (l.activation != LayerType::Relu)
+            j["activation"] = "none";
         break;
     case LayerType::Concat:
         j["branches"] = json::array();

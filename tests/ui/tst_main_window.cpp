@@ -1,6 +1,8 @@
 // The window's main flow, as a person would click it: pick a network and a dataset, Train, see
 // the loss chart fill, Pause, Step, Resume, close mid-training without a hang; and the GUI
 // thread stays responsive while the engine trains (event-loop latency, 99th percentile).
+#include "build_view.h"
+#include "feature_map_view.h"
 #include "filter_view.h"
 #include "main_window.h"
 #include "test_support.h"
@@ -9,13 +11,20 @@
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QTreeWidget>
+#include <QUndoStack>
 #include <QtTest>
 #include <algorithm>
+#include <numeric>
 
 using namespace convscope;
 
@@ -76,16 +85,38 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w->lossPoints() >= 30, 120000);
         probe.stop();
         QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->weights() != initial, 30000);
+        // The feature maps of the chosen test image, while training, once the Filters tab shows.
+        w->tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w->featureMapView()->probe().index == 0, 30000);
+        const ui::Probe& shown = w->featureMapView()->probe();
+        QStringList maps;
+        for (const auto& m : shown.maps)
+            maps << QString("%1 %2x%3x%4").arg(m.layer).arg(m.channels).arg(m.h).arg(m.w);
+        QCOMPARE(maps.join(", "),
+                 QString("relu1 6x28x28, pool1 6x14x14, relu2 16x10x10, pool2 16x5x5"));
+        QCOMPARE(shown.maps[0].values.size(), 6 * 28 * 28);
+        QCOMPARE(shown.probabilities.size(), 10);
+        QVERIFY(
+            std::abs(std::accumulate(shown.probabilities.begin(), shown.probabilities.end(), 0.0) -
+                     1.0) < 1e-6);
+        w->probeBox()->setValue(5);
+        QTRY_VERIFY_WITH_TIMEOUT(w->featureMapView()->probe().index == 5, 30000);
+        w->tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
+        // After the first epoch: test loss and accuracy points.
+        QTRY_VERIFY_WITH_TIMEOUT(w->testLossPoints() >= 1 && w->accuracyPoints() >= 1, 120000);
         // conv1, conv2, fc1, fc2, fc3: one gradient norm each, about once a second.
         QTRY_COMPARE_WITH_TIMEOUT(w->gradientPoints(), 5, 30000);
         // CONVSCOPE_SCREENSHOT_DIR=<dir> keeps pictures of the window mid-training.
         if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
             QVERIFY(w->grab().save(dir + "/train-" + backend + ".png"));
-            w->tabs()->setCurrentIndex(1);
+            w->tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
+            QTest::qWait(1500); // a fresh probe for the feature maps
             QVERIFY(w->grab().save(dir + "/filters-" + backend + ".png"));
-            w->tabs()->setCurrentIndex(2);
+            w->tabs()->setCurrentIndex(ui::MainWindow::GradientsTab);
             QVERIFY(w->grab().save(dir + "/gradients-" + backend + ".png"));
-            w->tabs()->setCurrentIndex(0);
+            w->tabs()->setCurrentIndex(ui::MainWindow::BuildTab);
+            QVERIFY(w->grab().save(dir + "/build-" + backend + ".png"));
+            w->tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
         }
         std::sort(late.begin(), late.end());
         const qint64 p99 = late.empty() ? 0 : late[std::size_t(double(late.size() - 1) * 0.99)];
@@ -114,7 +145,7 @@ private slots:
         QFile csv(out.filePath("curves.csv"));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QList<QByteArray> lines = csv.readAll().split('\n');
-        QCOMPARE(lines.first(), QByteArray("step,loss,smoothed_loss,test_accuracy"));
+        QCOMPARE(lines.first(), QByteArray("step,loss,smoothed_loss,test_loss,test_accuracy"));
         QVERIFY(lines.size() > 30);
 
         w->pauseAction()->trigger();
@@ -126,6 +157,26 @@ private slots:
         QVERIFY(QFile::exists(w->runDir() + "/metrics.csv"));
         QVERIFY(QFile::exists(w->runDir() +
                               QString("/checkpoints/step-%1.safetensors").arg(w->lastStep())));
+        // Reopened in another window, the run shows its curves, filters and network again.
+        {
+            ui::MainWindow again;
+            QVERIFY(again.openRun(w->runDir()));
+            QVERIFY(again.lossPoints() >= 30);
+            QVERIFY(again.accuracyPoints() >= 1);
+            QCOMPARE(again.filterView()->count(), 6);
+            QCOMPARE(again.filterView()->weights().size(), 6 * 25);
+            QCOMPARE(again.buildView()->spec().value("name").toString(), QString("lenet5"));
+            QVERIFY(again.buildView()->valid());
+            QVERIFY(!again.openRun(out.path())); // not a run folder: refused with a message
+            // Save run: a copy of the folder, checkpoints included.
+            QString error;
+            QVERIFY2(w->saveRun(out.path(), &error), qPrintable(error));
+            const QString copy = out.filePath(QFileInfo(w->runDir()).fileName());
+            QVERIFY(QFile::exists(copy + "/spec.json"));
+            QVERIFY(QFile::exists(copy +
+                                  QString("/checkpoints/step-%1.safetensors").arg(w->lastStep())));
+            QVERIFY(!w->saveRun(out.path(), &error)); // it exists now: not overwritten
+        }
         QVERIFY(w->stepAction()->isEnabled());
         const qint64 before = w->lastStep();
         w->stepAction()->trigger();
@@ -141,6 +192,164 @@ private slots:
         QVERIFY(closing.elapsed() < 20000);
     }
 
+    // The Build view: break a layer and see the engine's error on its row with Train disabled,
+    // undo and redo, fix it in place, add, move, wrap in a residual block, save and open.
+    void buildBreakFixUndoSaveOpen() {
+        ui::MainWindow w;
+        w.show();
+        ui::BuildView* b = w.buildView();
+        QTreeWidget* tree = b->tree();
+        QVERIFY(b->valid());
+        QCOMPARE(b->check().rows.size(), 12); // lenet5: the lecture's table
+        QTreeWidgetItem* conv2 = b->itemOfRow(3);
+        QCOMPARE(conv2->text(ui::BuildView::Name), QString("conv2"));
+        QCOMPARE(conv2->text(ui::BuildView::Settings), QString("out=16 kernel=5"));
+        QCOMPARE(conv2->text(ui::BuildView::Output), QString("16x10x10"));
+        QCOMPARE(conv2->text(ui::BuildView::Params), QLocale::system().toString(2416));
+        QVERIFY(w.trainAction()->isEnabled());
+        const QJsonObject lenet = b->spec();
+
+        // Break it: a 40x40 kernel on a 14x14 input.
+        conv2->setText(ui::BuildView::Settings, "out=16 kernel=40");
+        QVERIFY(!b->valid());
+        QVERIFY(!w.trainAction()->isEnabled());
+        QVERIFY2(b->errorLabel()->text().contains("layer 4 conv2: kernel 40x40 larger than its "
+                                                  "14x14 input"),
+                 qPrintable(b->errorLabel()->text()));
+        QCOMPARE(b->check().errorRow, 3);
+        conv2 = b->itemOfRow(3);
+        QCOMPARE(conv2->text(ui::BuildView::Output), QString("error"));
+        QVERIFY(conv2->background(0).color().red() > 200 &&
+                conv2->background(0).color().green() < 230);
+        QVERIFY(b->itemOfRow(4)->text(ui::BuildView::Output) == QStringLiteral("—"));
+
+        // Undo, redo, then fix it in place.
+        QCOMPARE(b->undoStack()->count(), 2); // load preset, edit conv2
+        b->undoStack()->undo();
+        QVERIFY(b->valid() && w.trainAction()->isEnabled());
+        QCOMPARE(b->spec(), lenet);
+        b->undoStack()->redo();
+        QVERIFY(!b->valid());
+        b->itemOfRow(3)->setText(ui::BuildView::Settings, "out=16, kernel=5, stride=1");
+        QVERIFY(b->valid() && w.trainAction()->isEnabled());
+
+        // Settings that are not key=value are refused; the spec does not change.
+        const int edits = b->undoStack()->count();
+        b->itemOfRow(3)->setText(ui::BuildView::Settings, "out=16 kernel");
+        QVERIFY(b->errorLabel()->text().contains("not key=value"));
+        QCOMPARE(b->undoStack()->count(), edits);
+        QCOMPARE(b->itemOfRow(3)->text(ui::BuildView::Settings),
+                 QString("out=16 kernel=5 stride=1"));
+        // An unknown key is the engine's parse error, also refused.
+        b->itemOfRow(3)->setText(ui::BuildView::Settings, "out=16 kernal=5");
+        QVERIFY2(b->errorLabel()->text().contains("unknown key \"kernal\""),
+                 qPrintable(b->errorLabel()->text()));
+        QCOMPARE(b->undoStack()->count(), edits);
+
+        // Add a batch norm after conv2, move it up, wrap relu1 in a residual block.
+        tree->setCurrentItem(b->itemOfRow(3));
+        b->addLayer("batch_norm");
+        QVERIFY(b->valid());
+        QCOMPARE(b->check().rows.size(), 13);
+        QCOMPARE(b->itemOfRow(4)->text(ui::BuildView::Name), QString("bn1"));
+        QCOMPARE(b->itemOfRow(4)->text(ui::BuildView::Params), QString("32")); // γ, β of 16
+        QCOMPARE(tree->currentItem(), b->itemOfRow(4));
+        b->moveCurrent(-1);
+        QCOMPARE(b->itemOfRow(3)->text(ui::BuildView::Name), QString("bn1"));
+        QCOMPARE(b->itemOfRow(3)->text(ui::BuildView::Params), QString("12")); // now of 6
+        tree->setCurrentItem(b->itemOfRow(1));                                 // relu1
+        b->wrapCurrentInResidual();
+        QVERIFY(b->valid());
+        QCOMPARE(b->itemOfRow(1)->text(ui::BuildView::Type), QString("residual"));
+        QCOMPARE(b->itemOfRow(2)->text(ui::BuildView::Name), QString("relu1")); // its body
+        QCOMPARE(b->itemOfRow(2)->parent(), b->itemOfRow(1));
+        // A residual block from the menu fits the channels where it goes: identity shortcut.
+        tree->setCurrentItem(b->itemOfRow(3)); // pool1, 6x14x14
+        b->addLayer("residual");
+        QVERIFY2(b->valid(), qPrintable(b->check().error));
+        QCOMPARE(b->spec()["layers"].toArray()[3].toObject()["shortcut"].toString(),
+                 QString("identity"));
+        QVERIFY(w.trainAction()->isEnabled());
+        // Remove it again, then undo everything back to the preset.
+        b->removeCurrent();
+        QVERIFY(b->valid());
+        while (b->undoStack()->canUndo() && b->undoStack()->index() > 1)
+            b->undoStack()->undo();
+        QCOMPARE(b->spec(), lenet);
+
+        // Save and open NetSpec JSON; a damaged file is refused with the engine's message.
+        QTemporaryDir dir;
+        QString error;
+        b->itemOfRow(0)->setText(ui::BuildView::Settings, "out=8 kernel=5 padding=2");
+        QVERIFY(b->saveFile(dir.filePath("net.json"), &error));
+        const QJsonObject saved = b->spec();
+        w.presetBox()->setCurrentText("mlp");
+        QCOMPARE(b->spec().value("name").toString(), QString("mlp"));
+        QVERIFY(b->openFile(dir.filePath("net.json"), &error));
+        QCOMPARE(b->spec(), saved);
+        QCOMPARE(b->itemOfRow(0)->text(ui::BuildView::Output), QString("8x28x28"));
+        QFile bad(dir.filePath("bad.json"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{\"input\": [1, 28, 28], \"layers\": [");
+        bad.close();
+        QVERIFY(!b->openFile(dir.filePath("bad.json"), &error));
+        QVERIFY2(error.contains("not valid JSON"), qPrintable(error));
+        QCOMPARE(b->spec(), saved);
+        if (const QString shots = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR");
+            !shots.isEmpty()) {
+            w.presetBox()->setCurrentText("resnet20");
+            w.tabs()->setCurrentIndex(ui::MainWindow::BuildTab);
+            b->itemOfRow(0)->setText(ui::BuildView::Settings, "out=8 kernel=3 padding=1");
+            QVERIFY(b->errorLabel()->text().contains("identity shortcut cannot be added"));
+            QCOMPARE(b->check().errorRow, 3); // stage1_block1
+            QTest::qWait(200);
+            QVERIFY(w.grab().save(shots + "/build-error.png"));
+        }
+    }
+
+    // scripts/screenshots: the lecture's pictures (LeNet-5 on Fashion-MNIST for three epochs on
+    // the CPU backend, then deep-sigmoid's vanishing gradients); skipped unless
+    // CONVSCOPE_SCREENSHOT_DIR is set.
+    void lectureScreenshots() {
+        const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR");
+        if (dir.isEmpty())
+            QSKIP("set CONVSCOPE_SCREENSHOT_DIR to take the README's screenshots");
+        ui::MainWindow w;
+        w.resize(1280, 800);
+        w.show();
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.findChild<QSpinBox*>("epochs")->setValue(3);
+        w.datasetBox()->setCurrentText("fashion-mnist");
+        w.presetBox()->setCurrentText("lenet5");
+        w.tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
+        w.probeBox()->setValue(1); // a pullover
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 3 && !w.session().busy(), 600000);
+        QTest::qWait(500);
+        const std::pair<int, const char*> tabs[] = {{ui::MainWindow::TrainTab, "train"},
+                                                    {ui::MainWindow::FiltersTab, "filters"},
+                                                    {ui::MainWindow::BuildTab, "build"}};
+        for (const auto& [tab, name] : tabs) {
+            w.tabs()->setCurrentIndex(tab);
+            QTest::qWait(300);
+            QVERIFY(w.grab().save(dir + "/" + name + ".png"));
+        }
+        w.presenterAction()->trigger();
+        w.tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(dir + "/presenter.png"));
+        w.presenterAction()->trigger();
+        // Vanishing gradients: ten sigmoid layers, one epoch.
+        w.session().stop();
+        w.presetBox()->setCurrentText("deep-sigmoid");
+        w.findChild<QSpinBox*>("epochs")->setValue(1);
+        w.tabs()->setCurrentIndex(ui::MainWindow::GradientsTab);
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 600000);
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(dir + "/gradients.png"));
+    }
+
     void presenterModeEnlargesAndHides() {
         ui::MainWindow w;
         w.show();
@@ -149,9 +358,6 @@ private slots:
         QVERIFY(w.presenterMode());
         QVERIFY(w.font().pointSizeF() > 1.5 * normal);
         QVERIFY(!w.presetBox()->isVisible()); // the controls are hidden
-        QTest::qWait(200); // let the layout follow the hidden dock and the larger fonts
-        if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty())
-            QVERIFY(w.grab().save(dir + "/presenter.png"));
         w.presenterAction()->trigger();
         QVERIFY(!w.presenterMode());
         QCOMPARE(w.font().pointSizeF(), normal);

@@ -1,0 +1,603 @@
+// BuildView: the layer tree, its in-place editing and the undoable edits.
+#include "build_view.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLocale>
+#include <QMenu>
+#include <QSaveFile>
+#include <QShortcut>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QUndoStack>
+#include <QVBoxLayout>
+#include <functional>
+
+namespace convscope::ui {
+
+namespace {
+
+// Where a layer lives in the spec: keys and indices, e.g. ("layers", 3, "body", 1); a concat
+// branch (not a layer) ends in ("branches", b).
+using Path = QVariantList;
+
+QJsonValue valueAt(const QJsonValue& root, const Path& path, int depth = 0) {
+    if (depth == path.size())
+        return root;
+    const QVariant& key = path[depth];
+    if (key.typeId() == QMetaType::Int)
+        return valueAt(root.toArray().at(key.toInt()), path, depth + 1);
+    return valueAt(root.toObject().value(key.toString()), path, depth + 1);
+}
+
+QJsonValue withValueAt(const QJsonValue& root, const Path& path, const QJsonValue& v,
+                       int depth = 0) {
+    if (depth == path.size())
+        return v;
+    const QVariant& key = path[depth];
+    if (key.typeId() == QMetaType::Int) {
+        QJsonArray a = root.toArray();
+        a[key.toInt()] = withValueAt(a.at(key.toInt()), path, v, depth + 1);
+        return a;
+    }
+    QJsonObject o = root.toObject();
+    o[key.toString()] = withValueAt(o.value(key.toString()), path, v, depth + 1);
+    return o;
+}
+
+bool isBranch(const Path& p) {
+    return p.size() >= 2 && p[p.size() - 2].toString() == "branches";
+}
+
+// Settings in the order a lecture names them; anything else follows alphabetically.
+const QStringList kKeyOrder = {
+    "out",       "kernel", "stride", "padding", "dilation", "groups",   "bias",
+    "init",      "slope",  "rate",   "eps",     "momentum", "shortcut", "shortcut_batch_norm",
+    "activation"};
+const QStringList kStructural = {"type", "name", "body", "branches"};
+
+QString valueText(const QJsonValue& v) {
+    if (v.isDouble()) {
+        const double d = v.toDouble();
+        return d == double(qint64(d)) ? QString::number(qint64(d)) : QString::number(d, 'g', 6);
+    }
+    if (v.isBool())
+        return v.toBool() ? "true" : "false";
+    if (v.isString() && !v.toString().contains(' '))
+        return v.toString();
+    if (v.isArray())
+        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    return QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact))
+        .mid(1)
+        .chopped(1);
+}
+
+QString settingsText(const QJsonObject& layer) {
+    QStringList keys = layer.keys();
+    std::sort(keys.begin(), keys.end(), [](const QString& a, const QString& b) {
+        const qsizetype ia = kKeyOrder.indexOf(a), ib = kKeyOrder.indexOf(b);
+        if ((ia < 0) != (ib < 0))
+            return ia >= 0;
+        return ia >= 0 ? ia < ib : a < b;
+    });
+    QStringList parts;
+    for (const QString& k : keys)
+        if (!kStructural.contains(k))
+            parts << k + "=" + valueText(layer.value(k));
+    return parts.join(' ');
+}
+
+// "out=16 kernel=3 padding=same" (commas and spaces separate; arrays as [3,5]) into JSON values.
+bool parseSettings(const QString& text, QJsonObject& out, QString* error) {
+    QStringList tokens;
+    QString token;
+    int depth = 0;
+    for (const QChar c : text + ' ') {
+        if (c == '[')
+            ++depth;
+        else if (c == ']')
+            --depth;
+        if (depth == 0 && (c.isSpace() || c == ',' || c == ';')) {
+            if (!token.isEmpty())
+                tokens << token;
+            token.clear();
+        } else {
+            token += c;
+        }
+    }
+    for (const QString& t : tokens) {
+        const qsizetype eq = t.indexOf('=');
+        if (eq <= 0 || eq == t.size() - 1) {
+            *error = QObject::tr("\"%1\" is not key=value. Write settings as key=value pairs, "
+                                 "e.g. out=16 kernel=3 padding=1")
+                         .arg(t);
+            return false;
+        }
+        const QString key = t.left(eq), value = t.mid(eq + 1);
+        if (kStructural.contains(key)) {
+            *error = QObject::tr("\"%1\" is not a setting: edit the name in its own column, and "
+                                 "add layers with Add layer")
+                         .arg(key);
+            return false;
+        }
+        const QJsonDocument d = QJsonDocument::fromJson(("[" + value + "]").toUtf8());
+        out[key] = d.isArray() && d.array().size() == 1 ? d.array().at(0) : QJsonValue(value);
+    }
+    return true;
+}
+
+// A new layer of `type` with settings that fit after a layer with `channels` output channels.
+QJsonObject layerTemplate(const QString& type, int channels) {
+    const auto conv = [](int out) {
+        return QJsonObject{{"type", "conv2d"}, {"out", out}, {"kernel", 3}, {"padding", 1}};
+    };
+    if (type == "conv2d")
+        return conv(16);
+    if (type == "linear")
+        return {{"type", type}, {"out", 10}};
+    if (type == "max_pool2d" || type == "avg_pool2d")
+        return {{"type", type}, {"kernel", 2}};
+    if (type == "leaky_relu")
+        return {{"type", type}, {"slope", 0.01}};
+    if (type == "dropout")
+        return {{"type", type}, {"rate", 0.5}};
+    if (type == "residual") {
+        const int c = channels > 0 ? channels : 16;
+        return {{"type", type},
+                {"body", QJsonArray{conv(c), QJsonObject{{"type", "batch_norm"}},
+                                    QJsonObject{{"type", "relu"}}, conv(c),
+                                    QJsonObject{{"type", "batch_norm"}}}},
+                {"shortcut", channels > 0 ? "identity" : "projection"}};
+    }
+    return {{"type", type}};
+}
+
+QString namePrefix(const QString& type) {
+    static const QHash<QString, QString> p = {{"conv2d", "conv"},         {"linear", "fc"},
+                                              {"max_pool2d", "pool"},     {"avg_pool2d", "avgpool"},
+                                              {"global_avg_pool", "gap"}, {"batch_norm", "bn"},
+                                              {"layer_norm", "ln"},       {"dropout", "drop"},
+                                              {"residual", "block"},      {"leaky_relu", "lrelu"}};
+    return p.value(type, type);
+}
+
+void collectNames(const QJsonValue& v, QSet<QString>& names) {
+    if (v.isArray())
+        for (const QJsonValue& e : v.toArray())
+            collectNames(e, names);
+    else if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        if (o.contains("name"))
+            names << o.value("name").toString();
+        collectNames(o.value("body"), names);
+        collectNames(o.value("branches"), names);
+        collectNames(o.value("layers"), names);
+    }
+}
+
+QString typeTip(const QString& type) {
+    static const QHash<QString, QString> tips = {
+        {"conv2d", QObject::tr("Convolution: c^[l] filters of k_h×k_w over all input channels, "
+                               "stride S^[l], padding p^[l]; output side ⌊(n + 2p − k)/S⌋ + 1")},
+        {"linear", QObject::tr("Fully connected: y = Wx + b")},
+        {"max_pool2d", QObject::tr("Max pooling: the largest value of each k×k window")},
+        {"avg_pool2d", QObject::tr("Average pooling: the mean of each k×k window")},
+        {"global_avg_pool", QObject::tr("The mean of each channel: C×H×W becomes C")},
+        {"relu", QObject::tr("ReLU: max(0, x)")},
+        {"leaky_relu", QObject::tr("Leaky ReLU: x for x > 0, slope·x otherwise")},
+        {"sigmoid", QObject::tr("σ(x) = 1/(1 + e^−x); σ' ≤ 1/4, so gradients shrink")},
+        {"tanh", QObject::tr("tanh(x) = 2σ(2x) − 1")},
+        {"batch_norm",
+         QObject::tr("Batch norm: x̂ = (x − μ_B)/√(σ_B² + ε), y = γx̂ + β per channel")},
+        {"layer_norm", QObject::tr("Layer norm: normalise each sample over its features")},
+        {"dropout", QObject::tr("Dropout: zero each unit with probability rate while training, "
+                                "scale the rest by 1/(1 − rate)")},
+        {"flatten", QObject::tr("C×H×W feature maps into one vector")},
+        {"residual", QObject::tr("Residual block: H(x) = F(x) + x, the body learns the residual "
+                                 "F(x); shortcut=projection uses a 1x1 conv when shapes differ")}};
+    return tips.value(type);
+}
+
+} // namespace
+
+// One edit of the network: the spec before and after.
+class SpecCommand : public QUndoCommand {
+public:
+    SpecCommand(BuildView* view, QJsonObject before, QJsonObject after, const QString& text)
+        : m_view(view), m_before(std::move(before)), m_after(std::move(after)) {
+        setText(text);
+    }
+    void undo() override { m_view->apply(m_before); }
+    void redo() override { m_view->apply(m_after); }
+
+private:
+    BuildView* m_view;
+    QJsonObject m_before, m_after;
+};
+
+BuildView::BuildView(QWidget* parent) : QWidget(parent) {
+    m_undo = new QUndoStack(this);
+    m_description = new QLabel;
+    m_description->setWordWrap(true);
+    m_tree = new QTreeWidget;
+    m_tree->setObjectName("layer tree");
+    m_tree->setColumnCount(Columns);
+    m_tree->setHeaderLabels(
+        {tr("Layer"), tr("Type"), tr("Settings"), tr("Output"), tr("Params"), tr("FLOPs")});
+    m_tree->headerItem()->setToolTip(
+        Settings, tr("Double-click (or F2) to edit: key=value pairs such as out=16 kernel=3 "
+                     "stride=1 padding=1 (or padding=same)"));
+    m_tree->headerItem()->setToolTip(Output, tr("C×H×W of the layer's output for one image"));
+    m_tree->headerItem()->setToolTip(Flops, tr("Forward FLOPs per image (2 per multiply-add)"));
+    m_tree->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setUniformRowHeights(true);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(Settings, QHeaderView::Stretch);
+    connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item, int col) {
+        if ((col == Name || col == Settings) && (item->flags() & Qt::ItemIsEditable))
+            m_tree->editItem(item, col);
+    });
+    connect(m_tree, &QTreeWidget::itemChanged, this, &BuildView::onItemChanged);
+    auto* f2 = new QShortcut(QKeySequence(Qt::Key_F2), m_tree);
+    f2->setContext(Qt::WidgetShortcut);
+    connect(f2, &QShortcut::activated, this, [this] {
+        if (QTreeWidgetItem* item = m_tree->currentItem();
+            item && (item->flags() & Qt::ItemIsEditable))
+            m_tree->editItem(item, m_tree->currentColumn() == Name ? Name : Settings);
+    });
+    m_error = new QLabel;
+    m_error->setObjectName("build error");
+    m_error->setWordWrap(true);
+    m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_error->setStyleSheet("QLabel { color: #b00020; font-weight: bold; }");
+    m_totals = new QLabel;
+    auto* box = new QVBoxLayout(this);
+    box->addWidget(buildToolbar());
+    box->addWidget(m_description);
+    box->addWidget(m_tree, 1);
+    box->addWidget(m_error);
+    box->addWidget(m_totals);
+}
+
+QWidget* BuildView::buildToolbar() {
+    auto* bar = new QWidget;
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto button = [&](const QString& text, const QString& tip, const QKeySequence& key, auto slot) {
+        auto* b = new QToolButton;
+        auto* a = new QAction(text, this);
+        a->setToolTip(tip + (key.isEmpty() ? QString() : " (" + key.toString() + ")"));
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(a, &QAction::triggered, this, slot);
+        addAction(a);
+        b->setDefaultAction(a);
+        row->addWidget(b);
+        return b;
+    };
+    auto* add = new QToolButton;
+    add->setText(tr("Add layer"));
+    add->setToolTip(tr("Insert a layer after the selected one"));
+    add->setPopupMode(QToolButton::InstantPopup);
+    auto* menu = new QMenu(add);
+    menu->setToolTipsVisible(true);
+    for (const QString type :
+         {"conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool", "relu", "leaky_relu", "sigmoid",
+          "tanh", "batch_norm", "layer_norm", "dropout", "flatten", "linear", "residual"}) {
+        QAction* a = menu->addAction(type, this, [this, type] { addLayer(type); });
+        a->setToolTip(typeTip(type));
+    }
+    add->setMenu(menu);
+    row->addWidget(add);
+    button(tr("Remove"), tr("Remove the selected layer"), QKeySequence::Delete,
+           [this] { removeCurrent(); });
+    button(tr("Up"), tr("Move the selected layer up"), QKeySequence(Qt::CTRL | Qt::Key_Up),
+           [this] { moveCurrent(-1); });
+    button(tr("Down"), tr("Move the selected layer down"), QKeySequence(Qt::CTRL | Qt::Key_Down),
+           [this] { moveCurrent(1); });
+    button(tr("Wrap in residual block"),
+           tr("Make the selected layer the body of a residual block H(x) = F(x) + x"),
+           QKeySequence(Qt::CTRL | Qt::Key_R), [this] { wrapCurrentInResidual(); });
+    row->addStretch(1);
+    return bar;
+}
+
+QByteArray BuildView::specJson() const {
+    return QJsonDocument(m_spec).toJson(QJsonDocument::Indented);
+}
+
+void BuildView::setSpec(const QJsonObject& spec, const QString& what) {
+    if (spec == m_spec)
+        return;
+    m_undo->push(new SpecCommand(this, m_spec, spec, what));
+}
+
+bool BuildView::loadPreset(const QString& name) {
+    const QJsonDocument d = QJsonDocument::fromJson(TrainingSession::presetJson(name));
+    if (!d.isObject())
+        return false;
+    setSpec(d.object(), tr("Load preset %1").arg(name));
+    return true;
+}
+
+void BuildView::setInput(const QVector<int>& chw) {
+    m_input = chw;
+    if (!chw.isEmpty())
+        apply(m_spec);
+}
+
+void BuildView::apply(const QJsonObject& spec) {
+    m_spec = spec;
+    if (!m_input.isEmpty())
+        m_spec["input"] = QJsonArray{m_input[0], m_input[1], m_input[2]};
+    rebuild();
+}
+
+QTreeWidgetItem* BuildView::itemOfRow(int row) const {
+    return row >= 0 && row < m_rows.size() ? m_rows[row] : nullptr;
+}
+
+void BuildView::rebuild() {
+    m_rebuilding = true;
+    Path keep = m_select;
+    if (keep.isEmpty() && m_tree->currentItem())
+        keep = m_tree->currentItem()->data(Name, Qt::UserRole).toList();
+    m_select.clear();
+    m_tree->clear();
+    m_rows.clear();
+    QTreeWidgetItem* current = nullptr;
+    std::function<void(QTreeWidgetItem*, const QJsonArray&, const Path&)> addLayers =
+        [&](QTreeWidgetItem* parent, const QJsonArray& layers, const Path& at) {
+            for (int i = 0; i < layers.size(); ++i) {
+                const QJsonObject l = layers[i].toObject();
+                const Path path = Path(at) << i;
+                auto* item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(m_tree);
+                item->setData(Name, Qt::UserRole, path);
+                item->setFlags(item->flags() | Qt::ItemIsEditable);
+                const QString type = l.value("type").toString();
+                item->setText(Name, l.value("name").toString());
+                item->setText(Type, type);
+                item->setToolTip(Type, typeTip(type));
+                item->setText(Settings, settingsText(l));
+                if (path == keep)
+                    current = item;
+                m_rows << item;
+                if (type == "residual")
+                    addLayers(item, l.value("body").toArray(), Path(path) << "body");
+                const QJsonArray branches = l.value("branches").toArray();
+                for (int b = 0; b < branches.size(); ++b) {
+                    auto* branch = new QTreeWidgetItem(item);
+                    const Path bp = Path(path) << "branches" << b;
+                    branch->setData(Name, Qt::UserRole, bp);
+                    branch->setText(Name, tr("branch %1").arg(b + 1));
+                    branch->setForeground(Name, QColor(0x60, 0x60, 0x60));
+                    if (bp == keep)
+                        current = branch;
+                    addLayers(branch, branches[b].toArray(), bp);
+                }
+            }
+        };
+    addLayers(nullptr, m_spec.value("layers").toArray(), Path{"layers"});
+    m_check = TrainingSession::checkSpec(specJson());
+    const QLocale locale = QLocale::system();
+    for (int r = 0; r < m_rows.size(); ++r) {
+        QTreeWidgetItem* item = m_rows[r];
+        if (r < m_check.rows.size()) {
+            const SpecRow& row = m_check.rows[r];
+            if (item->text(Name).isEmpty()) // the engine's generated name
+                item->setText(Name, row.path.section('.', -1));
+            item->setText(Output, row.output);
+            item->setText(Params, row.output.isEmpty() ? QString() : locale.toString(row.params));
+            item->setText(Flops, row.output.isEmpty() ? QString() : locale.toString(row.flops));
+            item->setToolTip(Settings, row.detail);
+        }
+        if (r == m_check.errorRow) {
+            for (int c = 0; c < Columns; ++c) {
+                item->setBackground(c, QColor(0xff, 0xd6, 0xd6));
+                item->setToolTip(c, m_check.error);
+            }
+            item->setText(Output, tr("error"));
+        } else if (item->text(Output).isEmpty()) {
+            item->setText(Output, QStringLiteral("—"));
+        }
+        for (int c : {Params, Flops})
+            item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
+    }
+    m_tree->expandAll();
+    for (int c : {Name, Type, Output, Params, Flops})
+        m_tree->resizeColumnToContents(c);
+    if (current)
+        m_tree->setCurrentItem(current);
+    if (QTreeWidgetItem* bad = itemOfRow(m_check.errorRow))
+        m_tree->scrollToItem(bad);
+    m_error->setText(m_check.ok ? QString() : m_check.error);
+    m_error->setVisible(!m_check.ok);
+    m_description->setText(QString("<b>%1</b> %2")
+                               .arg(m_spec.value("name").toString().toHtmlEscaped(),
+                                    m_spec.value("description").toString().toHtmlEscaped()));
+    m_totals->setText(m_check.ok
+                          ? tr("Input %1 → output %2 · %3 parameters · %4 MFLOPs per image")
+                                .arg(m_check.input, m_check.output, locale.toString(m_check.params))
+                                .arg(double(m_check.flops) / 1e6, 0, 'f', 2)
+                          : tr("Fix the network to train it: Train is disabled"));
+    m_rebuilding = false;
+    emit specChanged(m_check.ok);
+}
+
+void BuildView::onItemChanged(QTreeWidgetItem* item, int column) {
+    if (m_rebuilding)
+        return;
+    const Path path = item->data(Name, Qt::UserRole).toList();
+    if (isBranch(path) || (column != Name && column != Settings))
+        return;
+    QJsonObject layer = valueAt(m_spec, path).toObject();
+    QString what;
+    if (column == Name) {
+        const QString name = item->text(Name).trimmed();
+        if (name.isEmpty())
+            layer.remove("name");
+        else
+            layer["name"] = name;
+        what = tr("Rename %1").arg(name);
+    } else {
+        QJsonObject settings;
+        QString error;
+        if (!parseSettings(item->text(Settings), settings, &error)) {
+            m_select = path;
+            rebuild(); // back to the spec's text
+            m_error->setText(error);
+            m_error->setVisible(true);
+            return;
+        }
+        QJsonObject next;
+        for (const QString& k : kStructural)
+            if (layer.contains(k))
+                next[k] = layer.value(k);
+        for (auto it = settings.begin(); it != settings.end(); ++it)
+            next[it.key()] = it.value();
+        layer = next;
+        what = tr("Edit %1").arg(item->text(Name));
+    }
+    const QJsonObject candidate = withValueAt(m_spec, path, layer).toObject();
+    const SpecCheck c = TrainingSession::checkSpec(QJsonDocument(candidate).toJson());
+    m_select = path;
+    if (!c.parsed) { // not a network at all (an unknown key, a duplicate name): refuse the edit
+        rebuild();
+        m_error->setText(c.error);
+        m_error->setVisible(true);
+        return;
+    }
+    if (candidate == m_spec)
+        return rebuild();
+    setSpec(candidate, what);
+}
+
+void BuildView::addLayer(const QString& type) {
+    Path parent{"layers"};
+    int index = m_spec.value("layers").toArray().size();
+    int channels = 0;
+    if (QTreeWidgetItem* item = m_tree->currentItem()) {
+        const Path path = item->data(Name, Qt::UserRole).toList();
+        if (isBranch(path)) {
+            parent = path;
+            index = valueAt(m_spec, path).toArray().size();
+        } else {
+            parent = path.mid(0, path.size() - 1);
+            index = path.last().toInt() + 1;
+        }
+        const qsizetype row = m_rows.indexOf(item);
+        if (row >= 0 && row < m_check.rows.size()) {
+            const QStringList chw = m_check.rows[row].output.split('x');
+            if (chw.size() == 3)
+                channels = chw[0].toInt();
+        }
+    }
+    QJsonObject layer = layerTemplate(type, channels);
+    QSet<QString> names;
+    collectNames(m_spec, names);
+    for (int n = 1;; ++n)
+        if (const QString name = namePrefix(type) + QString::number(n); !names.contains(name)) {
+            layer["name"] = name;
+            break;
+        }
+    QJsonArray layers = valueAt(m_spec, parent).toArray();
+    layers.insert(index, layer);
+    m_select = Path(parent) << index;
+    setSpec(withValueAt(m_spec, parent, layers).toObject(), tr("Add %1").arg(type));
+}
+
+void BuildView::removeCurrent() {
+    QTreeWidgetItem* item = m_tree->currentItem();
+    if (!item)
+        return;
+    const Path path = item->data(Name, Qt::UserRole).toList();
+    if (isBranch(path))
+        return;
+    const Path parent = path.mid(0, path.size() - 1);
+    QJsonArray layers = valueAt(m_spec, parent).toArray();
+    const int index = path.last().toInt();
+    layers.removeAt(index);
+    if (!layers.isEmpty())
+        m_select = Path(parent) << std::min<int>(index, int(layers.size()) - 1);
+    setSpec(withValueAt(m_spec, parent, layers).toObject(), tr("Remove %1").arg(item->text(Name)));
+}
+
+void BuildView::moveCurrent(int by) {
+    QTreeWidgetItem* item = m_tree->currentItem();
+    if (!item)
+        return;
+    const Path path = item->data(Name, Qt::UserRole).toList();
+    if (isBranch(path))
+        return;
+    const Path parent = path.mid(0, path.size() - 1);
+    QJsonArray layers = valueAt(m_spec, parent).toArray();
+    const int from = path.last().toInt(), to = from + by;
+    if (to < 0 || to >= layers.size())
+        return;
+    const QJsonValue moving = layers.at(from);
+    layers.removeAt(from);
+    layers.insert(to, moving);
+    m_select = Path(parent) << to;
+    setSpec(withValueAt(m_spec, parent, layers).toObject(), tr("Move %1").arg(item->text(Name)));
+}
+
+void BuildView::wrapCurrentInResidual() {
+    QTreeWidgetItem* item = m_tree->currentItem();
+    if (!item)
+        return;
+    const Path path = item->data(Name, Qt::UserRole).toList();
+    if (isBranch(path))
+        return;
+    QSet<QString> names;
+    collectNames(m_spec, names);
+    QString name;
+    for (int n = 1; names.contains(name = "block" + QString::number(n));)
+        ++n;
+    QJsonObject block{{"type", "residual"},
+                      {"name", name},
+                      {"body", QJsonArray{valueAt(m_spec, path)}},
+                      {"shortcut", "identity"}};
+    QJsonObject candidate = withValueAt(m_spec, path, block).toObject();
+    // An identity shortcut cannot be added when the body changes the shape: use a projection.
+    if (TrainingSession::checkSpec(QJsonDocument(candidate).toJson()).errorRow ==
+        int(m_rows.indexOf(item))) {
+        block["shortcut"] = "projection";
+        candidate = withValueAt(m_spec, path, block).toObject();
+    }
+    m_select = path;
+    setSpec(candidate, tr("Wrap %1 in a residual block").arg(item->text(Name)));
+}
+
+bool BuildView::openFile(const QString& path, QString* error) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = tr("Cannot read %1: %2").arg(path, f.errorString());
+        return false;
+    }
+    const QByteArray json = f.readAll();
+    const SpecCheck c = TrainingSession::checkSpec(json);
+    const QJsonDocument d = QJsonDocument::fromJson(json);
+    if (!c.parsed || !d.isObject()) {
+        *error = tr("%1 is not a network: %2").arg(path, c.error);
+        return false;
+    }
+    setSpec(d.object(), tr("Open %1").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+bool BuildView::saveFile(const QString& path, QString* error) const {
+    QSaveFile f(path); // a temporary file, renamed on commit: never half a file
+    if (!f.open(QIODevice::WriteOnly) || f.write(specJson()) < 0 || !f.commit()) {
+        *error = tr("Cannot write %1: %2").arg(path, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace convscope::ui
