@@ -88,7 +88,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     QAction* exportView =
         file->addAction(tr("Export view as PNG or SVG…"), this, &MainWindow::onExportView);
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    file->addAction(tr("Export curves as CSV…"), this, &MainWindow::onExportCsv);
+    file->addAction(tr("Export numbers as CSV…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
+                    this, &MainWindow::onExportCsv)
+        ->setToolTip(tr("Build: the layer table; Train: the curves; Filters: the first layer's "
+                        "weights; Gradients: the norm per layer"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -384,6 +387,39 @@ bool MainWindow::exportCsv(const QString& path) {
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
         return false;
     QTextStream out(&f);
+    auto quoted = [](QString v) { return '"' + v.replace('"', "\"\"") + '"'; };
+    switch (m_tabs->currentIndex()) {
+    case BuildTab: // the layer table
+        out << "row,path,type,output,params,flops,detail\n";
+        for (qsizetype i = 0; i < m_build->check().rows.size(); ++i) {
+            const SpecRow& r = m_build->check().rows[i];
+            out << i + 1 << ',' << r.path << ',' << r.type << ',' << r.output << ',' << r.params
+                << ',' << r.flops << ',' << quoted(r.detail) << '\n';
+        }
+        out.flush();
+        return f.commit();
+    case FiltersTab: { // the first layer's weights, PyTorch's (filter, channel, y, x) order
+        out << "filter,channel,y,x,weight\n";
+        const QVector<float>& w = m_filters->weights();
+        const int n = m_filters->count(), per = n > 0 ? int(w.size()) / n : 0;
+        const int side = m_filters->filterSide();
+        for (int i = 0; i < int(w.size()); ++i) {
+            const int k = i % per;
+            out << i / per << ',' << k / (side * side) << ',' << (k / side) % side << ','
+                << k % side << ',' << w[i] << '\n';
+        }
+        out.flush();
+        return f.commit();
+    }
+    case GradientsTab: // the last gradient norm of each learnable layer
+        out << "index,layer,grad_norm\n";
+        for (int i = 0; i < m_gradients->count(); ++i)
+            out << i + 1 << ',' << m_layerNames.value(i) << ',' << m_gradients->at(i).y() << '\n';
+        out.flush();
+        return f.commit();
+    default:
+        break;
+    }
     out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
     const auto raw = m_loss->points(), smooth = m_smoothed->points(), acc = m_accuracy->points(),
                testLoss = m_testLoss->points();
@@ -407,8 +443,9 @@ void MainWindow::onExportView() {
 }
 
 void MainWindow::onExportCsv() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export the curves"), "curves.csv",
-                                                      tr("CSV (*.csv)"));
+    const QString name = m_tabs->tabText(m_tabs->currentIndex()).toLower();
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export the numbers of the %1 view").arg(name), name + ".csv", tr("CSV (*.csv)"));
     if (!path.isEmpty() && !exportCsv(path))
         QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
 }

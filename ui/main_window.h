@@ -46,7 +46,7 @@ public:
     QAction* pauseAction() const { return m_pause; }
     QAction* stepAction() const { return m_step; }
     int lossPoints() const;
-    // Export: the visible tab as PNG or SVG (by the file's suffix), the curves as CSV.
+    // Export: the visible tab as PNG or SVG (by the file's suffix), and its numbers as CSV.
     bool exportView(const QString& path);
     bool exportCsv(const QString& path);
     // Presenter mode (F11): larger fonts and thicker lines for a projector, controls hidden.

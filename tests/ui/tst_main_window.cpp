@@ -140,13 +140,30 @@ private slots:
             const QByteArray text = f.readAll();
             QVERIFY(text.contains("<svg") && text.size() > 1000);
         }
-        w->tabs()->setCurrentIndex(0);
-        QVERIFY(w->exportCsv(out.filePath("curves.csv")));
-        QFile csv(out.filePath("curves.csv"));
-        QVERIFY(csv.open(QIODevice::ReadOnly));
-        const QList<QByteArray> lines = csv.readAll().split('\n');
-        QCOMPARE(lines.first(), QByteArray("step,loss,smoothed_loss,test_loss,test_accuracy"));
-        QVERIFY(lines.size() > 30);
+        // The numbers of every tab as CSV: header and rows.
+        auto csvLines = [&](int tab, const QString& name) {
+            w->tabs()->setCurrentIndex(tab);
+            const QString path = out.filePath(name);
+            if (!w->exportCsv(path))
+                return QList<QByteArray>();
+            QFile csv(path);
+            return csv.open(QIODevice::ReadOnly) ? csv.readAll().trimmed().split('\n')
+                                                 : QList<QByteArray>();
+        };
+        const auto curves = csvLines(ui::MainWindow::TrainTab, "curves.csv");
+        QCOMPARE(curves.first(), QByteArray("step,loss,smoothed_loss,test_loss,test_accuracy"));
+        QVERIFY(curves.size() > 30);
+        const auto layers = csvLines(ui::MainWindow::BuildTab, "layers.csv");
+        QCOMPARE(layers.size(), 13);
+        QCOMPARE(layers[4].left(40), QByteArray("4,conv2,conv2d,16x10x10,2416,481600,\"5x5"));
+        const auto weights = csvLines(ui::MainWindow::FiltersTab, "filters.csv");
+        QCOMPARE(weights.size(), 1 + 6 * 25);
+        QCOMPARE(weights.first(), QByteArray("filter,channel,y,x,weight"));
+        QVERIFY(weights.last().startsWith("5,0,4,4,"));
+        const auto norms = csvLines(ui::MainWindow::GradientsTab, "gradients.csv");
+        QCOMPARE(norms.size(), 6);
+        QVERIFY(norms[1].startsWith("1,conv1,"));
+        w->tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
 
         w->pauseAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
