@@ -125,7 +125,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_step = bar->addAction(tr("Step"), &m_session, &TrainingSession::step);
     m_step->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
     m_step->setToolTip(tr("One training step: forward, loss, backward, update (Ctrl+.)"));
-    m_stop = bar->addAction(tr("Stop"), &m_session, &TrainingSession::stop);
+    m_stop = bar->addAction(tr("Stop"), this, [this] {
+        m_reopened.clear();
+        m_session.stop();
+    });
     m_stop->setShortcut(QKeySequence(Qt::Key_Escape));
     m_stop->setToolTip(tr("Stop and forget this run (Esc)"));
 
@@ -521,6 +524,8 @@ void MainWindow::showPreset() {
 }
 
 void MainWindow::onSpecChanged(bool valid) {
+    if (!m_reopened.isEmpty() && m_build->spec() != m_reopenedSpec)
+        m_reopened.clear(); // another network: its weights do not fit, Train starts afresh
     const SpecCheck& c = m_build->check();
     const QString name = m_build->spec().value("name").toString();
     m_summary->setText(
@@ -610,9 +615,18 @@ bool MainWindow::openRun(const QString& dir) {
     m_yLoss->applyNiceNumbers();
     m_filters->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
-    m_statusLine->setText(tr("Opened run %1: %2 steps. Train starts a new run of this network")
-                              .arg(dir)
-                              .arg(r.steps));
+    m_reopened = r.filters.isEmpty() ? QString() : dir; // continuing needs a checkpoint
+    m_reopenedSpec = m_build->spec();
+    m_statusLine->setText(
+        m_reopened.isEmpty()
+            ? tr("Opened run %1: %2 steps, no checkpoint. Train starts a new run")
+                  .arg(dir)
+                  .arg(r.steps)
+            : tr("Opened run %1 at step %2: Continue (Ctrl+Enter) trains it further, up to the "
+                 "epochs set; Stop (Esc) forgets it")
+                  .arg(dir)
+                  .arg(r.steps));
+    onState(false, false);
     return true;
 }
 
@@ -660,10 +674,15 @@ void MainWindow::onTrain() {
         m_statusLine->setText(m_build->check().error);
         return;
     }
-    clearCurves();
+    TrainRequest r = request();
+    if (!m_reopened.isEmpty())
+        r.resumeDir = m_reopened; // the curves so far stay; the run continues after them
+    else
+        clearCurves();
+    m_reopened.clear();
     if (m_tabs->currentIndex() == BuildTab)
         m_tabs->setCurrentIndex(TrainTab);
-    m_session.start(request());
+    m_session.start(r);
 }
 
 void MainWindow::onSnapshot(const TrainSnapshot& s) {
@@ -719,14 +738,16 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
 }
 
 void MainWindow::onState(bool busy, bool started) {
-    m_train->setText(started && !busy ? tr("Resume") : tr("Train"));
+    m_train->setText(started && !busy                    ? tr("Resume")
+                     : !started && !m_reopened.isEmpty() ? tr("Continue")
+                                                         : tr("Train"));
     m_train->setEnabled(!busy && m_build->valid());
     m_train->setToolTip(m_build->valid()
                             ? tr("Build the network with fresh weights and train it (Ctrl+Enter)")
                             : tr("The network has an error (see the Build tab): fix it to train"));
     m_pause->setEnabled(busy);
     m_step->setEnabled(!busy && started);
-    m_stop->setEnabled(started);
+    m_stop->setEnabled(started || !m_reopened.isEmpty());
     for (QWidget* w :
          std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer, m_lr, m_batch,
                                          m_epochs, m_seed, m_init, m_dataDirRow, m_build})

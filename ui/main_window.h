@@ -7,6 +7,7 @@
 #include "training_session.h"
 
 #include <QFont>
+#include <QJsonObject>
 #include <QMainWindow>
 
 class QAction;
@@ -122,6 +123,8 @@ private:
     int m_smoothCount = 0;
     qint64 m_lastStep = 0;
     QString m_runDir;
+    QString m_reopened;         // a run opened from disk that Train continues
+    QJsonObject m_reopenedSpec; // its network: editing it makes Train start afresh
 };
 
 } // namespace convscope::ui

@@ -73,10 +73,22 @@ public slots:
         if (Status s = m_trainer->setup(); !s.ok())
             return fail(s);
         m_totalSteps = m_trainer->stepsPerEpoch() * cfg.epochs;
+        if (!r.resumeDir.isEmpty()) {
+            auto checkpoint = train::RunFolder::latestCheckpoint(r.resumeDir.toStdString());
+            if (!checkpoint.ok())
+                return fail(checkpoint.status());
+            if (Status s = m_trainer->loadCheckpoint(*checkpoint); !s.ok())
+                return fail(s);
+            emit message(QObject::tr("Continuing %1 from step %2")
+                             .arg(r.resumeDir)
+                             .arg(m_trainer->stepsDone()));
+        }
         // Every run autosaves: nothing a lecturer trained is lost when the window closes.
-        const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-                            "/runs/" + name + "-" +
-                            QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
+        const QString dir =
+            !r.resumeDir.isEmpty()
+                ? r.resumeDir
+                : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs/" +
+                      name + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
         auto run = train::RunFolder::create(dir.toStdString(), *spec, dr.name, *m_data);
         if (!run.ok())
             return fail(run.status());

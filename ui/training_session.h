@@ -18,6 +18,7 @@ namespace convscope::ui {
 struct TrainRequest {
     QString preset = "lenet5";         // used when `spec` is empty
     QByteArray spec;                   // NetSpec JSON (the Build view's network)
+    QString resumeDir;                 // continue this run folder from its last checkpoint
     QString dataset = "fashion-mnist"; // or gratings, blobs, cifar10, folder
     QString dataDir;
     QString backend = "auto";

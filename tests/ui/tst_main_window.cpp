@@ -324,6 +324,40 @@ private slots:
         }
     }
 
+    // A run reopened from its folder continues where it stopped: its curve keeps its points,
+    // the steps go on from the checkpoint, and the same folder receives the new epoch.
+    void aReopenedRunContinues() {
+        QString dir;
+        {
+            ui::MainWindow w;
+            w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+            w.datasetBox()->setCurrentText("gratings");
+            w.trainAction()->trigger();
+            QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+            dir = w.runDir();
+        }
+        const qint64 epoch = 94; // 6,000 gratings in batches of 64
+        QVERIFY(QFile::exists(dir + QString("/checkpoints/step-%1.safetensors").arg(epoch)));
+        ui::MainWindow w;
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        QVERIFY(w.openRun(dir));
+        QCOMPARE(w.datasetBox()->currentText(), QString("gratings"));
+        QCOMPARE(w.trainAction()->text(), QString("Continue"));
+        QCOMPARE(w.lossPoints(), int(epoch));
+        w.findChild<QSpinBox*>("epochs")->setValue(2);
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 2 && !w.session().busy(), 60000);
+        QCOMPARE(w.lastStep(), 2 * epoch);
+        QCOMPARE(w.lossPoints(), int(2 * epoch));
+        QCOMPARE(w.runDir(), dir);
+        QVERIFY(QFile::exists(dir + QString("/checkpoints/step-%1.safetensors").arg(2 * epoch)));
+        // Editing the network of a reopened run means a new run: Train, not Continue.
+        QVERIFY(w.openRun(dir));
+        QCOMPARE(w.trainAction()->text(), QString("Continue"));
+        w.buildView()->itemOfRow(0)->setText(ui::BuildView::Settings, "out=8 kernel=5 padding=2");
+        QCOMPARE(w.trainAction()->text(), QString("Train"));
+    }
+
     // scripts/screenshots: the lecture's pictures (LeNet-5 on Fashion-MNIST for three epochs on
     // the CPU backend, then deep-sigmoid's vanishing gradients); skipped unless
     // CONVSCOPE_SCREENSHOT_DIR is set.
