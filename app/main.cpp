@@ -1,13 +1,83 @@
-// convscope: the desktop window (LeNet-5 on Fashion-MNIST by default).
+// convscope: the desktop window (LeNet-5 on Fashion-MNIST by default). Options set up a lecture
+// from the command line: convscope --preset resnet20 --dataset cifar10 --data DIR --presenter
+// --train, or open a network (NetSpec JSON) or a run folder.
+#include "build_view.h"
 #include "main_window.h"
 
+#include <QAction>
 #include <QApplication>
+#include <QComboBox>
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QTimer>
+#include <cstdio>
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("convscope");
     QApplication::setOrganizationName("convscope");
+    QCommandLineParser cli;
+    cli.setApplicationDescription(
+        "convscope: build convolutional networks, train them live, watch what they learn.");
+    cli.addHelpOption();
+    cli.addPositionalArgument("file", "A network (NetSpec .json) or a run folder to open.",
+                              "[file]");
+    const QCommandLineOption preset("preset", "The network preset (default lenet5).", "name");
+    const QCommandLineOption dataset(
+        "dataset", "fashion-mnist (default), cifar10, folder, gratings, blobs, spirals.", "name");
+    const QCommandLineOption data("data", "The dataset's folder (cifar10, folder).", "dir");
+    const QCommandLineOption backend("backend", "auto (default), vulkan or cpu.", "name");
+    const QCommandLineOption epochs("epochs", "Epochs to train.", "n");
+    const QCommandLineOption presenter("presenter", "Start in presenter mode (F11).");
+    const QCommandLineOption train("train", "Start training at once.");
+    const QCommandLineOption screenshot(
+        "screenshot", "Save a picture of the window after --after seconds, then quit.", "png");
+    const QCommandLineOption after("after", "Seconds before --screenshot (default 5).", "s", "5");
+    cli.addOptions({preset, dataset, data, backend, epochs, presenter, train, screenshot, after});
+    cli.process(app);
+
     convscope::ui::MainWindow window;
+    auto pick = [](QComboBox* box, const QString& value, const char* what) {
+        if (box->findText(value) < 0) {
+            std::fprintf(stderr, "convscope: unknown %s \"%s\"\n", what, qPrintable(value));
+            return false;
+        }
+        box->setCurrentText(value);
+        return true;
+    };
+    if (cli.isSet(dataset) && !pick(window.datasetBox(), cli.value(dataset), "dataset"))
+        return 2;
+    if (cli.isSet(data))
+        window.findChild<QLineEdit*>("data folder")->setText(cli.value(data));
+    if (cli.isSet(preset) && !pick(window.presetBox(), cli.value(preset), "preset"))
+        return 2;
+    if (cli.isSet(backend) &&
+        !pick(window.findChild<QComboBox*>("backend"), cli.value(backend), "backend"))
+        return 2;
+    if (cli.isSet(epochs))
+        window.findChild<QSpinBox*>("epochs")->setValue(cli.value(epochs).toInt());
+    if (!cli.positionalArguments().isEmpty()) {
+        const QString file = cli.positionalArguments().first();
+        QString error;
+        if (QFileInfo(file).isDir() ? !window.openRun(file)
+                                    : !window.buildView()->openFile(file, &error)) {
+            std::fprintf(stderr, "convscope: %s\n", qPrintable(error.isEmpty() ? file : error));
+            return 2;
+        }
+    }
     window.show();
+    if (cli.isSet(presenter))
+        window.setPresenterMode(true);
+    if (cli.isSet(train))
+        QTimer::singleShot(0, &window, [&window] { window.trainAction()->trigger(); });
+    if (cli.isSet(screenshot))
+        QTimer::singleShot(int(cli.value(after).toDouble() * 1000), &window, [&] {
+            const bool saved = window.grab().save(cli.value(screenshot), "PNG");
+            std::fprintf(stderr, "convscope: %s %s\n", saved ? "saved" : "could not save",
+                         qPrintable(cli.value(screenshot)));
+            QApplication::exit(saved ? 0 : 1);
+        });
     return QApplication::exec();
 }

@@ -205,6 +205,12 @@ QString typeTip(const QString& type) {
 
 } // namespace
 
+// The tree, telling whether an in-place editor is open.
+class LayerTree : public QTreeWidget {
+public:
+    bool editing() const { return state() == QAbstractItemView::EditingState; }
+};
+
 // One edit of the network: the spec before and after.
 class SpecCommand : public QUndoCommand {
 public:
@@ -224,7 +230,7 @@ BuildView::BuildView(QWidget* parent) : QWidget(parent) {
     m_undo = new QUndoStack(this);
     m_description = new QLabel;
     m_description->setWordWrap(true);
-    m_tree = new QTreeWidget;
+    m_tree = new LayerTree;
     m_tree->setObjectName("layer tree");
     m_tree->setColumnCount(Columns);
     m_tree->setHeaderLabels(
@@ -336,7 +342,24 @@ void BuildView::apply(const QJsonObject& spec) {
     m_spec = spec;
     if (!m_input.isEmpty())
         m_spec["input"] = QJsonArray{m_input[0], m_input[1], m_input[2]};
-    rebuild();
+    refresh();
+}
+
+// Rebuilds the tree, after the in-place editor has closed when one is open (its item is about to
+// be deleted).
+void BuildView::refresh() {
+    if (!static_cast<LayerTree*>(m_tree)->editing())
+        return rebuild();
+    if (m_refreshQueued)
+        return;
+    m_refreshQueued = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_refreshQueued = false;
+            refresh();
+        },
+        Qt::QueuedConnection);
 }
 
 QTreeWidgetItem* BuildView::itemOfRow(int row) const {
@@ -450,7 +473,7 @@ void BuildView::onItemChanged(QTreeWidgetItem* item, int column) {
         QString error;
         if (!parseSettings(item->text(Settings), settings, &error)) {
             m_select = path;
-            rebuild(); // back to the spec's text
+            refresh(); // back to the spec's text
             m_error->setText(error);
             m_error->setVisible(true);
             return;
@@ -468,13 +491,13 @@ void BuildView::onItemChanged(QTreeWidgetItem* item, int column) {
     const SpecCheck c = TrainingSession::checkSpec(QJsonDocument(candidate).toJson());
     m_select = path;
     if (!c.parsed) { // not a network at all (an unknown key, a duplicate name): refuse the edit
-        rebuild();
+        refresh();
         m_error->setText(c.error);
         m_error->setVisible(true);
         return;
     }
     if (candidate == m_spec)
-        return rebuild();
+        return refresh();
     setSpec(candidate, what);
 }
 

@@ -56,6 +56,7 @@ signals:
 private:
     void apply(const QJsonObject& spec); // the undo commands' way in
     void rebuild();
+    void refresh();
     void onItemChanged(QTreeWidgetItem* item, int column);
     QWidget* buildToolbar();
     friend class SpecCommand;
@@ -68,7 +69,7 @@ private:
     QList<QTreeWidgetItem*> m_rows; // layer items in execution (analysis) order
     QVector<int> m_input;           // the dataset's (C, H, W); empty: the spec's own
     QVariantList m_select;          // the item to make current after the next rebuild
-    bool m_rebuilding = false;
+    bool m_rebuilding = false, m_refreshQueued = false;
 };
 
 } // namespace convscope::ui
