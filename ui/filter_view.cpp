@@ -71,12 +71,21 @@ void FilterView::paintEvent(QPaintEvent*) {
         const double cw = double(r.width()) / m_w, ch = double(r.height()) / m_h;
         for (int y = 0; y < m_h; ++y)
             for (int x = 0; x < m_w; ++x) {
-                double v = 0;
-                for (int c = 0; c < m_channels; ++c)
-                    v += m_weights[f * per + c * taps + y * m_w + x];
-                v /= m_channels;
+                const float* w = m_weights.constData() + f * per + y * m_w + x;
+                QColor colour;
+                if (m_channels == 3) { // RGB filters in colour: grey 0, each channel ±max
+                    auto level = [&](int c) {
+                        return int(std::lround(127.5 + 127.5 * double(w[c * taps]) / scale));
+                    };
+                    colour = QColor(level(0), level(1), level(2));
+                } else {
+                    double v = 0;
+                    for (int c = 0; c < m_channels; ++c)
+                        v += w[c * taps];
+                    colour = diverging(v / m_channels / scale, m_highContrast);
+                }
                 p.fillRect(QRectF(r.x() + x * cw, r.y() + y * ch, std::ceil(cw), std::ceil(ch)),
-                           diverging(v / scale, m_highContrast));
+                           colour);
             }
         p.setPen(f == m_selected ? QPen(palette().highlight(), 3) : QPen(palette().mid(), 1));
         p.drawRect(r);
@@ -88,8 +97,14 @@ void FilterView::paintEvent(QPaintEvent*) {
     p.setPen(palette().text().color());
     p.drawText(QRect(big.x(), 4, big.width(), 22), Qt::AlignCenter,
                tr("filter %1 of %2 (%3x%4)").arg(m_selected + 1).arg(m_count).arg(m_h).arg(m_w));
-    // Legend: the colour scale.
     const QRect legend(big.x(), big.bottom() + 16, big.width(), 14);
+    if (m_channels == 3) {
+        p.drawText(QRect(legend.x(), legend.y(), legend.width(), 40),
+                   Qt::AlignCenter | Qt::TextWordWrap,
+                   tr("RGB: grey is 0, each channel from −max to +max"));
+        return;
+    }
+    // Legend: the colour scale.
     for (int x = 0; x < legend.width(); ++x)
         p.fillRect(legend.x() + x, legend.y(), 1, legend.height(),
                    diverging(2.0 * x / std::max(1, legend.width() - 1) - 1.0, m_highContrast));

@@ -1,7 +1,7 @@
 // FilterView: the first convolution layer's filters as a grid of enlarged images, redrawn as
 // training changes them. Each filter has its own symmetric colour scale (blue < 0 < red, white
-// at 0), so a filter's pattern is visible whatever its size; RGB filters show their mean over
-// the channels. Click a filter to see it large.
+// at 0), so a filter's pattern is visible whatever its size; RGB filters are drawn in
+// colour (grey = 0). Click a filter to see it large.
 #pragma once
 
 #include <QVector>

@@ -432,6 +432,28 @@ private slots:
         QVERIFY(w.grab().save(dir + "/gradients.png"));
     }
 
+    // RGB filters (CIFAR-10) are drawn in colour; grey filters on the diverging scale.
+    void rgbFiltersAreDrawnInColour() {
+        ui::FilterView v;
+        v.resize(400, 300);
+        QVector<float> w(2 * 3 * 3 * 3, 0.0f);
+        for (int i = 0; i < 9; ++i)
+            w[i] = 1.0f; // filter 0: red only
+        for (int i = 0; i < 9; ++i)
+            w[27 + 18 + i] = -1.0f; // filter 1: minus blue, i.e. yellow on grey
+        v.setFilters(w, 2, 3, 3, 3);
+        const QImage img = v.grab().toImage();
+        int red = 0, yellow = 0;
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const QColor c = img.pixelColor(x, y);
+                red += c.red() > 240 && c.green() < 140 && c.blue() < 140;
+                yellow += c.red() > 120 && c.green() > 120 && c.blue() < 10;
+            }
+        QVERIFY2(red > 100 && yellow > 100,
+                 qPrintable(QString("%1 red, %2 yellow pixels").arg(red).arg(yellow)));
+    }
+
     void presenterModeEnlargesAndHides() {
         ui::MainWindow w;
         w.show();
