@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
 
@@ -32,10 +33,13 @@ int main(int argc, char** argv) {
     const QCommandLineOption epochs("epochs", "Epochs to train.", "n");
     const QCommandLineOption presenter("presenter", "Start in presenter mode (F11).");
     const QCommandLineOption train("train", "Start training at once.");
+    const QCommandLineOption view(
+        "view", "The tab to show: build, train (default), filters, gradients.", "tab");
     const QCommandLineOption screenshot(
         "screenshot", "Save a picture of the window after --after seconds, then quit.", "png");
     const QCommandLineOption after("after", "Seconds before --screenshot (default 5).", "s", "5");
-    cli.addOptions({preset, dataset, data, backend, epochs, presenter, train, screenshot, after});
+    cli.addOptions(
+        {preset, dataset, data, backend, epochs, presenter, train, view, screenshot, after});
     cli.process(app);
 
     convscope::ui::MainWindow window;
@@ -66,6 +70,15 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "convscope: %s\n", qPrintable(error.isEmpty() ? file : error));
             return 2;
         }
+    }
+    if (cli.isSet(view)) {
+        const QStringList tabs = {"build", "train", "filters", "gradients"};
+        if (!tabs.contains(cli.value(view))) {
+            std::fprintf(stderr, "convscope: unknown view \"%s\"; use %s\n",
+                         qPrintable(cli.value(view)), qPrintable(tabs.join(", ")));
+            return 2;
+        }
+        window.tabs()->setCurrentIndex(int(tabs.indexOf(cli.value(view))));
     }
     window.show();
     if (cli.isSet(presenter))

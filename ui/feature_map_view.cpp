@@ -49,7 +49,15 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
     const QFontMetrics fm = p.fontMetrics();
     const int line = fm.height();
     // The input image, its class and the network's answer.
-    const int left = std::min(width() / 4, std::max(120, height() - 5 * line));
+    QFont bold = font();
+    bold.setBold(true);
+    const QFontMetrics boldMetrics(bold);
+    const int textW = boldMetrics.horizontalAdvance(tr("predicted:")) + 16;
+    int left = std::min(width() / 4, std::max(120, height() - 6 * line));
+    for (const QString& n : pr.classNames)
+        left = std::max(left,
+                        std::min(width() / 3, boldMetrics.horizontalAdvance(n + " (100%)") + 16));
+    left = std::max(left, textW);
     {
         const int n = pr.imageH * pr.imageW;
         QImage img(pr.imageW, pr.imageH, QImage::Format_RGB32);
@@ -66,7 +74,8 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
                 img.setPixel(i % pr.imageW, i / pr.imageW, px);
             }
         }
-        const QRect r(8, 8 + line, left - 16, left - 16);
+        const int side = std::min(left - 16, height() - 5 * line - 16);
+        const QRect r(8, 8 + line, side, side);
         p.drawText(QRect(8, 4, left, line), Qt::AlignLeft, tr("test image %1").arg(pr.index));
         p.drawImage(r, img);
         auto name = [&](int k) {
@@ -80,14 +89,11 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
         p.drawText(QRect(8, y, left, line), Qt::AlignLeft, tr("true: %1").arg(name(pr.label)));
         y += line;
         if (!pr.probabilities.isEmpty()) {
-            QFont bold = p.font();
-            bold.setBold(true);
             p.setFont(bold);
             p.setPen(best == pr.label ? QColor(0x00, 0x72, 0xb2) : QColor(0xd5, 0x5e, 0x00));
-            p.drawText(QRect(8, y, left, line), Qt::AlignLeft,
-                       tr("predicted: %1 (%2%)")
-                           .arg(name(best))
-                           .arg(100 * pr.probabilities[best], 0, 'f', 0));
+            p.drawText(QRect(8, y, left, line), Qt::AlignLeft, tr("predicted:"));
+            p.drawText(QRect(8, y + line, left, line), Qt::AlignLeft,
+                       tr("%1 (%2%)").arg(name(best)).arg(100 * pr.probabilities[best], 0, 'f', 0));
             p.setPen(palette().text().color());
             p.setFont(font());
         }

@@ -473,7 +473,7 @@ void MainWindow::setPresenterMode(bool on) {
     m_chart->legend()->setFont(f);
     applyPalette();
     m_dock->setVisible(!on);
-    statusBar()->setVisible(true);
+    m_statusLine->setVisible(!on); // the audience needs the speed and progress, not messages
 }
 
 // Normal colours, or for a projector the Okabe–Ito palette (safe for colour-blind viewers) with
