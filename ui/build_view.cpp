@@ -11,6 +11,7 @@
 #include <QLocale>
 #include <QMenu>
 #include <QSaveFile>
+#include <QScopeGuard>
 #include <QShortcut>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -42,7 +43,10 @@ QJsonValue withValueAt(const QJsonValue& root, const Path& path, const QJsonValu
     const QVariant& key = path[depth];
     if (key.typeId() == QMetaType::Int) {
         QJsonArray a = root.toArray();
-        a[key.toInt()] = withValueAt(a.at(key.toInt()), path, v, depth + 1);
+        const int i = key.toInt();
+        if (i < 0 || i >= a.size())
+            return root; // a stale path: nothing to change
+        a[i] = withValueAt(a.at(i), path, v, depth + 1);
         return a;
     }
     QJsonObject o = root.toObject();
@@ -92,15 +96,16 @@ QString settingsText(const QJsonObject& layer) {
     return parts.join(' ');
 }
 
-// "out=16 kernel=3 padding=same" (commas and spaces separate; arrays as [3,5]) into JSON values.
+// "out=16 kernel=3 padding=same" (commas and spaces separate, except inside [3,5] and {...})
+// into JSON values.
 bool parseSettings(const QString& text, QJsonObject& out, QString* error) {
     QStringList tokens;
     QString token;
     int depth = 0;
     for (const QChar c : text + ' ') {
-        if (c == '[')
+        if (c == '[' || c == '{')
             ++depth;
-        else if (c == ']')
+        else if (c == ']' || c == '}')
             --depth;
         if (depth == 0 && (c.isSpace() || c == ',' || c == ';')) {
             if (!token.isEmpty())
@@ -209,6 +214,23 @@ QString typeTip(const QString& type) {
 class LayerTree : public QTreeWidget {
 public:
     bool editing() const { return state() == QAbstractItemView::EditingState; }
+    // Closes the in-place editor without committing it (before an edit that moves rows).
+    void discardEditor() {
+        if (editing() && m_edited.isValid())
+            if (QWidget* editor = indexWidget(m_edited))
+                closeEditor(editor, QAbstractItemDelegate::NoHint);
+    }
+
+protected:
+    bool edit(const QModelIndex& index, EditTrigger trigger, QEvent* event) override {
+        const bool started = QTreeWidget::edit(index, trigger, event);
+        if (started)
+            m_edited = index;
+        return started;
+    }
+
+private:
+    QPersistentModelIndex m_edited;
 };
 
 // One edit of the network: the spec before and after.
@@ -250,6 +272,16 @@ BuildView::BuildView(QWidget* parent) : QWidget(parent) {
             m_tree->editItem(item, col);
     });
     connect(m_tree, &QTreeWidget::itemChanged, this, &BuildView::onItemChanged);
+    // A rebuild put off while an editor was open runs once it has closed.
+    connect(m_tree->itemDelegate(), &QAbstractItemDelegate::closeEditor, this, [this] {
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (m_refreshQueued)
+                    refresh();
+            },
+            Qt::QueuedConnection);
+    });
     auto* f2 = new QShortcut(QKeySequence(Qt::Key_F2), m_tree);
     f2->setContext(Qt::WidgetShortcut);
     connect(f2, &QShortcut::activated, this, [this] {
@@ -339,6 +371,8 @@ void BuildView::setInput(const QVector<int>& chw) {
 }
 
 void BuildView::apply(const QJsonObject& spec) {
+    if (!m_committing) // an edit that moves rows, or undo: the open editor's row may go away
+        static_cast<LayerTree*>(m_tree)->discardEditor();
     m_spec = spec;
     if (!m_input.isEmpty())
         m_spec["input"] = QJsonArray{m_input[0], m_input[1], m_input[2]};
@@ -348,18 +382,9 @@ void BuildView::apply(const QJsonObject& spec) {
 // Rebuilds the tree, after the in-place editor has closed when one is open (its item is about to
 // be deleted).
 void BuildView::refresh() {
-    if (!static_cast<LayerTree*>(m_tree)->editing())
-        return rebuild();
-    if (m_refreshQueued)
-        return;
-    m_refreshQueued = true;
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            m_refreshQueued = false;
-            refresh();
-        },
-        Qt::QueuedConnection);
+    m_refreshQueued = static_cast<LayerTree*>(m_tree)->editing();
+    if (!m_refreshQueued)
+        rebuild();
 }
 
 QTreeWidgetItem* BuildView::itemOfRow(int row) const {
@@ -441,6 +466,11 @@ void BuildView::rebuild() {
         m_tree->scrollToItem(bad);
     m_error->setText(m_check.ok ? QString() : m_check.error);
     m_error->setVisible(!m_check.ok);
+    if (!m_refused.isEmpty()) { // why the last edit was refused
+        m_error->setText(m_refused);
+        m_error->setVisible(true);
+        m_refused.clear();
+    }
     m_description->setText(QString("<b>%1</b> %2")
                                .arg(m_spec.value("name").toString().toHtmlEscaped(),
                                     m_spec.value("description").toString().toHtmlEscaped()));
@@ -459,7 +489,18 @@ void BuildView::onItemChanged(QTreeWidgetItem* item, int column) {
     const Path path = item->data(Name, Qt::UserRole).toList();
     if (isBranch(path) || (column != Name && column != Settings))
         return;
-    QJsonObject layer = valueAt(m_spec, path).toObject();
+    // Between here and setSpec() an open editor is committing: apply() must not close it.
+    m_committing = true;
+    const auto done = qScopeGuard([this] { m_committing = false; });
+    const QJsonValue old = valueAt(m_spec, path);
+    m_select = path;
+    if (!old.isObject()) // an item of a tree that is about to be rebuilt
+        return refresh();
+    auto refuse = [this](const QString& why) {
+        m_refused = why;
+        refresh(); // back to the spec's text, with the reason
+    };
+    QJsonObject layer = old.toObject();
     QString what;
     if (column == Name) {
         const QString name = item->text(Name).trimmed();
@@ -471,13 +512,8 @@ void BuildView::onItemChanged(QTreeWidgetItem* item, int column) {
     } else {
         QJsonObject settings;
         QString error;
-        if (!parseSettings(item->text(Settings), settings, &error)) {
-            m_select = path;
-            refresh(); // back to the spec's text
-            m_error->setText(error);
-            m_error->setVisible(true);
-            return;
-        }
+        if (!parseSettings(item->text(Settings), settings, &error))
+            return refuse(error);
         QJsonObject next;
         for (const QString& k : kStructural)
             if (layer.contains(k))
@@ -489,13 +525,8 @@ void BuildView::onItemChanged(QTreeWidgetItem* item, int column) {
     }
     const QJsonObject candidate = withValueAt(m_spec, path, layer).toObject();
     const SpecCheck c = TrainingSession::checkSpec(QJsonDocument(candidate).toJson());
-    m_select = path;
-    if (!c.parsed) { // not a network at all (an unknown key, a duplicate name): refuse the edit
-        refresh();
-        m_error->setText(c.error);
-        m_error->setVisible(true);
-        return;
-    }
+    if (!c.parsed) // not a network at all (an unknown key, a duplicate name): refuse the edit
+        return refuse(c.error);
     if (candidate == m_spec)
         return refresh();
     setSpec(candidate, what);

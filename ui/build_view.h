@@ -69,7 +69,8 @@ private:
     QList<QTreeWidgetItem*> m_rows; // layer items in execution (analysis) order
     QVector<int> m_input;           // the dataset's (C, H, W); empty: the spec's own
     QVariantList m_select;          // the item to make current after the next rebuild
-    bool m_rebuilding = false, m_refreshQueued = false;
+    QString m_refused; // why the last in-place edit was refused, shown after the rebuild
+    bool m_rebuilding = false, m_refreshQueued = false, m_committing = false;
 };
 
 } // namespace convscope::ui

@@ -100,23 +100,34 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
     }
     if (pr.maps.isEmpty())
         return;
-    // The largest thumbnail side at which every layer's rows fit.
-    const int x0 = left + 8, labelW = fm.horizontalAdvance("relu12 32x28x28") + 12;
-    const int availW = std::max(40, width() - x0 - labelW - 8), availH = height() - 8;
-    int side = 6;
-    for (int s = 96; s >= 6; --s) {
+    // The layers shown: all of them, or for deep networks (resnet56) an evenly spaced subset,
+    // the last included, so that each keeps at least its two label lines.
+    const int x0 = left + 8, labelW = fm.horizontalAdvance("stage3_block9 64x28x28") + 12;
+    const int availW = std::max(40, width() - x0 - labelW - 8);
+    const int availH = height() - 8 - line; // a line for "showing k of n layers"
+    const int n = int(pr.maps.size());
+    const int fit = std::max(1, std::min(n, availH / (2 * line + 6)));
+    QVector<int> shown;
+    for (int i = 0; i < fit; ++i)
+        shown << (fit == 1 ? n - 1 : int(std::lround(double(i) * (n - 1) / (fit - 1))));
+    // The largest thumbnail side at which the shown layers' rows fit.
+    auto rowsHeight = [&](int s) {
         const int perRow = std::max(1, availW / (s + 3));
         int h = 0;
-        for (const FeatureMap& m : pr.maps)
-            h += std::max(2 * line, ((m.channels + perRow - 1) / perRow) * (s + 3)) + 6;
-        if (h <= availH) {
+        for (int i : shown)
+            h += std::max(2 * line, ((pr.maps[i].channels + perRow - 1) / perRow) * (s + 3)) + 6;
+        return h;
+    };
+    int side = 4;
+    for (int s = 96; s > 4; --s)
+        if (rowsHeight(s) <= availH) {
             side = s;
             break;
         }
-    }
     const int perRow = std::max(1, availW / (side + 3));
     int y = 6;
-    for (const FeatureMap& m : pr.maps) {
+    for (int i : shown) {
+        const FeatureMap& m = pr.maps[i];
         p.drawText(QRect(x0, y, labelW, line), Qt::AlignLeft | Qt::AlignTop, m.layer);
         p.drawText(QRect(x0, y + line, labelW, line), Qt::AlignLeft | Qt::AlignTop,
                    QString("%1x%2x%3").arg(m.channels).arg(m.h).arg(m.w));
@@ -124,10 +135,17 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
         for (int c = 0; c < m.channels; ++c) {
             const QRect r(x0 + labelW + (c % perRow) * (side + 3), y + (c / perRow) * (side + 3),
                           side, side);
+            if (r.bottom() > height())
+                break;
             p.drawImage(r, grey(m.values.constData() + c * m.h * m.w, m.h, m.w, *lo, *hi));
         }
         y += std::max(2 * line, ((m.channels + perRow - 1) / perRow) * (side + 3)) + 6;
     }
+    if (shown.size() < n)
+        p.drawText(QRect(x0, height() - line - 2, width() - x0, line), Qt::AlignLeft,
+                   tr("showing %1 of %2 layers, evenly spaced; enlarge the panel for more")
+                       .arg(shown.size())
+                       .arg(n));
 }
 
 } // namespace convscope::ui

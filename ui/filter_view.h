@@ -17,7 +17,8 @@ public:
     void setFilters(const QVector<float>& weights, int count, int channels, int h, int w);
     const QVector<float>& weights() const { return m_weights; }
     int count() const { return m_count; }
-    int filterSide() const { return m_w; } // filters are square in every preset; w is the side
+    int filterH() const { return m_h; }
+    int filterW() const { return m_w; }
     QSize sizeHint() const override { return {640, 480}; }
     // Presenter mode: the Okabe–Ito blue and vermillion ends, stronger on a projector.
     void setHighContrast(bool on);

@@ -47,13 +47,28 @@
 
 namespace convscope::ui {
 
+namespace {
+// The combo box's spelling of a spec's "init": "he-normal", "normal(0.01)", "constant(0.5)".
+QString initText(const QJsonValue& init) {
+    if (init.isString())
+        return init.toString();
+    const QJsonObject o = init.toObject();
+    const QString scheme = o.value("scheme").toString();
+    if (scheme == "normal")
+        return QString("normal(%1)").arg(o.value("sigma").toDouble(0.01));
+    if (scheme == "constant")
+        return QString("constant(%1)").arg(o.value("value").toDouble());
+    return scheme;
+}
+} // namespace
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("convscope — LeNet-5 on Fashion-MNIST"));
     resize(1200, 760);
 
     m_build = new BuildView;
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("Open network…"), QKeySequence::Open, this, [this] {
+    m_openNetwork = file->addAction(tr("Open network…"), QKeySequence::Open, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a network"), QString(),
                                                           tr("NetSpec JSON (*.json)"));
         QString error;
@@ -97,12 +112,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = m_build->undoStack()->createUndoAction(this, tr("Undo"));
-    undo->setShortcut(QKeySequence::Undo);
-    QAction* redo = m_build->undoStack()->createRedoAction(this, tr("Redo"));
-    redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::Key_Y)});
-    edit->addAction(undo);
-    edit->addAction(redo);
+    // Undo and redo change the network: not while a run of it is in progress.
+    QUndoStack* stack = m_build->undoStack();
+    m_undo = edit->addAction(tr("Undo"), QKeySequence::Undo, stack, &QUndoStack::undo);
+    m_undo->setObjectName("undo");
+    m_redo = edit->addAction(tr("Redo"), stack, &QUndoStack::redo);
+    m_redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    connect(stack, &QUndoStack::indexChanged, this, &MainWindow::updateEditActions);
 
     QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
     m_presenterAction = viewMenu->addAction(tr("Presenter mode"));
@@ -195,6 +211,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     onState(false, false);
     onDatasetChanged();
     showPreset();
+    m_build->undoStack()->clear(); // the first network is where undo stops
+    updateEditActions();
+}
+
+MainWindow::~MainWindow() {
+    disconnect(m_build->undoStack(), nullptr, this, nullptr);
+    disconnect(m_build, nullptr, this, nullptr);
 }
 
 QWidget* MainWindow::buildControls() {
@@ -211,6 +234,14 @@ QWidget* MainWindow::buildControls() {
     m_init->setToolTip(tr("How conv and linear weights start (biases start at 0). He: σ² = 2/n_in, "
                           "for ReLU; Xavier: σ² = 2/(n_in + n_out); zeros: every unit stays the "
                           "same and the network cannot learn (symmetry)"));
+    // The initialisation is part of the network: changing it is an undoable edit of the spec.
+    connect(m_init, &QComboBox::currentTextChanged, this, [this](const QString& init) {
+        QJsonObject spec = m_build->spec();
+        if (initText(spec.value("init")) == init)
+            return;
+        spec["init"] = init;
+        m_build->setSpec(spec, tr("Initialise with %1").arg(init));
+    });
     m_dataset = new QComboBox;
     m_dataset->addItems(TrainingSession::datasets());
     m_dataset->setCurrentText("fashion-mnist");
@@ -254,6 +285,8 @@ QWidget* MainWindow::buildControls() {
     m_epochs->setObjectName("epochs");
     m_epochs->setRange(1, 100);
     m_epochs->setValue(1);
+    connect(m_batch, &QSpinBox::valueChanged, this, &MainWindow::forgetReopenedRun);
+    connect(m_optimizer, &QComboBox::currentTextChanged, this, &MainWindow::forgetReopenedRun);
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1 << 30);
     m_seed->setValue(1);
@@ -405,11 +438,11 @@ bool MainWindow::exportCsv(const QString& path) {
         out << "filter,channel,y,x,weight\n";
         const QVector<float>& w = m_filters->weights();
         const int n = m_filters->count(), per = n > 0 ? int(w.size()) / n : 0;
-        const int side = m_filters->filterSide();
+        const int fh = m_filters->filterH(), fw = m_filters->filterW();
         for (int i = 0; i < int(w.size()); ++i) {
             const int k = i % per;
-            out << i / per << ',' << k / (side * side) << ',' << (k / side) % side << ','
-                << k % side << ',' << w[i] << '\n';
+            out << i / per << ',' << k / (fh * fw) << ',' << (k / fw) % fh << ',' << k % fw << ','
+                << w[i] << '\n';
         }
         out.flush();
         return f.commit();
@@ -502,9 +535,7 @@ int MainWindow::gradientPoints() const {
 TrainRequest MainWindow::request() const {
     TrainRequest r;
     r.preset = m_preset->currentText();
-    QJsonObject spec = m_build->spec();
-    spec["init"] = m_init->currentText();
-    r.spec = QJsonDocument(spec).toJson();
+    r.spec = m_build->specJson();
     r.dataset = m_dataset->currentText();
     r.dataDir = m_dataDir->text();
     r.backend = m_backend->currentText();
@@ -518,12 +549,26 @@ TrainRequest MainWindow::request() const {
 
 void MainWindow::showPreset() {
     m_build->loadPreset(m_preset->currentText());
-    const QString init = m_build->spec().value("init").toString();
-    if (m_init->findText(init) >= 0)
-        m_init->setCurrentText(init);
+}
+
+void MainWindow::updateEditActions() {
+    const QUndoStack* stack = m_build->undoStack();
+    const bool editable = !m_session.started();
+    m_undo->setEnabled(editable && stack->canUndo());
+    m_redo->setEnabled(editable && stack->canRedo());
+    m_undo->setText(stack->canUndo() ? tr("Undo %1").arg(stack->undoText()) : tr("Undo"));
+    m_redo->setText(stack->canRedo() ? tr("Redo %1").arg(stack->redoText()) : tr("Redo"));
+    m_openNetwork->setEnabled(editable);
 }
 
 void MainWindow::onSpecChanged(bool valid) {
+    if (const QString init = initText(m_build->spec().value("init")); !init.isEmpty()) {
+        const QSignalBlocker quiet(m_init); // following the spec is not an edit of it
+        if (m_init->findText(init) < 0)
+            m_init->addItem(init);
+        m_init->setCurrentText(init);
+    }
+    updateEditActions();
     if (!m_reopened.isEmpty() && m_build->spec() != m_reopenedSpec)
         m_reopened.clear(); // another network: its weights do not fit, Train starts afresh
     const SpecCheck& c = m_build->check();
@@ -540,7 +585,18 @@ void MainWindow::onSpecChanged(bool valid) {
     onState(m_session.busy(), m_session.started());
 }
 
+// A reopened run continues only with its dataset, batch size and optimizer.
+void MainWindow::forgetReopenedRun() {
+    if (m_reopened.isEmpty())
+        return;
+    m_reopened.clear();
+    m_statusLine->setText(
+        tr("Changed the dataset, batch size or optimizer: Train starts a new run"));
+    onState(m_session.busy(), m_session.started());
+}
+
 void MainWindow::onDatasetChanged() {
+    forgetReopenedRun();
     const QString d = m_dataset->currentText();
     m_dataDirRow->setVisible(d == "cifar10" || d == "folder");
     m_build->setInput(TrainingSession::datasetInput(d));
@@ -615,7 +671,7 @@ bool MainWindow::openRun(const QString& dir) {
     m_yLoss->applyNiceNumbers();
     m_filters->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
-    m_reopened = r.filters.isEmpty() ? QString() : dir; // continuing needs a checkpoint
+    m_reopened = r.hasCheckpoint ? dir : QString(); // continuing needs a checkpoint
     m_reopenedSpec = m_build->spec();
     m_statusLine->setText(
         m_reopened.isEmpty()
@@ -631,21 +687,28 @@ bool MainWindow::openRun(const QString& dir) {
 }
 
 bool MainWindow::saveRun(const QString& parent, QString* error) {
-    if (m_runDir.isEmpty() || !QFileInfo(m_runDir).isDir()) {
+    const QString run = QDir::cleanPath(QFileInfo(m_runDir).absoluteFilePath());
+    if (m_runDir.isEmpty() || !QFileInfo(run).isDir()) {
         *error = tr("There is no run yet: press Train. Every run autosaves; this copies it");
         return false;
     }
-    const QString name = QFileInfo(m_runDir).fileName();
-    const QString target = QDir(parent).filePath(name), partial = target + ".partial";
-    if (QFileInfo::exists(target)) {
-        *error = tr("%1 exists already: choose another folder").arg(target);
+    const QString into = QDir::cleanPath(QFileInfo(parent).absoluteFilePath());
+    if (into == run || into.startsWith(run + "/")) {
+        *error = tr("%1 is inside the run itself: choose a folder outside it").arg(into);
         return false;
     }
-    QDir(partial).removeRecursively();
-    QDirIterator it(m_runDir, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString from = it.next();
-        const QString to = partial + "/" + QDir(m_runDir).relativeFilePath(from);
+    const QString target = QDir(into).filePath(QFileInfo(run).fileName());
+    const QString partial = target + ".partial";
+    for (const QString& p : {target, partial})
+        if (QFileInfo::exists(p)) {
+            *error = tr("%1 exists already: choose another folder").arg(p);
+            return false;
+        }
+    QStringList files; // listed first: the copy does not see itself
+    for (QDirIterator it(run, QDir::Files, QDirIterator::Subdirectories); it.hasNext();)
+        files << it.next();
+    for (const QString& from : files) {
+        const QString to = partial + "/" + QDir(run).relativeFilePath(from);
         if (!QDir().mkpath(QFileInfo(to).path()) || !QFile::copy(from, to)) {
             QDir(partial).removeRecursively();
             *error = tr("Could not copy %1 to %2").arg(from, to);
@@ -727,12 +790,13 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     const double eta = s.imagesPerSecond > 0 ? double(s.totalSteps - s.step) *
                                                    double(m_batch->value()) / s.imagesPerSecond
                                              : 0;
-    m_speed->setText(tr("epoch %1 · step %2 · %3 img/s · lr %4 · ETA %5 s")
-                         .arg(s.epoch)
-                         .arg(s.step)
-                         .arg(qRound(s.imagesPerSecond))
-                         .arg(s.lr, 0, 'g', 3)
-                         .arg(qRound(eta)));
+    if (s.stepsPerEpoch > 0) // an idle probe's snapshot has no step data
+        m_speed->setText(tr("epoch %1 · step %2 · %3 img/s · lr %4 · ETA %5 s")
+                             .arg(s.epoch)
+                             .arg(s.step)
+                             .arg(qRound(s.imagesPerSecond))
+                             .arg(s.lr, 0, 'g', 3)
+                             .arg(qRound(eta)));
     if (!s.status.isEmpty())
         m_statusLine->setText(s.status);
 }
@@ -748,6 +812,7 @@ void MainWindow::onState(bool busy, bool started) {
     m_pause->setEnabled(busy);
     m_step->setEnabled(!busy && started);
     m_stop->setEnabled(started || !m_reopened.isEmpty());
+    updateEditActions();
     for (QWidget* w :
          std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer, m_lr, m_batch,
                                          m_epochs, m_seed, m_init, m_dataDirRow, m_build})

@@ -38,6 +38,7 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override; // the undo stack dies after the actions it updates
 
     // For tests and scripts: the controls and what the chart holds.
     TrainingSession& session() { return m_session; }
@@ -81,6 +82,8 @@ private slots:
     void onSpecChanged(bool valid);
     void onDatasetChanged();
     void updateProbe();
+    void updateEditActions();
+    void forgetReopenedRun();
 
 private:
     void clearCurves();
@@ -107,6 +110,7 @@ private:
     QDockWidget* m_dock = nullptr;
     bool m_presenter = false;
     QFont m_normalFont;
+    QAction *m_undo = nullptr, *m_redo = nullptr, *m_openNetwork = nullptr;
     QAction *m_train = nullptr, *m_pause = nullptr, *m_step = nullptr, *m_stop = nullptr;
     QProgressBar* m_progress = nullptr;
     QLabel *m_speed = nullptr, *m_statusLine = nullptr;

@@ -123,7 +123,6 @@ private:
     void train(std::int64_t steps) {
         if (!m_trainer)
             return emit finished(tr("Nothing to train: press Train first"), false);
-        m_cancel->store(false);
         TrainSnapshot pending;
         pending.step = m_trainer->stepsDone();
         pending.runDir = m_runDir;
@@ -419,6 +418,7 @@ RunRecord TrainingSession::openRun(const QString& dir) {
     auto checkpoint = train::RunFolder::latestCheckpoint(dir.toStdString());
     if (!checkpoint.ok())
         return r; // curves without filters: the run stopped before its first checkpoint
+    r.hasCheckpoint = true;
     auto file = io::loadSafetensors(*checkpoint);
     if (!file.ok()) {
         r.error = QString::fromStdString(file.status().message());
@@ -426,10 +426,21 @@ RunRecord TrainingSession::openRun(const QString& dir) {
     }
     if (auto it = file->metadata.find("dataset"); it != file->metadata.end())
         r.dataset = QString::fromStdString(it->second);
+    // The first layer's filters: the weights of the spec's first convolution, or else the first
+    // conv weights (alphabetically) that read the image's channels.
     auto spec = model::parseNetSpec(r.spec.toStdString(), (dir + "/spec.json").toStdString());
     const std::int64_t channels = spec.ok() ? spec->channels : 1;
-    for (const auto& [name, t] : file->tensors) { // the first layer's filters: conv weights
-        if (t.shape.size() != 4 || t.shape[1] != channels || !name.ends_with(".weight"))
+    std::string first;
+    if (spec.ok())
+        if (auto a = model::analyze(*spec); a.ok())
+            for (const auto& l : a->layers)
+                if (l.type == model::LayerType::Conv2d) {
+                    first = l.path + ".weight";
+                    break;
+                }
+    for (const auto& [name, t] : file->tensors) {
+        if (t.shape.size() != 4 || t.shape[1] != channels || !name.ends_with(".weight") ||
+            (file->tensors.count(first) && name != first))
             continue;
         r.filters = QVector<float>(t.f32.begin(), t.f32.end());
         r.filterCount = int(t.shape[0]);
@@ -443,7 +454,7 @@ RunRecord TrainingSession::openRun(const QString& dir) {
 
 void TrainingSession::setProbe(int index) {
     m_probe->store(index);
-    if (index >= 0 && m_started && !m_busy)
+    if (index >= 0 && !m_busy) // the worker answers when it has a network, trained or not
         QMetaObject::invokeMethod(m_worker, "probe", Qt::QueuedConnection);
 }
 
@@ -457,6 +468,7 @@ void TrainingSession::start(const TrainRequest& request) {
     if (m_busy)
         return;
     setState(true, true);
+    m_cancel->store(false); // here, not on the worker: a Pause while loading must count
     QMetaObject::invokeMethod(m_worker, "start", Qt::QueuedConnection,
                               Q_ARG(convscope::ui::TrainRequest, request));
 }
@@ -465,6 +477,7 @@ void TrainingSession::resume() {
     if (m_busy || !m_started)
         return;
     setState(true, true);
+    m_cancel->store(false);
     QMetaObject::invokeMethod(m_worker, "resume", Qt::QueuedConnection);
 }
 
@@ -472,6 +485,7 @@ void TrainingSession::step() {
     if (m_busy || !m_started)
         return;
     setState(true, true);
+    m_cancel->store(false);
     QMetaObject::invokeMethod(m_worker, "step", Qt::QueuedConnection);
 }
 

@@ -75,6 +75,7 @@ struct RunRecord {
     QVector<float> filters;
     int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
     qint64 steps = 0;
+    bool hasCheckpoint = false; // so it can continue
 };
 
 // What the views draw; copied across threads, never shared.

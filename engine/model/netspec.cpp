@@ -117,6 +117,25 @@ Result<Init> readInit(const json& v) {
     std::string scheme;
     if (v.is_string()) {
         scheme = v.get<std::string>();
+        // "normal(0.01)" and "constant(0.5)", as Init::name() writes them.
+        if (const auto open = scheme.find('('); open != std::string::npos && scheme.back() == ')') {
+            const std::string arg = scheme.substr(open + 1, scheme.size() - open - 2);
+            scheme.resize(open);
+            char* end = nullptr;
+            const double x = std::strtod(arg.c_str(), &end);
+            if (arg.empty() || *end != '\0')
+                return fail("\"" + v.get<std::string>() + "\": \"" + arg + "\" is not a number");
+            if (scheme == "normal") {
+                if (x <= 0)
+                    return fail("\"sigma\" must be a positive number");
+                init.sigma = x;
+            } else if (scheme == "constant") {
+                init.value = x;
+            } else {
+                return fail("\"" + v.get<std::string>() +
+                            "\": only normal(σ) and constant(c) take a number");
+            }
+        }
     } else if (v.is_object() && v.contains("scheme") && v["scheme"].is_string()) {
         scheme = v["scheme"].get<std::string>();
         for (auto it = v.begin(); it != v.end(); ++it)

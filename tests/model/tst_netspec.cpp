@@ -165,6 +165,14 @@ private slots:
         QTest::newRow("bad dropout rate")
             << R"({"input": [3, 8, 8], "layers": [{"type": "dropout", "rate": 1.0}]})"
             << "\"rate\" must be in [0, 1)";
+        QTest::newRow("init with a number it does not take")
+            << "{\"input\": [3, 8, 8], \"init\": \"he-normal(2)\", \"layers\": [{\"type\": "
+               "\"flatten\"}]}"
+            << "only normal(σ) and constant(c) take a number";
+        QTest::newRow("init with a bad number")
+            << "{\"input\": [3, 8, 8], \"init\": \"normal(x)\", \"layers\": [{\"type\": "
+               "\"flatten\"}]}"
+            << "\"x\" is not a number";
         QTest::newRow("unknown init")
             << R"({"input": [3, 8, 8], "init": "lecun", "layers": [{"type": "flatten"}]})"
             << "unknown initialisation \"lecun\"";
@@ -174,6 +182,17 @@ private slots:
         QFETCH(QString, expected);
         const std::string m = errorOf(json.toStdString());
         QVERIFY2(m.find(expected.toStdString()) != std::string::npos, m.c_str());
+    }
+
+    // Init::name()'s spelling reads back: "normal(0.05)" and "constant(0.5)".
+    void initNamesRoundTrip() {
+        for (const char* name : {"normal(0.05)", "constant(0.5)", "he-uniform", "zeros"}) {
+            const std::string json = std::string("{\"input\": [1, 4, 4], \"init\": \"") + name +
+                                     "\", \"layers\": [{\"type\": \"flatten\"}]}";
+            auto spec = parseNetSpec(json, "test.json");
+            QVERIFY2(spec.ok(), spec.status().message().c_str());
+            QCOMPARE(QString::fromStdString(spec->init.name()), QString(name));
+        }
     }
 
     // The builder marks the offending row: analyzePartial() keeps the rows before the error and

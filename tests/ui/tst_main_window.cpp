@@ -29,6 +29,16 @@
 
 using namespace convscope;
 
+namespace {
+// The tree's in-place editor while one is open (closed ones linger until deleted later).
+QLineEdit* openEditor(QWidget* tree) {
+    for (QLineEdit* e : tree->findChildren<QLineEdit*>())
+        if (!e->isHidden())
+            return e;
+    return nullptr;
+}
+} // namespace
+
 class TestMainWindow : public QObject {
     Q_OBJECT
 
@@ -203,6 +213,9 @@ private slots:
             QVERIFY(!w->saveRun(out.path(), &error)); // it exists now: not overwritten
         }
         QVERIFY(w->stepAction()->isEnabled());
+        // A paused run's network is fixed: undo would train one network and show another.
+        QVERIFY(!w->findChild<QAction*>("undo")->isEnabled());
+        QVERIFY(!w->buildView()->isEnabled());
         const qint64 before = w->lastStep();
         w->stepAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
@@ -249,7 +262,7 @@ private slots:
         QVERIFY(b->itemOfRow(4)->text(ui::BuildView::Output) == QStringLiteral("—"));
 
         // Undo, redo, then fix it in place.
-        QCOMPARE(b->undoStack()->count(), 2); // load preset, edit conv2
+        QCOMPARE(b->undoStack()->count(), 1); // edit conv2 (undo stops at the first network)
         b->undoStack()->undo();
         QVERIFY(b->valid() && w.trainAction()->isEnabled());
         QCOMPARE(b->spec(), lenet);
@@ -264,7 +277,7 @@ private slots:
             const int rows = b->check().rows.size();
             tree->setCurrentItem(b->itemOfRow(3), ui::BuildView::Settings);
             tree->editItem(b->itemOfRow(3), ui::BuildView::Settings);
-            auto* editor = tree->findChild<QLineEdit*>();
+            auto* editor = openEditor(tree);
             QVERIFY(editor);
             editor->setFocus();
             editor->setCursorPosition(0);
@@ -321,7 +334,41 @@ private slots:
         // Remove it again, then undo everything back to the preset.
         b->removeCurrent();
         QVERIFY(b->valid());
-        while (b->undoStack()->canUndo() && b->undoStack()->index() > 1)
+        while (b->undoStack()->canUndo())
+            b->undoStack()->undo();
+        QCOMPARE(b->spec(), lenet);
+
+        // An edit that moves rows while a cell is being edited closes the editor unapplied.
+        const int rows = b->check().rows.size();
+        QTreeWidgetItem* last = b->itemOfRow(rows - 1);
+        tree->setCurrentItem(last, ui::BuildView::Name);
+        tree->editItem(last, ui::BuildView::Name);
+        auto* nameEditor = openEditor(tree);
+        QVERIFY(nameEditor);
+        nameEditor->setText("renamed");
+        b->removeCurrent();
+        QCOMPARE(b->check().rows.size(), rows - 1);
+        QTest::qWait(50);
+        QVERIFY(!openEditor(tree));
+        QVERIFY(!QJsonDocument(b->spec()).toJson().contains("renamed"));
+        b->undoStack()->undo();
+        QCOMPARE(b->check().rows.size(), rows);
+        // A refused edit made in the editor says why once the editor has closed.
+        tree->setCurrentItem(b->itemOfRow(3), ui::BuildView::Settings);
+        tree->editItem(b->itemOfRow(3), ui::BuildView::Settings);
+        auto* settingsEditor = openEditor(tree);
+        QVERIFY(settingsEditor);
+        settingsEditor->setText("out=16 kernel");
+        QTest::keyClick(settingsEditor, Qt::Key_Return);
+        QTRY_VERIFY(!b->errorLabel()->isHidden() &&
+                    b->errorLabel()->text().contains("not key=value"));
+        // The initialisation picker edits the network, undoably; normal(σ) is a valid spec.
+        w.initBox()->setCurrentText("normal(0.01)");
+        QCOMPARE(b->spec().value("init").toString(), QString("normal(0.01)"));
+        QVERIFY(b->valid());
+        b->undoStack()->undo();
+        QCOMPARE(w.initBox()->currentText(), QString("he-normal"));
+        while (b->undoStack()->canUndo())
             b->undoStack()->undo();
         QCOMPARE(b->spec(), lenet);
 
@@ -382,6 +429,11 @@ private slots:
         QCOMPARE(w.lossPoints(), int(2 * epoch));
         QCOMPARE(w.runDir(), dir);
         QVERIFY(QFile::exists(dir + QString("/checkpoints/step-%1.safetensors").arg(2 * epoch)));
+        // The finished run's network still answers the feature-map view.
+        w.tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
+        QTRY_VERIFY_WITH_TIMEOUT(w.featureMapView()->probe().index == 0, 30000);
+        w.probeBox()->setValue(3);
+        QTRY_VERIFY_WITH_TIMEOUT(w.featureMapView()->probe().index == 3, 30000);
         // Editing the network of a reopened run means a new run: Train, not Continue.
         QVERIFY(w.openRun(dir));
         QCOMPARE(w.trainAction()->text(), QString("Continue"));
@@ -466,6 +518,19 @@ private slots:
         QVERIFY(!w.presenterMode());
         QCOMPARE(w.font().pointSizeF(), normal);
         QVERIFY(w.presetBox()->isVisible());
+    }
+
+    // Pause pressed while the dataset is still loading stops the run before its first chunk.
+    void pauseWhileLoadingPauses() {
+        ui::MainWindow w;
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.findChild<QSpinBox*>("epochs")->setValue(50);
+        w.datasetBox()->setCurrentText("gratings");
+        w.trainAction()->trigger();
+        w.pauseAction()->trigger(); // the worker has not even started loading
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), 30000);
+        QVERIFY2(w.lastStep() < 94, qPrintable(QString::number(w.lastStep())));
+        QCOMPARE(w.trainAction()->text(), QString("Resume"));
     }
 
     void aBadDatasetShowsTheEnginesMessage() {
