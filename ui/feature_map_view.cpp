@@ -102,7 +102,7 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
         return;
     // The layers shown: all of them, or for deep networks (resnet56) an evenly spaced subset,
     // the last included, so that each keeps at least its two label lines.
-    const int x0 = left + 8, labelW = fm.horizontalAdvance("stage3_block9 64x28x28") + 12;
+    const int x0 = left + 8, labelW = fm.horizontalAdvance("64x28x28, first 32") + 12;
     const int availW = std::max(40, width() - x0 - labelW - 8);
     const int availH = height() - 8 - line; // a line for "showing k of n layers"
     const int n = int(pr.maps.size());
@@ -129,8 +129,13 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
     for (int i : shown) {
         const FeatureMap& m = pr.maps[i];
         p.drawText(QRect(x0, y, labelW, line), Qt::AlignLeft | Qt::AlignTop, m.layer);
-        p.drawText(QRect(x0, y + line, labelW, line), Qt::AlignLeft | Qt::AlignTop,
-                   QString("%1x%2x%3").arg(m.channels).arg(m.h).arg(m.w));
+        p.drawText(
+            QRect(x0, y + line, labelW, line), Qt::AlignLeft | Qt::AlignTop,
+            QString("%1x%2x%3%4")
+                .arg(m.allChannels)
+                .arg(m.h)
+                .arg(m.w)
+                .arg(m.allChannels > m.channels ? tr(", first %1").arg(m.channels) : QString()));
         const auto [lo, hi] = std::minmax_element(m.values.begin(), m.values.end());
         for (int c = 0; c < m.channels; ++c) {
             const QRect r(x0 + labelW + (c % perRow) * (side + 3), y + (c / perRow) * (side + 3),

@@ -244,7 +244,7 @@ private:
             if (!v.ok())
                 return;
             p.maps.push_back({QString::fromStdString(m.path), channels, int(m.dims.h),
-                              int(m.dims.w), QVector<float>(v->begin(), v->end())});
+                              int(m.dims.w), int(m.dims.c), QVector<float>(v->begin(), v->end())});
         }
         auto logits = m_backend->readReal(first(m_network->logits(), m_network->classes()));
         if (!logits.ok())

@@ -31,8 +31,10 @@ struct TrainRequest {
 
 // One channel-stacked feature map of a layer for one test image: (channels, h, w).
 struct FeatureMap {
-    QString layer; // "relu1"
-    int channels = 0, h = 0, w = 0;
+    QString layer;    // "relu1"
+    int channels = 0; // the channels in `values` (at most 32)
+    int h = 0, w = 0;
+    int allChannels = 0; // the layer's channels
     QVector<float> values;
 };
 
