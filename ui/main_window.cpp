@@ -60,6 +60,28 @@ QString initText(const QJsonValue& init) {
         return QString("constant(%1)").arg(o.value("value").toDouble());
     return scheme;
 }
+
+// An axis from 0 to a round number just above `top` (2,814 steps: 0 to 3,000 in steps of 500),
+// not to the next power-of-ten-ish number that applyNiceNumbers() picks (4,000).
+void setNiceRange(QValueAxis* axis, double top) {
+    const double p = std::pow(10.0, std::floor(std::log10(std::max(top, 1e-9))));
+    double end = 10 * p;
+    for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
+        if (m * p >= top * (1 - 1e-9)) {
+            end = m * p;
+            break;
+        }
+    double step = end;
+    for (double m : {0.1, 0.2, 0.25, 0.5, 1.0})
+        if (end / (m * p) <= 8) {
+            step = m * p;
+            break;
+        }
+    axis->setRange(0, end);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    axis->setTickInterval(step);
+}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -348,6 +370,7 @@ QWidget* MainWindow::buildChart() {
     m_yAcc = new QValueAxis;
     m_yAcc->setTitleText(tr("test accuracy"));
     m_yAcc->setRange(0, 1);
+    m_yAcc->setGridLineVisible(false); // the loss axis draws the grid: one set of lines
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_yLoss, Qt::AlignLeft);
     m_chart->addAxis(m_yAcc, Qt::AlignRight);
@@ -665,10 +688,8 @@ bool MainWindow::openRun(const QString& dir) {
     m_accuracy->replace(QList<QPointF>(r.testAccuracy.begin(), r.testAccuracy.end()));
     m_testLoss->replace(QList<QPointF>(r.testLoss.begin(), r.testLoss.end()));
     m_lastStep = r.steps;
-    m_x->setRange(0, std::max<qint64>(10, r.steps));
-    m_x->applyNiceNumbers();
-    m_yLoss->setRange(0, m_maxLoss * 1.05);
-    m_yLoss->applyNiceNumbers();
+    setNiceRange(m_x, double(std::max<qint64>(10, r.steps)));
+    setNiceRange(m_yLoss, m_maxLoss * 1.05);
     m_filters->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
     m_reopened = r.hasCheckpoint ? dir : QString(); // continuing needs a checkpoint
@@ -781,10 +802,8 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     }
     // The step axis grows with the run (a quarter ahead of the last step), so the curve fills
     // the chart from the first steps on; the progress bar shows how much of the run is left.
-    m_x->setRange(0, std::max(10.0, std::min(double(s.totalSteps), 1.25 * double(s.step) + 10)));
-    m_x->applyNiceNumbers();
-    m_yLoss->setRange(0, m_maxLoss * 1.05);
-    m_yLoss->applyNiceNumbers();
+    setNiceRange(m_x, std::max(10.0, std::min(double(s.totalSteps), 1.25 * double(s.step) + 10)));
+    setNiceRange(m_yLoss, m_maxLoss * 1.05);
     if (s.totalSteps > 0)
         m_progress->setValue(int(100 * s.step / s.totalSteps));
     const double eta = s.imagesPerSecond > 0 ? double(s.totalSteps - s.step) *
