@@ -71,10 +71,11 @@ void setNiceRange(QValueAxis* axis, double top) {
             end = m * p;
             break;
         }
+    const double q = std::pow(10.0, std::floor(std::log10(end) + 1e-9));
     double step = end;
     for (double m : {0.1, 0.2, 0.25, 0.5, 1.0})
-        if (end / (m * p) <= 8) {
-            step = m * p;
+        if (end / (m * q) <= 8 + 1e-9) {
+            step = m * q;
             break;
         }
     axis->setRange(0, end);
