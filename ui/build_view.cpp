@@ -151,6 +151,11 @@ QJsonObject layerTemplate(const QString& type, int channels) {
         return {{"type", type}, {"slope", 0.01}};
     if (type == "dropout")
         return {{"type", type}, {"rate", 0.5}};
+    if (type == "concat") // an Inception-style block: 1x1 and 3x3 branches side by side
+        return {{"type", type},
+                {"branches",
+                 QJsonArray{QJsonArray{QJsonObject{{"type", "conv2d"}, {"out", 8}, {"kernel", 1}}},
+                            QJsonArray{conv(8)}}}};
     if (type == "residual") {
         const int c = channels > 0 ? channels : 16;
         return {{"type", type},
@@ -204,7 +209,10 @@ QString typeTip(const QString& type) {
                                 "scale the rest by 1/(1 − rate)")},
         {"flatten", QObject::tr("C×H×W feature maps into one vector")},
         {"residual", QObject::tr("Residual block: H(x) = F(x) + x, the body learns the residual "
-                                 "F(x); shortcut=projection uses a 1x1 conv when shapes differ")}};
+                                 "F(x); shortcut=projection uses a 1x1 conv when shapes differ")},
+        {"concat", QObject::tr("Inception-style block: branches read the same input, their "
+                               "feature maps are joined along the channels. Select a branch "
+                               "to add layers to it")}};
     return tips.value(type);
 }
 
@@ -325,9 +333,9 @@ QWidget* BuildView::buildToolbar() {
     add->setPopupMode(QToolButton::InstantPopup);
     auto* menu = new QMenu(add);
     menu->setToolTipsVisible(true);
-    for (const QString type :
-         {"conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool", "relu", "leaky_relu", "sigmoid",
-          "tanh", "batch_norm", "layer_norm", "dropout", "flatten", "linear", "residual"}) {
+    for (const QString type : {"conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool", "relu",
+                               "leaky_relu", "sigmoid", "tanh", "batch_norm", "layer_norm",
+                               "dropout", "flatten", "linear", "residual", "concat"}) {
         QAction* a = menu->addAction(type, this, [this, type] { addLayer(type); });
         a->setToolTip(typeTip(type));
     }
@@ -555,11 +563,34 @@ void BuildView::addLayer(const QString& type) {
     QJsonObject layer = layerTemplate(type, channels);
     QSet<QString> names;
     collectNames(m_spec, names);
-    for (int n = 1;; ++n)
-        if (const QString name = namePrefix(type) + QString::number(n); !names.contains(name)) {
-            layer["name"] = name;
-            break;
+    auto uniqueName = [&names](const QString& type) {
+        for (int n = 1;; ++n)
+            if (const QString name = namePrefix(type) + QString::number(n); !names.contains(name)) {
+                names << name;
+                return name;
+            }
+    };
+    layer["name"] = uniqueName(type);
+    // The layers inside a block get names too (the checkpoint's tensor names come from them).
+    std::function<QJsonArray(QJsonArray)> named = [&](QJsonArray layers) {
+        for (int i = 0; i < layers.size(); ++i) {
+            QJsonObject l = layers[i].toObject();
+            if (!l.contains("name"))
+                l["name"] = uniqueName(l.value("type").toString());
+            if (l.contains("body"))
+                l["body"] = named(l.value("body").toArray());
+            layers[i] = l;
         }
+        return layers;
+    };
+    if (layer.contains("body"))
+        layer["body"] = named(layer.value("body").toArray());
+    if (layer.contains("branches")) {
+        QJsonArray branches = layer.value("branches").toArray();
+        for (int b = 0; b < branches.size(); ++b)
+            branches[b] = named(branches[b].toArray());
+        layer["branches"] = branches;
+    }
     QJsonArray layers = valueAt(m_spec, parent).toArray();
     layers.insert(index, layer);
     m_select = Path(parent) << index;

@@ -160,8 +160,13 @@ private:
                 readLayers(pending);
                 sinceLayers.restart();
             }
-            if (sinceProbe.elapsed() >= 1000 && m_probeIndex->load() >= 0) {
+            // A probe costs a forward pass: at most ~10% of the time (deep nets probe less often).
+            if (sinceProbe.elapsed() >= std::max<qint64>(1000, 10 * m_probeMs) &&
+                m_probeIndex->load() >= 0) {
+                QElapsedTimer took;
+                took.start();
                 readProbe(pending);
+                m_probeMs = took.elapsed();
                 sinceProbe.restart();
             }
             if (sinceEmit.elapsed() >= 33) // ~30 snapshots a second at most
@@ -281,6 +286,7 @@ private:
 
     std::shared_ptr<std::atomic<bool>> m_cancel;
     std::shared_ptr<std::atomic<int>> m_probeIndex;
+    qint64 m_probeMs = 0; // how long the last probe took
     std::unique_ptr<data::TrainTestSplit> m_data;
     std::unique_ptr<Backend> m_backend;
     std::unique_ptr<model::Network> m_network;

@@ -334,6 +334,23 @@ private slots:
         // Remove it again, then undo everything back to the preset.
         b->removeCurrent();
         QVERIFY(b->valid());
+        // An Inception-style concat block: two branches, named layers, 8 + 8 channels; a layer
+        // added with a branch selected goes into that branch.
+        tree->setCurrentItem(b->itemOfRow(3)); // pool1
+        b->addLayer("concat");
+        QVERIFY2(b->valid(), qPrintable(b->check().error));
+        QTreeWidgetItem* cat = b->itemOfRow(4);
+        QCOMPARE(cat->text(ui::BuildView::Type), QString("concat"));
+        QCOMPARE(cat->text(ui::BuildView::Output), QString("16x14x14"));
+        QCOMPARE(cat->childCount(), 2);
+        tree->setCurrentItem(cat->child(1)); // "branch 2"
+        b->addLayer("relu");
+        QVERIFY(b->valid());
+        QCOMPARE(b->itemOfRow(4)->text(ui::BuildView::Name), QString("concat1"));
+        QCOMPARE(b->check().rows[7].path.section('.', 0, 1), QString("concat1.branch2"));
+        QCOMPARE(b->check().rows[7].type, QString("relu"));
+        b->undoStack()->undo();
+        b->undoStack()->undo();
         while (b->undoStack()->canUndo())
             b->undoStack()->undo();
         QCOMPARE(b->spec(), lenet);
