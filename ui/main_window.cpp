@@ -293,6 +293,7 @@ QWidget* MainWindow::buildControls() {
     m_backend->setToolTip(tr("auto: Vulkan on a real GPU, the CPU backend where the only Vulkan "
                              "device is lavapipe (a CPU pretending to be a GPU)"));
     m_optimizer = new QComboBox;
+    m_optimizer->setObjectName("optimizer");
     m_optimizer->addItems({"momentum", "sgd", "nesterov", "rmsprop", "adam", "adamw"});
     m_optimizer->setToolTip(tr("momentum: v ← μv + ∇L, w ← w − ηv (μ = 0.9)"));
     m_lr = new QDoubleSpinBox;
@@ -681,8 +682,19 @@ bool MainWindow::openRun(const QString& dir) {
     if (!spec.isObject())
         return fail(tr("%1/spec.json is not a network").arg(dir));
     m_session.stop();
+    // The settings it was trained with, before m_reopened is set (changing them forgets it).
     if (!r.dataset.isEmpty() && m_dataset->findText(r.dataset) >= 0)
         m_dataset->setCurrentText(r.dataset);
+    if (m_optimizer->findText(r.optimizer) >= 0)
+        m_optimizer->setCurrentText(r.optimizer);
+    if (r.lr > 0)
+        m_lr->setValue(r.lr);
+    if (r.batch > 0)
+        m_batch->setValue(r.batch);
+    if (r.epochs > 0)
+        m_epochs->setValue(r.epochs);
+    if (r.seed >= 0)
+        m_seed->setValue(int(r.seed));
     m_build->setSpec(spec.object(), tr("Open run %1").arg(QFileInfo(dir).fileName()));
     clearCurves();
     appendLoss(r.loss, r.steps);

@@ -430,8 +430,16 @@ RunRecord TrainingSession::openRun(const QString& dir) {
         r.error = QString::fromStdString(file.status().message());
         return r;
     }
-    if (auto it = file->metadata.find("dataset"); it != file->metadata.end())
-        r.dataset = QString::fromStdString(it->second);
+    auto meta = [&](const char* key) {
+        auto it = file->metadata.find(key);
+        return it == file->metadata.end() ? QString() : QString::fromStdString(it->second);
+    };
+    r.dataset = meta("dataset");
+    r.optimizer = meta("optimizer");
+    r.lr = meta("lr").toDouble();
+    r.batch = meta("batch").toInt();
+    r.epochs = meta("epochs").toInt();
+    r.seed = meta("seed").isEmpty() ? -1 : meta("seed").toLongLong();
     // The first layer's filters: the weights of the spec's first convolution, or else the first
     // conv weights (alphabetically) that read the image's channels.
     auto spec = model::parseNetSpec(r.spec.toStdString(), (dir + "/spec.json").toStdString());

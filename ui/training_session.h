@@ -78,6 +78,11 @@ struct RunRecord {
     int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
     qint64 steps = 0;
     bool hasCheckpoint = false; // so it can continue
+    // How it was trained (from the checkpoint; empty or 0 for checkpoints that predate this).
+    QString optimizer;
+    double lr = 0;
+    int batch = 0, epochs = 0;
+    qint64 seed = -1;
 };
 
 // What the views draw; copied across threads, never shared.

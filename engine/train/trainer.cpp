@@ -438,6 +438,12 @@ Status Trainer::saveCheckpoint(const std::string& path,
     model.metadata["format"] = "convscope-checkpoint-1";
     model.metadata["step"] = std::to_string(m_stepsDone);
     model.metadata["spec"] = model::toJson(m_model.spec());
+    // How the run was trained, so a reopened run can continue with the same settings.
+    model.metadata["optimizer"] = m_cfg.optimizer.name();
+    model.metadata["lr"] = std::to_string(m_cfg.optimizer.lr);
+    model.metadata["batch"] = std::to_string(m_cfg.batch);
+    model.metadata["epochs"] = std::to_string(m_cfg.epochs);
+    model.metadata["seed"] = std::to_string(m_cfg.seed);
     optimizer.metadata["step"] = std::to_string(m_stepsDone);
     optimizer.metadata["optimizer"] = m_cfg.optimizer.name();
     CS_TRY(io::saveSafetensors(optimizerPath(path), optimizer));

@@ -427,6 +427,7 @@ private slots:
             ui::MainWindow w;
             w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
             w.datasetBox()->setCurrentText("gratings");
+            w.findChild<QComboBox*>("optimizer")->setCurrentText("adam");
             w.trainAction()->trigger();
             QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
             dir = w.runDir();
@@ -437,6 +438,7 @@ private slots:
         w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
         QVERIFY(w.openRun(dir));
         QCOMPARE(w.datasetBox()->currentText(), QString("gratings"));
+        QCOMPARE(w.findChild<QComboBox*>("optimizer")->currentText(), QString("adam")); // as run
         QCOMPARE(w.trainAction()->text(), QString("Continue"));
         QCOMPARE(w.lossPoints(), int(epoch));
         w.findChild<QSpinBox*>("epochs")->setValue(2);
