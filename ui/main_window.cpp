@@ -297,8 +297,9 @@ QWidget* MainWindow::buildControls() {
     m_optimizer->addItems({"momentum", "sgd", "nesterov", "rmsprop", "adam", "adamw"});
     m_optimizer->setToolTip(tr("momentum: v ← μv + ∇L, w ← w − ηv (μ = 0.9)"));
     m_lr = new QDoubleSpinBox;
+    m_lr->setObjectName("learning rate");
     m_lr->setDecimals(4);
-    m_lr->setRange(0.0001, 1.0);
+    m_lr->setRange(0.0001, 10.0); // up to values that diverge, for the lecture on step sizes
     m_lr->setSingleStep(0.005);
     m_lr->setValue(0.02);
     m_lr->setToolTip(tr("η, the learning rate at the start; it follows a cosine to 0"));

@@ -10,6 +10,7 @@
 #include <QAction>
 #include <QComboBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -550,6 +551,28 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), 30000);
         QVERIFY2(w.lastStep() < 94, qPrintable(QString::number(w.lastStep())));
         QCOMPARE(w.trainAction()->text(), QString("Resume"));
+    }
+
+    // A NaN loss stops the run with the engine's message and hint; Train starts afresh, and the
+    // diverged weights are not checkpointed.
+    void divergenceStopsWithAHint() {
+        ui::MainWindow w;
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.presetBox()->setCurrentText("mlp");
+        w.findChild<QDoubleSpinBox*>("learning rate")->setValue(10); // the lecture's "too high"
+        w.findChild<QSpinBox*>("epochs")->setValue(5);
+        w.datasetBox()->setCurrentText("gratings");
+        QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
+        const QString message = failed.at(0).at(0).toString();
+        QVERIFY2(message.contains("training diverged") &&
+                     message.contains("Lower the learning rate"),
+                 qPrintable(message));
+        QTRY_VERIFY(!w.session().busy());
+        QCOMPARE(w.trainAction()->text(), QString("Train"));
+        QVERIFY(w.lastStep() < 94); // it diverged in the first epoch: no checkpoint of NaNs
+        QVERIFY(QDir(w.runDir() + "/checkpoints").entryList(QDir::Files).isEmpty());
     }
 
     void aBadDatasetShowsTheEnginesMessage() {
