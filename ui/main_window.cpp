@@ -309,7 +309,7 @@ QWidget* MainWindow::buildControls() {
     m_epochs = new QSpinBox;
     m_epochs->setObjectName("epochs");
     m_epochs->setRange(1, 100);
-    m_epochs->setValue(1);
+    m_epochs->setValue(5); // LeNet-5 reaches ~89% on Fashion-MNIST in 5 epochs
     connect(m_batch, &QSpinBox::valueChanged, this, &MainWindow::forgetReopenedRun);
     connect(m_optimizer, &QComboBox::currentTextChanged, this, &MainWindow::forgetReopenedRun);
     m_seed = new QSpinBox;

@@ -429,6 +429,7 @@ private slots:
             w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
             w.datasetBox()->setCurrentText("gratings");
             w.findChild<QComboBox*>("optimizer")->setCurrentText("adam");
+            w.findChild<QSpinBox*>("epochs")->setValue(1);
             w.trainAction()->trigger();
             QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
             dir = w.runDir();
