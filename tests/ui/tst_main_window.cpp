@@ -17,6 +17,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProcess>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -574,6 +575,38 @@ private slots:
         QCOMPARE(w.trainAction()->text(), QString("Train"));
         QVERIFY(w.lastStep() < 94); // it diverged in the first epoch: no checkpoint of NaNs
         QVERIFY(QDir(w.runDir() + "/checkpoints").entryList(QDir::Files).isEmpty());
+    }
+
+    // The window's command line: a lecture set up by options (preset, dataset, view, presenter
+    // mode), a picture taken, and a clear refusal of what does not exist.
+    void commandLineSetsUpALecture() {
+        QTemporaryDir dir;
+        const QString png = dir.filePath("window.png");
+        QProcess app;
+        app.setProcessChannelMode(QProcess::MergedChannels);
+        app.start(CONVSCOPE_GUI_PATH,
+                  {"--preset", "resnet20", "--dataset", "gratings", "--view", "build",
+                   "--presenter", "--screenshot", png, "--after", "0.5"});
+        QVERIFY(app.waitForFinished(60000));
+        QCOMPARE(app.exitCode(), 0);
+        const QImage image(png);
+        QVERIFY2(!image.isNull() && image.width() > 400, app.readAll().constData());
+        auto refused = [](const QStringList& args) {
+            QProcess p;
+            p.setProcessChannelMode(QProcess::MergedChannels);
+            p.start(CONVSCOPE_GUI_PATH, args);
+            p.waitForFinished(60000);
+            return std::make_pair(p.exitCode(), QString::fromUtf8(p.readAll()));
+        };
+        auto [code, text] = refused({"--preset", "resnet21"});
+        QCOMPARE(code, 2);
+        QVERIFY2(text.contains("unknown preset \"resnet21\""), qPrintable(text));
+        std::tie(code, text) = refused({"--view", "landscape"});
+        QCOMPARE(code, 2);
+        QVERIFY2(text.contains("unknown view \"landscape\""), qPrintable(text));
+        std::tie(code, text) = refused({dir.filePath("missing.json")});
+        QCOMPARE(code, 2);
+        QVERIFY2(text.contains("missing.json"), qPrintable(text));
     }
 
     void aBadDatasetShowsTheEnginesMessage() {
