@@ -51,26 +51,33 @@ int main(int argc, char** argv) {
         box->setCurrentText(value);
         return true;
     };
+    // A network or run to open comes first: options then override what it set (a run restores
+    // its dataset, epochs and optimizer; --epochs 10 asks for more).
+    const QStringList files = cli.positionalArguments();
+    if (!files.isEmpty()) {
+        QString error;
+        if (QFileInfo(files.first()).isDir()
+                ? !window.openRun(files.first())
+                : !window.buildView()->openFile(files.first(), &error)) {
+            std::fprintf(stderr, "convscope: %s\n",
+                         qPrintable(error.isEmpty() ? files.first() : error));
+            return 2;
+        }
+        if (cli.isSet(preset))
+            std::fprintf(stderr, "convscope: --preset ignored: %s has the network\n",
+                         qPrintable(files.first()));
+    } else if (cli.isSet(preset) && !pick(window.presetBox(), cli.value(preset), "preset")) {
+        return 2;
+    }
     if (cli.isSet(dataset) && !pick(window.datasetBox(), cli.value(dataset), "dataset"))
         return 2;
     if (cli.isSet(data))
         window.findChild<QLineEdit*>("data folder")->setText(cli.value(data));
-    if (cli.isSet(preset) && !pick(window.presetBox(), cli.value(preset), "preset"))
-        return 2;
     if (cli.isSet(backend) &&
         !pick(window.findChild<QComboBox*>("backend"), cli.value(backend), "backend"))
         return 2;
     if (cli.isSet(epochs))
         window.findChild<QSpinBox*>("epochs")->setValue(cli.value(epochs).toInt());
-    if (!cli.positionalArguments().isEmpty()) {
-        const QString file = cli.positionalArguments().first();
-        QString error;
-        if (QFileInfo(file).isDir() ? !window.openRun(file)
-                                    : !window.buildView()->openFile(file, &error)) {
-            std::fprintf(stderr, "convscope: %s\n", qPrintable(error.isEmpty() ? file : error));
-            return 2;
-        }
-    }
     if (cli.isSet(view)) {
         const QStringList tabs = {"build", "train", "filters", "gradients"};
         if (!tabs.contains(cli.value(view))) {

@@ -221,6 +221,7 @@ QString typeTip(const QString& type) {
 // The tree, telling whether an in-place editor is open.
 class LayerTree : public QTreeWidget {
 public:
+    std::function<void()> editorClosed; // however it closed: Return, Escape, focus, code
     bool editing() const { return state() == QAbstractItemView::EditingState; }
     // Closes the in-place editor without committing it (before an edit that moves rows).
     void discardEditor() {
@@ -228,8 +229,21 @@ public:
             if (QWidget* editor = indexWidget(m_edited))
                 closeEditor(editor, QAbstractItemDelegate::NoHint);
     }
+    // Commits what the in-place editor holds and closes it (before training the network).
+    void commitEditor() {
+        if (editing() && m_edited.isValid())
+            if (QWidget* editor = indexWidget(m_edited)) {
+                commitData(editor);
+                closeEditor(editor, QAbstractItemDelegate::NoHint);
+            }
+    }
 
 protected:
+    void closeEditor(QWidget* editor, QAbstractItemDelegate::EndEditHint hint) override {
+        QTreeWidget::closeEditor(editor, hint);
+        if (editorClosed)
+            editorClosed();
+    }
     bool edit(const QModelIndex& index, EditTrigger trigger, QEvent* event) override {
         const bool started = QTreeWidget::edit(index, trigger, event);
         if (started)
@@ -280,8 +294,9 @@ BuildView::BuildView(QWidget* parent) : QWidget(parent) {
             m_tree->editItem(item, col);
     });
     connect(m_tree, &QTreeWidget::itemChanged, this, &BuildView::onItemChanged);
-    // A rebuild put off while an editor was open runs once it has closed.
-    connect(m_tree->itemDelegate(), &QAbstractItemDelegate::closeEditor, this, [this] {
+    // A rebuild put off while an editor was open runs once it has closed (queued: the view is
+    // still closing it).
+    static_cast<LayerTree*>(m_tree)->editorClosed = [this] {
         QMetaObject::invokeMethod(
             this,
             [this] {
@@ -289,7 +304,7 @@ BuildView::BuildView(QWidget* parent) : QWidget(parent) {
                     refresh();
             },
             Qt::QueuedConnection);
-    });
+    };
     auto* f2 = new QShortcut(QKeySequence(Qt::Key_F2), m_tree);
     f2->setContext(Qt::WidgetShortcut);
     connect(f2, &QShortcut::activated, this, [this] {
@@ -393,6 +408,12 @@ void BuildView::refresh() {
     m_refreshQueued = static_cast<LayerTree*>(m_tree)->editing();
     if (!m_refreshQueued)
         rebuild();
+}
+
+void BuildView::commitEdit() {
+    static_cast<LayerTree*>(m_tree)->commitEditor();
+    if (m_refreshQueued)
+        refresh(); // the editor is closed now: valid() and spec() are up to date
 }
 
 QTreeWidgetItem* BuildView::itemOfRow(int row) const {

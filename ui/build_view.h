@@ -33,6 +33,8 @@ public:
     // The dataset decides the input shape; not an undoable edit (empty: keep the spec's).
     void setInput(const QVector<int>& chw);
 
+    // Applies what an open in-place editor holds, so spec() and valid() include it.
+    void commitEdit();
     bool valid() const { return m_check.ok; }
     const SpecCheck& check() const { return m_check; }
     QUndoStack* undoStack() const { return m_undo; }

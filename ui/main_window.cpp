@@ -50,6 +50,8 @@ namespace convscope::ui {
 namespace {
 // The combo box's spelling of a spec's "init": "he-normal", "normal(0.01)", "constant(0.5)".
 QString initText(const QJsonValue& init) {
+    if (init.isUndefined() || init.isNull())
+        return "he-normal"; // the engine's default
     if (init.isString())
         return init.toString();
     const QJsonObject o = init.toObject();
@@ -767,6 +769,7 @@ void MainWindow::onTrain() {
         m_session.resume();
         return;
     }
+    m_build->commitEdit(); // a half-typed setting is part of the network that trains
     if (!m_build->valid()) {
         m_tabs->setCurrentIndex(BuildTab);
         m_statusLine->setText(m_build->check().error);

@@ -16,6 +16,7 @@
 #include <QElapsedTimer>
 #include <QPointF>
 #include <algorithm>
+#include <clocale>
 #include <cmath>
 
 namespace convscope::ui {
@@ -299,6 +300,10 @@ private:
 TrainingSession::TrainingSession(QObject* parent)
     : QObject(parent), m_cancel(std::make_shared<std::atomic<bool>>(false)),
       m_probe(std::make_shared<std::atomic<int>>(-1)) {
+    // QApplication sets the C locale from the environment; the engine writes and reads numbers
+    // with printf/strtod (CSV, JSON, checkpoint metadata), which must not become "0,02" under a
+    // decimal-comma locale such as de_DE. Set before the worker thread starts.
+    std::setlocale(LC_NUMERIC, "C");
     qRegisterMetaType<TrainRequest>();
     qRegisterMetaType<TrainSnapshot>();
     m_thread.setObjectName("convscope-engine");

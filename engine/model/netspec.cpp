@@ -1,6 +1,8 @@
 // NetSpec: JSON parsing (unknown keys are errors, so typos are caught), serialisation, presets.
 #include "model/netspec.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -121,9 +123,9 @@ Result<Init> readInit(const json& v) {
         if (const auto open = scheme.find('('); open != std::string::npos && scheme.back() == ')') {
             const std::string arg = scheme.substr(open + 1, scheme.size() - open - 2);
             scheme.resize(open);
-            char* end = nullptr;
-            const double x = std::strtod(arg.c_str(), &end);
-            if (arg.empty() || *end != '\0')
+            double x = 0; // from_chars: the same in every locale
+            const auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), x);
+            if (arg.empty() || ec != std::errc() || end != arg.data() + arg.size())
                 return fail("\"" + v.get<std::string>() + "\": \"" + arg + "\" is not a number");
             if (scheme == "normal") {
                 if (x <= 0)

@@ -577,6 +577,53 @@ private slots:
         QVERIFY(QDir(w.runDir() + "/checkpoints").entryList(QDir::Files).isEmpty());
     }
 
+    // What is typed in an open editor counts, however the editor closes: Train trains it, and
+    // moving to another row applies it (and shows its error).
+    void editsInProgressCount() {
+        ui::MainWindow w;
+        w.show();
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.findChild<QSpinBox*>("epochs")->setValue(1);
+        w.datasetBox()->setCurrentText("gratings");
+        w.tabs()->setCurrentIndex(ui::MainWindow::BuildTab);
+        ui::BuildView* b = w.buildView();
+        QTreeWidget* tree = b->tree();
+        // Moving to another row in code commits the edit; its error appears.
+        tree->setCurrentItem(b->itemOfRow(3), ui::BuildView::Settings);
+        tree->editItem(b->itemOfRow(3), ui::BuildView::Settings);
+        QVERIFY(openEditor(tree));
+        openEditor(tree)->setText("out=16 kernel=50");
+        tree->setCurrentItem(b->itemOfRow(0), ui::BuildView::Settings);
+        QTRY_VERIFY(!b->valid());
+        QVERIFY(!w.trainAction()->isEnabled());
+        b->undoStack()->undo();
+        QVERIFY(b->valid());
+        // Train with a half-typed setting trains what the editor shows.
+        tree->editItem(b->itemOfRow(0), ui::BuildView::Settings);
+        QVERIFY(openEditor(tree));
+        openEditor(tree)->setText("out=12 kernel=5 padding=2");
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+        QFile spec(w.runDir() + "/spec.json");
+        QVERIFY(spec.open(QIODevice::ReadOnly));
+        const QJsonObject conv1 =
+            QJsonDocument::fromJson(spec.readAll())["layers"].toArray()[0].toObject();
+        QCOMPARE(conv1["out"].toInt(), 12);
+        QCOMPARE(w.filterView()->count(), 12);
+        // A network without "init" shows the engine's default, he-normal.
+        w.session().stop();
+        w.initBox()->setCurrentText("zeros");
+        QTemporaryDir dir;
+        QFile net(dir.filePath("net.json"));
+        QVERIFY(net.open(QIODevice::WriteOnly));
+        net.write(R"({"input": [1, 28, 28], "layers": [{"type": "flatten"},
+                      {"type": "linear", "out": 10}]})");
+        net.close();
+        QString error;
+        QVERIFY2(b->openFile(net.fileName(), &error), qPrintable(error));
+        QCOMPARE(w.initBox()->currentText(), QString("he-normal"));
+    }
+
     // The window's command line: a lecture set up by options (preset, dataset, view, presenter
     // mode), a picture taken, and a clear refusal of what does not exist.
     void commandLineSetsUpALecture() {
