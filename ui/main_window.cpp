@@ -117,6 +117,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!dir.isEmpty())
             openRun(dir);
     });
+    // The newest autosaved runs, listed each time the menu opens.
+    QMenu* recent = file->addMenu(tr("Recent runs"));
+    recent->setObjectName("recent runs");
+    connect(recent, &QMenu::aboutToShow, this, [this, recent] {
+        recent->clear();
+        const QStringList runs = recentRuns(8);
+        if (runs.isEmpty())
+            recent->addAction(tr("No runs yet: every run you train is kept"))->setEnabled(false);
+        for (const QString& dir : runs)
+            recent->addAction(QFileInfo(dir).fileName(), this, [this, dir] { openRun(dir); });
+    });
     file->addAction(tr("Save run as…"), this, [this] {
         const QString parent = QFileDialog::getExistingDirectory(
             this, tr("Copy this run's folder (spec, metrics, checkpoints) into"));
@@ -152,6 +163,33 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_presenterAction->setToolTip(tr("Large fonts and thick lines for a projector; the controls "
                                      "are hidden (F11)"));
     connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
+    viewMenu->addSeparator();
+    const QStringList tabNames = {tr("Build"), tr("Train"), tr("Filters"), tr("Gradients")};
+    for (int tab = 0; tab < tabNames.size(); ++tab)
+        viewMenu->addAction(tabNames[tab], QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + tab)), this,
+                            [this, tab] { m_tabs->setCurrentIndex(tab); });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] {
+        QMessageBox::information(
+            this, tr("Keyboard shortcuts"),
+            tr("<table>"
+               "<tr><td><b>Ctrl+Enter</b></td><td>Train, Resume or Continue</td></tr>"
+               "<tr><td><b>Space</b></td><td>Pause</td></tr>"
+               "<tr><td><b>Ctrl+.</b></td><td>one training step</td></tr>"
+               "<tr><td><b>Esc</b></td><td>Stop</td></tr>"
+               "<tr><td><b>F11</b></td><td>presenter mode</td></tr>"
+               "<tr><td><b>Ctrl+1 … 4</b></td><td>Build, Train, Filters, Gradients</td></tr>"
+               "<tr><td><b>F2</b>, double-click</td><td>edit a layer's name or settings</td></tr>"
+               "<tr><td><b>Del</b>, <b>Ctrl+Up/Down</b>, <b>Ctrl+R</b></td>"
+               "<td>remove, move, wrap in a residual block</td></tr>"
+               "<tr><td><b>Ctrl+Z</b>, <b>Ctrl+Shift+Z</b></td><td>undo, redo</td></tr>"
+               "<tr><td><b>Ctrl+O</b>, <b>Ctrl+S</b></td><td>open, save a network</td></tr>"
+               "<tr><td><b>Ctrl+Shift+O</b></td><td>open a run</td></tr>"
+               "<tr><td><b>Ctrl+E</b>, <b>Ctrl+Shift+E</b></td><td>export the view, its "
+               "numbers</td></tr>"
+               "</table>"));
+    });
 
     auto* bar = addToolBar(tr("Training"));
     bar->setObjectName("training toolbar");
@@ -721,6 +759,15 @@ bool MainWindow::openRun(const QString& dir) {
                   .arg(r.steps));
     onState(false, false);
     return true;
+}
+
+QStringList MainWindow::recentRuns(int count) {
+    QDir runs(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs");
+    QStringList dirs;
+    for (const QFileInfo& f : runs.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time))
+        if (QFileInfo::exists(f.filePath() + "/spec.json") && dirs.size() < count)
+            dirs << f.filePath();
+    return dirs;
 }
 
 bool MainWindow::saveRun(const QString& parent, QString* error) {

@@ -65,6 +65,8 @@ public:
     bool openRun(const QString& dir);
     // Copies the current run's folder into `parent` (atomically: a partial copy is renamed last).
     bool saveRun(const QString& parent, QString* error);
+    // The newest autosaved run folders, newest first (File → Recent runs).
+    static QStringList recentRuns(int count);
     int testLossPoints() const;
     int accuracyPoints() const;
     enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab };

@@ -17,6 +17,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QProcess>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -434,6 +435,18 @@ private slots:
             w.trainAction()->trigger();
             QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
             dir = w.runDir();
+        }
+        QCOMPARE(ui::MainWindow::recentRuns(1), QStringList{dir}); // File → Recent runs
+        {
+            ui::MainWindow viaMenu;
+            auto* recent = viaMenu.findChild<QMenu*>("recent runs");
+            QVERIFY(recent);
+            emit recent->aboutToShow();
+            QVERIFY(!recent->actions().isEmpty());
+            QCOMPARE(recent->actions().first()->text(), QFileInfo(dir).fileName());
+            recent->actions().first()->trigger();
+            QCOMPARE(viaMenu.runDir(), dir);
+            QVERIFY(viaMenu.lossPoints() > 0);
         }
         const qint64 epoch = 94; // 6,000 gratings in batches of 64
         QVERIFY(QFile::exists(dir + QString("/checkpoints/step-%1.safetensors").arg(epoch)));
