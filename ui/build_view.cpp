@@ -190,6 +190,24 @@ void collectNames(const QJsonValue& v, QSet<QString>& names) {
     }
 }
 
+// Fresh layer names for a spec: "conv3" when conv1 and conv2 are taken, the type's prefix
+// followed by the smallest free number.
+class NameGiver {
+public:
+    explicit NameGiver(const QJsonObject& spec) { collectNames(spec, m_taken); }
+    QString operator()(const QString& type) {
+        for (int n = 1;; ++n)
+            if (const QString name = namePrefix(type) + QString::number(n);
+                !m_taken.contains(name)) {
+                m_taken << name;
+                return name;
+            }
+    }
+
+private:
+    QSet<QString> m_taken;
+};
+
 QString typeTip(const QString& type) {
     static const QHash<QString, QString> tips = {
         {"conv2d", QObject::tr("Convolution: c^[l] filters of k_h×k_w over all input channels, "
@@ -582,15 +600,7 @@ void BuildView::addLayer(const QString& type) {
         }
     }
     QJsonObject layer = layerTemplate(type, channels);
-    QSet<QString> names;
-    collectNames(m_spec, names);
-    auto uniqueName = [&names](const QString& type) {
-        for (int n = 1;; ++n)
-            if (const QString name = namePrefix(type) + QString::number(n); !names.contains(name)) {
-                names << name;
-                return name;
-            }
-    };
+    NameGiver uniqueName(m_spec);
     layer["name"] = uniqueName(type);
     // The layers inside a block get names too (the checkpoint's tensor names come from them).
     std::function<QJsonArray(QJsonArray)> named = [&](QJsonArray layers) {
@@ -618,13 +628,16 @@ void BuildView::addLayer(const QString& type) {
     setSpec(withValueAt(m_spec, parent, layers).toObject(), tr("Add %1").arg(type));
 }
 
-void BuildView::removeCurrent() {
+QTreeWidgetItem* BuildView::currentLayer() const {
     QTreeWidgetItem* item = m_tree->currentItem();
+    return item && !isBranch(item->data(Name, Qt::UserRole).toList()) ? item : nullptr;
+}
+
+void BuildView::removeCurrent() {
+    QTreeWidgetItem* item = currentLayer();
     if (!item)
         return;
     const Path path = item->data(Name, Qt::UserRole).toList();
-    if (isBranch(path))
-        return;
     const Path parent = path.mid(0, path.size() - 1);
     QJsonArray layers = valueAt(m_spec, parent).toArray();
     const int index = path.last().toInt();
@@ -635,12 +648,10 @@ void BuildView::removeCurrent() {
 }
 
 void BuildView::moveCurrent(int by) {
-    QTreeWidgetItem* item = m_tree->currentItem();
+    QTreeWidgetItem* item = currentLayer();
     if (!item)
         return;
     const Path path = item->data(Name, Qt::UserRole).toList();
-    if (isBranch(path))
-        return;
     const Path parent = path.mid(0, path.size() - 1);
     QJsonArray layers = valueAt(m_spec, parent).toArray();
     const int from = path.last().toInt(), to = from + by;
@@ -654,19 +665,12 @@ void BuildView::moveCurrent(int by) {
 }
 
 void BuildView::wrapCurrentInResidual() {
-    QTreeWidgetItem* item = m_tree->currentItem();
+    QTreeWidgetItem* item = currentLayer();
     if (!item)
         return;
     const Path path = item->data(Name, Qt::UserRole).toList();
-    if (isBranch(path))
-        return;
-    QSet<QString> names;
-    collectNames(m_spec, names);
-    QString name;
-    for (int n = 1; names.contains(name = "block" + QString::number(n));)
-        ++n;
     QJsonObject block{{"type", "residual"},
-                      {"name", name},
+                      {"name", NameGiver(m_spec)("residual")},
                       {"body", QJsonArray{valueAt(m_spec, path)}},
                       {"shortcut", "identity"}};
     QJsonObject candidate = withValueAt(m_spec, path, block).toObject();

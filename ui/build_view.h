@@ -61,6 +61,7 @@ private:
     void refresh();
     void onItemChanged(QTreeWidgetItem* item, int column);
     QWidget* buildToolbar();
+    QTreeWidgetItem* currentLayer() const; // the current item when it is a layer, not a branch
     friend class SpecCommand;
 
     QJsonObject m_spec;

@@ -13,7 +13,6 @@
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
-#include <QFontDatabase>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -27,7 +26,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPainter>
-#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
@@ -386,21 +384,13 @@ QWidget* MainWindow::buildChart() {
     m_chart->setTitle(tr("Training loss, test loss and test accuracy"));
     m_loss = new QLineSeries;
     m_loss->setName(tr("loss per step"));
-    m_loss->setColor(QColor(0x9e, 0xc5, 0xe8));
     m_smoothed = new QLineSeries;
     m_smoothed->setName(tr("loss, smoothed"));
-    QPen pen(QColor(0x00, 0x5a, 0xb5));
-    pen.setWidth(2);
-    m_smoothed->setPen(pen);
     m_accuracy = new QLineSeries;
     m_accuracy->setName(tr("test accuracy (per epoch)"));
-    QPen accPen(QColor(0xdc, 0x32, 0x20));
-    accPen.setWidth(2);
-    m_accuracy->setPen(accPen);
     m_accuracy->setPointsVisible(true);
-    m_testLoss = new QScatterSeries;
+    m_testLoss = new QScatterSeries; // colours and widths: applyPalette()
     m_testLoss->setName(tr("test loss (per epoch)"));
-    m_testLoss->setMarkerSize(10);
     for (QXYSeries* s :
          std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_accuracy})
         m_chart->addSeries(s);
@@ -434,10 +424,7 @@ QWidget* MainWindow::buildGradientChart() {
     auto* chart = new QChart;
     chart->setTitle(tr("Gradient norm per layer, ‖∂L/∂W‖ of the last step (log scale)"));
     chart->legend()->hide();
-    m_gradients = new QLineSeries;
-    QPen pen(QColor(0x00, 0x5a, 0xb5));
-    pen.setWidth(2);
-    m_gradients->setPen(pen);
+    m_gradients = new QLineSeries; // its pen: applyPalette()
     m_gradients->setPointsVisible(true);
     chart->addSeries(m_gradients);
     m_gradX = new QValueAxis;
@@ -498,8 +485,7 @@ bool MainWindow::exportCsv(const QString& path) {
             out << i + 1 << ',' << r.path << ',' << r.type << ',' << r.output << ',' << r.params
                 << ',' << r.flops << ',' << quoted(r.detail) << '\n';
         }
-        out.flush();
-        return f.commit();
+        break;
     case FiltersTab: { // the first layer's weights, PyTorch's (filter, channel, y, x) order
         out << "filter,channel,y,x,weight\n";
         const QVector<float>& w = m_filters->weights();
@@ -510,27 +496,25 @@ bool MainWindow::exportCsv(const QString& path) {
             out << i / per << ',' << k / (fh * fw) << ',' << (k / fw) % fh << ',' << k % fw << ','
                 << w[i] << '\n';
         }
-        out.flush();
-        return f.commit();
+        break;
     }
     case GradientsTab: // the last gradient norm of each learnable layer
         out << "index,layer,grad_norm\n";
         for (int i = 0; i < m_gradients->count(); ++i)
             out << i + 1 << ',' << m_layerNames.value(i) << ',' << m_gradients->at(i).y() << '\n';
-        out.flush();
-        return f.commit();
-    default:
         break;
+    default: { // the curves
+        out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
+        const auto raw = m_loss->points(), smooth = m_smoothed->points(),
+                   acc = m_accuracy->points(), testLoss = m_testLoss->points();
+        for (qsizetype i = 0; i < raw.size(); ++i)
+            out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
+                << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,\n";
+        for (qsizetype i = 0; i < acc.size(); ++i)
+            out << qint64(acc[i].x()) << ",,," << (i < testLoss.size() ? testLoss[i].y() : 0.0)
+                << ',' << acc[i].y() << '\n';
     }
-    out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
-    const auto raw = m_loss->points(), smooth = m_smoothed->points(), acc = m_accuracy->points(),
-               testLoss = m_testLoss->points();
-    for (qsizetype i = 0; i < raw.size(); ++i)
-        out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
-            << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,\n";
-    for (qsizetype i = 0; i < acc.size(); ++i)
-        out << qint64(acc[i].x()) << ",,," << (i < testLoss.size() ? testLoss[i].y() : 0.0) << ','
-            << acc[i].y() << '\n';
+    }
     out.flush();
     return f.commit();
 }
@@ -634,7 +618,6 @@ void MainWindow::onSpecChanged(bool valid) {
             m_init->addItem(init);
         m_init->setCurrentText(init);
     }
-    updateEditActions();
     if (!m_reopened.isEmpty() && m_build->spec() != m_reopenedSpec)
         m_reopened.clear(); // another network: its weights do not fit, Train starts afresh
     const SpecCheck& c = m_build->check();

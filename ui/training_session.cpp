@@ -343,16 +343,6 @@ QStringList TrainingSession::datasets() {
     return l;
 }
 
-QString TrainingSession::describePreset(const QString& preset, bool* ok) {
-    auto spec = model::preset(preset.toStdString());
-    auto a = spec.ok() ? model::analyze(*spec) : Result<model::Analysis>(spec.status());
-    if (ok)
-        *ok = a.ok();
-    if (!a.ok())
-        return QString::fromStdString(a.status().message());
-    return QString::fromStdString(spec->description + "\n\n" + a->table());
-}
-
 QByteArray TrainingSession::presetJson(const QString& preset) {
     auto spec = model::preset(preset.toStdString());
     return spec.ok() ? QByteArray::fromStdString(model::toJson(*spec)) : QByteArray();
@@ -383,10 +373,8 @@ SpecCheck TrainingSession::checkSpec(const QByteArray& json) {
     c.params = a.params;
     c.flops = a.flops;
     c.input = QString::fromStdString(a.input.str());
-    if (c.ok) {
+    if (c.ok)
         c.output = QString::fromStdString(a.output.str());
-        c.table = QString::fromStdString(spec->description + "\n\n" + a.table());
-    }
     return c;
 }
 
@@ -492,20 +480,21 @@ void TrainingSession::start(const TrainRequest& request) {
                               Q_ARG(convscope::ui::TrainRequest, request));
 }
 
-void TrainingSession::resume() {
+// Resume and step: more steps of the started run, on the worker.
+void TrainingSession::trainMore(const char* slot) {
     if (m_busy || !m_started)
         return;
     setState(true, true);
     m_cancel->store(false);
-    QMetaObject::invokeMethod(m_worker, "resume", Qt::QueuedConnection);
+    QMetaObject::invokeMethod(m_worker, slot, Qt::QueuedConnection);
+}
+
+void TrainingSession::resume() {
+    trainMore("resume");
 }
 
 void TrainingSession::step() {
-    if (m_busy || !m_started)
-        return;
-    setState(true, true);
-    m_cancel->store(false);
-    QMetaObject::invokeMethod(m_worker, "step", Qt::QueuedConnection);
+    trainMore("step");
 }
 
 void TrainingSession::pause() {

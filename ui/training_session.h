@@ -65,7 +65,7 @@ struct SpecCheck {
     int errorRow = -1;
     QVector<SpecRow> rows;
     qint64 params = 0, flops = 0;
-    QString input, output, table; // table: the `convscope-cli inspect` text when ok
+    QString input, output; // output: when ok
 };
 
 // A run reopened from its folder: its network, curves and last filters.
@@ -115,8 +115,6 @@ public:
 
     static QStringList presets();
     static QStringList datasets();
-    // One line per layer: "conv1  conv2d  6x28x28  156 params", or the named error.
-    static QString describePreset(const QString& preset, bool* ok = nullptr);
     static QByteArray presetJson(const QString& preset); // empty for an unknown name
     static SpecCheck checkSpec(const QByteArray& json);
     // The (channels, height, width) of a dataset's images, without loading it; empty when it
@@ -146,6 +144,7 @@ signals:
 
 private:
     void setState(bool busy, bool started);
+    void trainMore(const char* slot);
     QThread m_thread;
     TrainingWorker* m_worker = nullptr; // lives in m_thread
     std::shared_ptr<std::atomic<bool>> m_cancel;
