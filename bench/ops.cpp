@@ -152,7 +152,7 @@ Result<std::pair<double, double>> run(Backend& be, const Case& c) {
     CS_TRY_ASSIGN(double f,
                   timeProgram(be, [&] { return ops::batchNormForward(be, s, true, x, p, y); }));
     CS_TRY_ASSIGN(double bw, timeProgram(be, [&] {
-                      return ops::batchNormBackward(be, s, dy, x, p, dx, dg, dbt);
+                      return ops::batchNormBackward(be, s, true, dy, x, p, dx, dg, dbt);
                   }));
     return std::pair{f, bw};
 }

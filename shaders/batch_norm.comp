@@ -5,8 +5,10 @@
 // FORWARD, training (flag 1): μ = mean, σ² = biased variance (two passes, for accuracy),
 //   invstd = 1/√(σ² + ε), y = γ·(x − μ)·invstd + β; running stats ← (1 − m)·running + m·batch,
 //   with the unbiased variance, as PyTorch. Evaluation (flag 0): μ, σ² from the running stats.
-// BACKWARD: x̂ = (x − μ)·invstd, dβ = Σ dy, dγ = Σ dy·x̂,
-//   dx = γ·invstd/M · (M·dy − dβ − x̂·dγ), M = N·HW.
+// BACKWARD: x̂ = (x − μ)·invstd, dβ = Σ dy, dγ = Σ dy·x̂; training (flag 1): through the batch
+//   statistics, dx = γ·invstd/M · (M·dy − dβ − x̂·dγ), M = N·HW. Evaluation (flag 0): the
+//   host binds the running mean as `mean` and the running variance as `invstd`, constants of
+//   the pass: invstd = 1/√(var + ε), dx = γ·invstd·dy.
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
 
 layout(push_constant) uniform Push {
@@ -121,7 +123,8 @@ void main() {
     for (uint i = t; i < M; i += wg)
         y[AT(i)] = x[AT(i)] * scale + shift;
 #else
-    const float mu = mean[c], inv = invstd[c];
+    const bool training = (p.flags & 1u) != 0u;
+    const float mu = mean[c], inv = training ? invstd[c] : inversesqrt(invstd[c] + p.eps);
     float sb = 0.0, sg = 0.0;
     for (uint i = t; i < M; i += wg) {
         const float g = dy[AT(i)];
@@ -132,6 +135,11 @@ void main() {
     if (t == 0u) {
         dbeta[c] = sums.x;
         dgamma[c] = sums.y;
+    }
+    if (!training) {
+        for (uint i = t; i < M; i += wg)
+            dx[AT(i)] = gamma[c] * inv * dy[AT(i)];
+        return;
     }
     const float k = gamma[c] * inv / float(M);
     for (uint i = t; i < M; i += wg) {

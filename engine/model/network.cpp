@@ -346,17 +346,9 @@ std::int64_t Network::classes() const {
 
 std::vector<Network::FeatureMap> Network::featureMaps() const {
     std::vector<FeatureMap> maps;
-    for (std::size_t i = 0; i < m_nodes.size(); ++i) {
-        const Node& n = *m_nodes[i];
-        if (n.out.flat || !n.y.valid())
-            continue;
-        if (i + 1 < m_nodes.size()) {
-            const Node& next = *m_nodes[i + 1];
-            if (!next.out.flat && next.y.offset == n.y.offset && next.y.placement == n.y.placement)
-                continue; // the next layer overwrote this output in place
-        }
-        maps.push_back({n.path, n.out, n.y});
-    }
+    for (auto& m : layerOutputs())
+        if (!m.dims.flat)
+            maps.push_back(std::move(m));
     return maps;
 }
 
@@ -516,9 +508,16 @@ struct Recorder {
     std::int64_t N;
     std::uint64_t seed;
     const Tensor& step;
+    bool training = true;    // the mode of the forward pass the backward pass follows
+    bool weightGrads = true; // false: input gradients only (analysis)
 
     ops::Dropout dropoutOf(const Node& n) const {
         return {n.spec->rate, std::uint32_t(hashString(n.path, seed) & 0xffffffffu) | 1u};
+    }
+
+    // dst = src: dropout with rate 0 keeps every element and scales by exactly 1.
+    Status copy(const Tensor& src, const Tensor& dst) {
+        return ops::dropoutForward(be, {0.0, 1}, src, step, dst);
     }
 
     // Returns the tensor holding the sequence's output.
@@ -534,8 +533,9 @@ struct Recorder {
 
     Result<Tensor> forward(Node& n, const Tensor& in, bool training) {
         const LayerSpec& l = *n.spec;
-        if (training)
-            n.x = in;
+        // Both modes bind the input: a backward pass after an evaluation forward (saliency,
+        // adversarial examples) reads it too.
+        n.x = in;
         switch (n.type) {
         case LayerType::Conv2d:
             CS_TRY(ops::conv2dForward(be, conv2dShape(l, n.in, N), in, n.w, n.b, n.y, n.fusedRelu));
@@ -568,9 +568,9 @@ struct Recorder {
                                          n.invstd, n.y));
             return n.y;
         case LayerType::Dropout:
-            if (!training)
-                return in;
-            CS_TRY(ops::dropoutForward(be, dropoutOf(n), in, step, n.y));
+            // Evaluation: the identity, copied so the layers after it read the same buffer in
+            // both modes (and the feature-map view sees its output).
+            CS_TRY(training ? ops::dropoutForward(be, dropoutOf(n), in, step, n.y) : copy(in, n.y));
             return n.y;
         case LayerType::Flatten:
             return reshaped(in, N, n.out);
@@ -614,11 +614,6 @@ struct Recorder {
         return {};
     }
 
-    // dst = src: dropout with rate 0 keeps every element and scales by exactly 1.
-    Status copy(const Tensor& src, const Tensor& dst) {
-        return ops::dropoutForward(be, {0.0, 1}, src, step, dst);
-    }
-
     // The tensor an op writes its input gradient to, and the add that follows when it could not
     // accumulate by itself.
     const Tensor& dxOut(const Node& n) const { return n.dxTmp.valid() ? n.dxTmp : n.dx; }
@@ -635,7 +630,8 @@ struct Recorder {
             if (n.fusedRelu)
                 CS_TRY(ops::reluBackward(be, n.y, n.dy, n.dy));
             const ops::Conv2dShape s = conv2dShape(l, n.in, N);
-            CS_TRY(ops::conv2dBackwardWeight(be, s, n.dy, n.x, n.dw, n.db));
+            if (weightGrads)
+                CS_TRY(ops::conv2dBackwardWeight(be, s, n.dy, n.x, n.dw, n.db));
             if (n.dx.valid())
                 CS_TRY(ops::conv2dBackwardData(be, s, n.dy, n.w, n.dx, n.accumulate));
             return {};
@@ -644,7 +640,8 @@ struct Recorder {
             if (n.fusedRelu)
                 CS_TRY(ops::reluBackward(be, n.y, n.dy, n.dy));
             const ops::LinearShape s{N, n.in.numel(), l.out};
-            CS_TRY(ops::linearBackwardWeight(be, s, n.dy, ops::flatten(n.x), n.dw, n.db));
+            if (weightGrads)
+                CS_TRY(ops::linearBackwardWeight(be, s, n.dy, ops::flatten(n.x), n.dw, n.db));
             if (n.dx.valid())
                 CS_TRY(ops::linearBackwardData(be, s, n.dy, n.w, ops::flatten(n.dx), n.accumulate));
             return {};
@@ -672,9 +669,9 @@ struct Recorder {
             CS_TRY(ops::activationBackward(be, activationOf(l), n.y, n.dy, dxOut(n)));
             return finishDx(n);
         case LayerType::BatchNorm:
-            CS_TRY(ops::batchNormBackward(be, {N, n.in.c, n.in.h * n.in.w, l.eps, l.momentum}, n.dy,
-                                          n.x, {n.w, n.b, n.runMean, n.runVar, n.mean, n.invstd},
-                                          dxOut(n), n.dw, n.db));
+            CS_TRY(ops::batchNormBackward(
+                be, {N, n.in.c, n.in.h * n.in.w, l.eps, l.momentum}, training, n.dy, n.x,
+                {n.w, n.b, n.runMean, n.runVar, n.mean, n.invstd}, dxOut(n), n.dw, n.db));
             return finishDx(n);
         case LayerType::LayerNorm:
             CS_TRY(ops::layerNormBackward(be, {N, n.in.numel(), l.eps}, n.dy, n.x, n.w, n.mean,
@@ -683,7 +680,8 @@ struct Recorder {
         case LayerType::Dropout:
             if (!n.dx.valid())
                 return {};
-            CS_TRY(ops::dropoutBackward(be, dropoutOf(n), n.dy, step, dxOut(n)));
+            CS_TRY(training ? ops::dropoutBackward(be, dropoutOf(n), n.dy, step, dxOut(n))
+                            : copy(n.dy, dxOut(n)));
             return finishDx(n);
         case LayerType::Flatten:
             return {};
@@ -724,6 +722,7 @@ Status Network::recordForward(Backend& be, const Tensor& x, bool training, const
                                  std::to_string(m_batch * inputFeatures()),
                              m_spec.name);
     Recorder r{be, m_batch, m_seed, step};
+    m_forwardTraining = training;
     const Dims in{m_spec.channels, m_spec.height, m_spec.width, false};
     auto out = r.forward(m_nodes, reshaped(x, m_batch, in), training);
     if (!out.ok())
@@ -734,11 +733,40 @@ Status Network::recordForward(Backend& be, const Tensor& x, bool training, const
     return {};
 }
 
-Status Network::recordBackward(Backend& be, const Tensor& step) {
+Status Network::recordBackward(Backend& be, const Tensor& step, const BackwardOptions& o) {
     if (m_nodes.empty() || !m_nodes.front()->x.valid())
-        return Status::error("record the training forward pass first", m_spec.name);
-    Recorder r{be, m_batch, m_seed, step};
-    return r.backward(m_nodes).within(m_spec.name);
+        return Status::error("record the forward pass first", m_spec.name);
+    const int last = int(m_nodes.size()) - 1;
+    const int from = o.from < 0 ? last : o.from;
+    if (from > last || o.to < 0 || o.to > from + 1)
+        return Status::error("backward range " + std::to_string(from) + ".." +
+                                 std::to_string(o.to) + " is outside the " +
+                                 std::to_string(m_nodes.size()) + " top-level layers",
+                             m_spec.name);
+    Recorder r{be, m_batch, m_seed, step, m_forwardTraining, o.weightGradients};
+    for (int i = from; i >= o.to; --i)
+        CS_TRY(r.backward(*m_nodes[std::size_t(i)])
+                   .within(m_nodes[std::size_t(i)]->path)
+                   .within(m_spec.name));
+    return {};
+}
+
+std::vector<Network::FeatureMap> Network::layerOutputs() const {
+    std::vector<FeatureMap> out;
+    for (std::size_t i = 0; i < m_nodes.size(); ++i) {
+        const Node& n = *m_nodes[i];
+        if (!n.y.valid() || n.type == LayerType::Flatten)
+            continue;
+        if (i + 1 < m_nodes.size()) {
+            const Node& next = *m_nodes[i + 1];
+            if (next.type != LayerType::Flatten && next.y.offset == n.y.offset &&
+                next.y.placement == n.y.placement)
+                continue; // the next layer overwrites this output in place
+        }
+        out.push_back(
+            {n.path, n.out, reshaped(n.y, m_batch, n.out), reshaped(n.dy, m_batch, n.out), int(i)});
+    }
+    return out;
 }
 
 } // namespace convscope::model

@@ -50,8 +50,20 @@ public:
     Status initialize(Backend& be, std::uint64_t seed);
     // Records x (N, C, H, W) → logits(). `step` is the device step counter that seeds dropout.
     Status recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step);
-    // Records the gradients of every parameter (and of the input when planned) from dlogits().
-    Status recordBackward(Backend& be, const Tensor& step);
+    // Which part of the backward pass to record: the top-level layers `from` (-1: the last)
+    // down to `to`, each reading its output gradient `dy` (layerOutputs()); weight gradients
+    // only when asked. The default is the whole pass from dlogits().
+    struct BackwardOptions {
+        bool weightGradients = true;
+        int from = -1, to = 0;
+    };
+    // Records the gradients of the parameters (and of the input when planned) in the mode of
+    // the last recorded forward pass: after an evaluation forward, batch norm is the affine map
+    // of its running statistics and dropout the identity, as in PyTorch's model.eval().
+    Status recordBackward(Backend& be, const Tensor& step, const BackwardOptions& options);
+    Status recordBackward(Backend& be, const Tensor& step) {
+        return recordBackward(be, step, BackwardOptions{});
+    }
 
     const Tensor& logits() const;
     const Tensor& dlogits() const;
@@ -71,9 +83,14 @@ public:
     struct FeatureMap {
         std::string path;
         Dims dims;
-        Tensor y;
+        Tensor y;      // (N, C, H, W) or (N, C)
+        Tensor dy;     // the gradient that reached y, while a backward pass has not gone past
+        int index = 0; // the top-level layer's position (BackwardOptions)
     };
     std::vector<FeatureMap> featureMaps() const;
+    // Every top-level layer whose output stays readable after a forward pass (flat ones too;
+    // a layer overwritten in place by the next is left out: the next one stands for it).
+    std::vector<FeatureMap> layerOutputs() const;
 
     const std::vector<NamedTensor>& namedTensors() const { return m_named; }
     const std::vector<ParamLayer>& paramLayers() const { return m_paramLayers; }
@@ -95,6 +112,7 @@ private:
     std::vector<std::unique_ptr<Node>> m_nodes;
     std::int64_t m_batch = 0, m_parameterCount = 0;
     std::uint64_t m_seed = 1;
+    bool m_forwardTraining = true; // the mode of the last recorded forward pass
     Tensor m_params, m_grads, m_buffers, m_dx, m_dummy;
     std::vector<InitSlot> m_slots;
     std::vector<Tensor> m_zeroTensors; // the zero biases of bias-free layers

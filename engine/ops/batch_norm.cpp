@@ -104,9 +104,9 @@ Status batchNormForward(Backend& be, const BatchNormShape& s, bool training, con
     });
 }
 
-Status batchNormBackward(Backend& be, const BatchNormShape& s, const Tensor& dy, const Tensor& x,
-                         const BatchNormParams& p, const Tensor& dx, const Tensor& dgamma,
-                         const Tensor& dbeta) {
+Status batchNormBackward(Backend& be, const BatchNormShape& s, bool training, const Tensor& dy,
+                         const Tensor& x, const BatchNormParams& p, const Tensor& dx,
+                         const Tensor& dgamma, const Tensor& dbeta) {
     const char* op = "batch_norm backward";
     CS_TRY(checkParams(s, p, op));
     CS_TRY(expect(dy, s.elements(), DType::Real, "dy", op));
@@ -114,20 +114,26 @@ Status batchNormBackward(Backend& be, const BatchNormShape& s, const Tensor& dy,
     CS_TRY(expect(dx, s.elements(), DType::Real, "dx", op));
     CS_TRY(expect(dgamma, s.channels, DType::Real, "dgamma", op));
     CS_TRY(expect(dbeta, s.channels, DType::Real, "dbeta", op));
+    // Evaluation binds the running statistics where training binds the saved batch statistics;
+    // the kernel turns the running variance into invstd.
+    const Tensor& mean = training ? p.mean : p.runningMean;
+    const Tensor& second = training ? p.invstd : p.runningVar;
     if (auto* vk = be.asVulkan())
         return vk->dispatch(vk::Kernel::BatchNormBackward,
-                            {dy, x, p.gamma, p.mean, p.invstd, dx, dgamma, dbeta}, push(s, true),
+                            {dy, x, p.gamma, mean, second, dx, dgamma, dbeta}, push(s, training),
                             {std::uint32_t(s.channels), 1, 1}, {kLocal, 1, 1});
     return enqueueCpu(be, [=](auto& c) {
         using T = ScalarOf<decltype(c)>;
         const T *dys = c.real(dy), *xs = c.real(x), *g = c.real(p.gamma);
-        const T *mean = c.real(p.mean), *inv = c.real(p.invstd);
+        const T *means = c.real(mean), *seconds = c.real(second);
         T *dxs = c.real(dx), *dg = c.real(dgamma), *db = c.real(dbeta);
         const std::int64_t C = s.channels, HW = s.spatial, M = s.batch * HW;
+        const T eps = T(s.eps);
 #pragma omp parallel for if (s.elements() > (1 << 15))
         for (std::int64_t ch = 0; ch < C; ++ch) {
             T sb = 0, sg = 0;
-            const T mu = mean[ch], is = inv[ch];
+            const T mu = means[ch],
+                    is = training ? seconds[ch] : T(1) / std::sqrt(seconds[ch] + eps);
             for (std::int64_t n = 0; n < s.batch; ++n) {
                 const T* g = dys + (n * C + ch) * HW;
                 const T* xr = xs + (n * C + ch) * HW;
@@ -139,11 +145,18 @@ Status batchNormBackward(Backend& be, const BatchNormShape& s, const Tensor& dy,
             }
             db[ch] = sb;
             dg[ch] = sg;
-            const T k = g[ch] * inv[ch] / T(M);
+            if (!training) {
+                const T k = g[ch] * is;
+                for (std::int64_t n = 0; n < s.batch; ++n)
+                    for (std::int64_t i = 0; i < HW; ++i)
+                        dxs[(n * C + ch) * HW + i] = k * dys[(n * C + ch) * HW + i];
+                continue;
+            }
+            const T k = g[ch] * is / T(M);
             for (std::int64_t n = 0; n < s.batch; ++n)
                 for (std::int64_t i = 0; i < HW; ++i) {
                     const std::int64_t at = (n * C + ch) * HW + i;
-                    const T xh = (xs[at] - mean[ch]) * inv[ch];
+                    const T xh = (xs[at] - mu) * is;
                     dxs[at] = k * (T(M) * dys[at] - sb - xh * sg);
                 }
         }

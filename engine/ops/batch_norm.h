@@ -23,9 +23,12 @@ struct BatchNormParams {
 // training: batch statistics (saved in mean/invstd) and running-statistics update.
 Status batchNormForward(Backend& be, const BatchNormShape& s, bool training, const Tensor& x,
                         const BatchNormParams& p, const Tensor& y);
-// Gradients of a training-mode forward pass.
-Status batchNormBackward(Backend& be, const BatchNormShape& s, const Tensor& dy, const Tensor& x,
-                         const BatchNormParams& p, const Tensor& dx, const Tensor& dgamma,
-                         const Tensor& dbeta);
+// Gradients of a forward pass in the same mode. Training: through the batch statistics saved in
+// mean/invstd, dx = γ·invstd/M·(M·dy − dβ − x̂·dγ). Evaluation: the running statistics are
+// constants, so dx = γ·dy/√(running var + ε); in both, x̂ = (x − μ)·invstd, dβ = Σ dy and
+// dγ = Σ dy·x̂ (PyTorch's eval-mode autograd).
+Status batchNormBackward(Backend& be, const BatchNormShape& s, bool training, const Tensor& dy,
+                         const Tensor& x, const BatchNormParams& p, const Tensor& dx,
+                         const Tensor& dgamma, const Tensor& dbeta);
 
 } // namespace convscope::ops

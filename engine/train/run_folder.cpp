@@ -1,6 +1,7 @@
 // RunFolder: spec.json, metrics.csv and checkpoint paths.
 #include "train/run_folder.h"
 #include "io/atomic_file.h"
+#include "model/weights.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -79,29 +80,7 @@ Result<bool> RunFolder::close(Trainer& trainer) {
 }
 
 Result<std::string> RunFolder::latestCheckpoint(const std::string& runOrFile) {
-    std::error_code ec;
-    if (fs::is_regular_file(runOrFile, ec))
-        return runOrFile;
-    const fs::path dir = fs::path(runOrFile) / "checkpoints";
-    std::int64_t best = -1;
-    std::string path;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string n = e.path().filename().string();
-        if (n.rfind("step-", 0) != 0 || !n.ends_with(".safetensors"))
-            continue;
-        try {
-            const std::int64_t step = std::stoll(n.substr(5));
-            if (step > best) {
-                best = step;
-                path = e.path().string();
-            }
-        } catch (...) {
-        }
-    }
-    if (best < 0)
-        return Status::error("no checkpoint found", dir.string(),
-                             "Pass a run folder with checkpoints/step-N.safetensors, or the file");
-    return path;
+    return model::latestCheckpoint(runOrFile);
 }
 
 } // namespace convscope::train

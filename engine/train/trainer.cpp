@@ -2,6 +2,7 @@
 #include "train/trainer.h"
 #include "core/random.h"
 #include "io/safetensors.h"
+#include "model/weights.h"
 #include "ops/gather_batch.h"
 #include "ops/metrics_ring.h"
 #include "ops/optimizer.h"
@@ -406,15 +407,10 @@ std::array<Tensor, 2> Trainer::optimizerState(const model::NamedTensor& t) const
 
 Status Trainer::saveCheckpoint(const std::string& path,
                                const std::map<std::string, std::string>& metadata) {
-    CS_TRY(m_be.finish());
-    io::SafeTensors model, optimizer;
+    CS_TRY_ASSIGN(io::SafeTensors model, model::readWeights(m_be, m_model));
+    io::SafeTensors optimizer;
     std::set<std::string> batchNorms;
     for (const auto& t : m_model.namedTensors()) {
-        CS_TRY_ASSIGN(auto values, m_be.readReal(t.tensor));
-        io::StoredTensor st;
-        st.shape = t.dims;
-        st.f32.assign(values.begin(), values.end());
-        model.tensors[t.name] = std::move(st);
         if (t.name.ends_with(".running_mean"))
             batchNorms.insert(t.name.substr(0, t.name.size() - 13));
         if (!t.parameter)
@@ -452,33 +448,26 @@ Status Trainer::saveCheckpoint(const std::string& path,
 
 Status Trainer::loadCheckpoint(const std::string& path) {
     CS_TRY_ASSIGN(io::SafeTensors model, io::loadSafetensors(path));
+    CS_TRY(model::writeWeights(m_be, m_model, model, path));
     auto optimizer = io::loadSafetensors(optimizerPath(path));
-    auto restore = [&](const io::StoredTensor* st, const Tensor& dst,
-                       const std::string& name) -> Status {
-        if (!st)
-            return Status::error("the checkpoint has no tensor \"" + name + "\"", path,
-                                 "Was it saved from another network? Load it with its spec.json");
-        if (st->dtype != "F32" || st->numel() != dst.numel())
-            return Status::error("tensor \"" + name + "\" has " + std::to_string(st->numel()) +
-                                     " values, the network expects " + std::to_string(dst.numel()),
-                                 path, "Load the checkpoint with the spec it was trained with");
-        return m_be.writeReal(dst, std::span<const float>(st->f32));
-    };
-    auto find = [](const io::SafeTensors& f, const std::string& n) -> const io::StoredTensor* {
-        auto it = f.tensors.find(n);
-        return it == f.tensors.end() ? nullptr : &it->second;
-    };
-    for (const auto& t : m_model.namedTensors()) {
-        CS_TRY(restore(find(model, t.name), t.tensor, t.name));
-        if (!t.parameter || !optimizer.ok())
-            continue;
-        const auto views = optimizerState(t);
-        for (int k = 0; k < 2; ++k) {
-            const std::string n = t.name + (k == 0 ? ".state1" : ".state2");
-            CS_TRY(restore(find(*optimizer, n), views[std::size_t(k)], n));
+    if (optimizer.ok()) {
+        for (const auto& t : m_model.namedTensors()) {
+            if (!t.parameter)
+                continue;
+            const auto views = optimizerState(t);
+            for (int k = 0; k < 2; ++k) {
+                const std::string n = t.name + (k == 0 ? ".state1" : ".state2");
+                auto it = optimizer->tensors.find(n);
+                if (it == optimizer->tensors.end() || it->second.dtype != "F32" ||
+                    it->second.numel() != views[std::size_t(k)].numel())
+                    return Status::error(
+                        "the optimizer state \"" + n + "\" is missing or has the wrong size",
+                        optimizerPath(path), "Delete that file to continue with a fresh optimizer");
+                CS_TRY(
+                    m_be.writeReal(views[std::size_t(k)], std::span<const float>(it->second.f32)));
+            }
         }
-    }
-    if (!optimizer.ok()) {
+    } else {
         CS_TRY(m_be.zero(m_optState1));
         CS_TRY(m_be.zero(m_optState2));
     }

@@ -1,6 +1,7 @@
 // batch_norm: training forward (batch statistics, running-statistics update), evaluation forward
-// (running statistics) and backward, Vulkan and CPU float against the CPU double reference;
-// the reference against finite differences through the batch statistics, and the running
+// (running statistics) and the backward pass of each mode, Vulkan and CPU float against the CPU
+// double reference; the reference against finite differences (through the batch statistics in
+// training, with the running statistics held constant in evaluation), and the running
 // statistics against their closed form.
 #include "op_test.h"
 #include "ops/batch_norm.h"
@@ -19,6 +20,7 @@ struct Inputs {
 };
 struct Outputs {
     std::vector<double> y, yEval, mean, invstd, runningMean, runningVar, dx, dgamma, dbeta;
+    std::vector<double> dxEval, dgammaEval, dbetaEval; // evaluation-mode backward
 };
 
 Inputs makeInputs(const ops::BatchNormShape& s, std::uint64_t seed) {
@@ -33,10 +35,10 @@ Result<Outputs> run(Backend& be, const ops::BatchNormShape& s, const Inputs& in)
     CS_TRY(be.reset());
     const std::int64_t E = s.elements(), C = s.channels;
     Tensor x = be.tensor({E}), y = be.tensor({E}), ye = be.tensor({E}), dy = be.tensor({E}),
-           dx = be.tensor({E});
+           dx = be.tensor({E}), dxe = be.tensor({E});
     ops::BatchNormParams p{be.tensor({C}), be.tensor({C}), be.tensor({C}),
                            be.tensor({C}), be.tensor({C}), be.tensor({C})};
-    Tensor dg = be.tensor({C}), db = be.tensor({C});
+    Tensor dg = be.tensor({C}), db = be.tensor({C}), dge = be.tensor({C}), dbe = be.tensor({C});
     CS_TRY(be.allocate());
     CS_TRY(be.writeReal(x, in.x));
     CS_TRY(be.writeReal(p.gamma, in.gamma));
@@ -46,8 +48,10 @@ Result<Outputs> run(Backend& be, const ops::BatchNormShape& s, const Inputs& in)
     CS_TRY(be.writeReal(p.runningVar, std::vector<double>(std::size_t(C), 1.0)));
     CS_TRY(runOnce(be, [&]() -> Status {
         CS_TRY(ops::batchNormForward(be, s, true, x, p, y));
-        CS_TRY(ops::batchNormBackward(be, s, dy, x, p, dx, dg, db));
-        return ops::batchNormForward(be, s, false, x, p, ye);
+        CS_TRY(ops::batchNormBackward(be, s, true, dy, x, p, dx, dg, db));
+        // Evaluation after one training step: running statistics that are not the batch's.
+        CS_TRY(ops::batchNormForward(be, s, false, x, p, ye));
+        return ops::batchNormBackward(be, s, false, dy, x, p, dxe, dge, dbe);
     }));
     Outputs o;
     CS_TRY_ASSIGN(o.y, be.readReal(y));
@@ -59,6 +63,39 @@ Result<Outputs> run(Backend& be, const ops::BatchNormShape& s, const Inputs& in)
     CS_TRY_ASSIGN(o.dx, be.readReal(dx));
     CS_TRY_ASSIGN(o.dgamma, be.readReal(dg));
     CS_TRY_ASSIGN(o.dbeta, be.readReal(db));
+    CS_TRY_ASSIGN(o.dxEval, be.readReal(dxe));
+    CS_TRY_ASSIGN(o.dgammaEval, be.readReal(dge));
+    CS_TRY_ASSIGN(o.dbetaEval, be.readReal(dbe));
+    return o;
+}
+
+// Evaluation mode alone, from given running statistics (held constant): y and its gradients.
+struct EvalInputs {
+    std::vector<double> x, gamma, beta, dy, runningMean, runningVar;
+};
+Result<Outputs> runEval(Backend& be, const ops::BatchNormShape& s, const EvalInputs& in) {
+    CS_TRY(be.reset());
+    const std::int64_t E = s.elements(), C = s.channels;
+    Tensor x = be.tensor({E}), y = be.tensor({E}), dy = be.tensor({E}), dx = be.tensor({E});
+    ops::BatchNormParams p{be.tensor({C}), be.tensor({C}), be.tensor({C}),
+                           be.tensor({C}), be.tensor({C}), be.tensor({C})};
+    Tensor dg = be.tensor({C}), db = be.tensor({C});
+    CS_TRY(be.allocate());
+    CS_TRY(be.writeReal(x, in.x));
+    CS_TRY(be.writeReal(p.gamma, in.gamma));
+    CS_TRY(be.writeReal(p.beta, in.beta));
+    CS_TRY(be.writeReal(dy, in.dy));
+    CS_TRY(be.writeReal(p.runningMean, in.runningMean));
+    CS_TRY(be.writeReal(p.runningVar, in.runningVar));
+    CS_TRY(runOnce(be, [&]() -> Status {
+        CS_TRY(ops::batchNormForward(be, s, false, x, p, y));
+        return ops::batchNormBackward(be, s, false, dy, x, p, dx, dg, db);
+    }));
+    Outputs o;
+    CS_TRY_ASSIGN(o.yEval, be.readReal(y));
+    CS_TRY_ASSIGN(o.dxEval, be.readReal(dx));
+    CS_TRY_ASSIGN(o.dgammaEval, be.readReal(dg));
+    CS_TRY_ASSIGN(o.dbetaEval, be.readReal(db));
     return o;
 }
 
@@ -97,7 +134,10 @@ class TestBatchNorm : public OpTest {
                            {"running var", got->runningVar, ref->runningVar},
                            {"dx", got->dx, ref->dx},
                            {"dgamma", got->dgamma, ref->dgamma},
-                           {"dbeta", got->dbeta, ref->dbeta}},
+                           {"dbeta", got->dbeta, ref->dbeta},
+                           {"dx (eval)", got->dxEval, ref->dxEval},
+                           {"dgamma (eval)", got->dgammaEval, ref->dgammaEval},
+                           {"dbeta (eval)", got->dbetaEval, ref->dbetaEval}},
                           1e-4, &why),
                  qPrintable(why));
     }
@@ -120,6 +160,39 @@ private slots:
         QVERIFY2(relError(an->dx, along(&Inputs::x)) < 1e-6, "dx differs from finite differences");
         QVERIFY2(relError(an->dgamma, along(&Inputs::gamma)) < 1e-7, "dgamma differs");
         QVERIFY2(relError(an->dbeta, along(&Inputs::beta)) < 1e-7, "dbeta differs");
+    }
+
+    // Evaluation mode: y = γ·(x − running mean)/√(running var + ε) + β with the statistics held
+    // constant (PyTorch's model.eval() autograd), so a batch of one is fine.
+    void evaluationBackwardMatchesFiniteDifferences_data() {
+        QTest::addColumn<ops::BatchNormShape>("s");
+        QTest::newRow("3 x 2 channels x 5") << shape(3, 2, 5);
+        QTest::newRow("batch 1, 1-d") << shape(1, 4, 1);
+    }
+    void evaluationBackwardMatchesFiniteDifferences() {
+        QFETCH(ops::BatchNormShape, s);
+        const Inputs b = makeInputs(s, 7);
+        const EvalInputs base{b.x,
+                              b.gamma,
+                              b.beta,
+                              b.dy,
+                              uniform(s.channels, 11, -1, 1),
+                              uniform(s.channels, 12, 0.2, 3.0)};
+        auto an = runEval(m_ref, s, base);
+        QVERIFY2(an.ok(), an.status().message().c_str());
+        auto along = [&](std::vector<double> EvalInputs::*field) {
+            return numericGradientOf(base, field, base.dy, [&](const EvalInputs& in) {
+                return runEval(m_ref, s, in)->yEval;
+            });
+        };
+        QVERIFY2(relError(an->dxEval, along(&EvalInputs::x)) < 1e-7, "eval dx differs");
+        QVERIFY2(relError(an->dgammaEval, along(&EvalInputs::gamma)) < 1e-7, "eval dgamma differs");
+        QVERIFY2(relError(an->dbetaEval, along(&EvalInputs::beta)) < 1e-7, "eval dbeta differs");
+        // The eval dx is not the training one: the batch statistics would subtract means.
+        auto train = run(m_ref, s.batch * s.spatial > 1 ? s : shape(2, s.channels, 1),
+                         makeInputs(s.batch * s.spatial > 1 ? s : shape(2, s.channels, 1), 7));
+        QVERIFY(train.ok());
+        QVERIFY(relError(train->dx, train->dxEval) > 1e-3);
     }
 
     void oneValuePerChannelIsRejected() {
