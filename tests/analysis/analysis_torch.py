@@ -30,6 +30,7 @@ IN.safetensors (float tensors F32 or F64, cast to the chosen dtype):
   "gradcam_layer" = a module path, e.g. "relu2", "stage3_block3", "stage1_block1.body.relu_a"
   "eps" = comma list of floats                                         (tasks "fgsm", "pgd")
   "pgd_steps" = k (>= 1)                                                         (task "pgd")
+  "keep_images" = "0" leaves fgsm_images, pgd_images and their logits out (large N)
 
 OUT.safetensors (E = number of eps values, K = classes):
   "logits"          (N, K) logits of the clean pixels (always)
@@ -306,6 +307,7 @@ def run(a):
         images = torch.stack([(pixels + e * step).clamp(0, 1) for e in eps])
         out["fgsm_images"] = images
         out["fgsm_logits"] = summarise("fgsm", images)
+        out["fgsm_gradient"] = g_loss
 
     if "pgd" in tasks:
         k = integer(meta, "pgd_steps", "task pgd")
@@ -321,6 +323,9 @@ def run(a):
         out["pgd_images"] = images
         out["pgd_logits"] = summarise("pgd", images)
 
+    if meta.get("keep_images", "1") == "0":
+        for k in ("fgsm_images", "fgsm_logits", "pgd_images", "pgd_logits", "fgsm_gradient"):
+            out.pop(k, None)
     out_dtype = {"float64": torch.float64, "float32": torch.float32}.get(a.out_dtype or a.dtype)
     out = {k: v.detach().to(out_dtype).contiguous() for k, v in out.items()}
     meta_out = {"checkpoint": str(a.checkpoint), "dtype": a.dtype,
