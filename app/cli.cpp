@@ -2,6 +2,7 @@
 // progress line and a summary; `devices` lists the Vulkan devices.
 #include "backend/backend.h"
 #include "backend/vulkan_backend.h"
+#include "cli_analysis.h"
 #include "data/datasets.h"
 #include "model/network.h"
 #include "train/run_folder.h"
@@ -32,6 +33,9 @@ Usage:
   convscope-cli inspect SPEC.json          per-layer output shape, parameters and FLOPs
   convscope-cli inspect --preset NAME      the same for a preset; --list lists the presets
   convscope-cli devices                    list the Vulkan devices
+  convscope-cli saliency RUN --images 3,17 --out DIR   gradient maps (see below)
+  convscope-cli fgsm RUN --out DIR         accuracy vs ε of adversarial examples
+  convscope-cli confusion RUN              the test set's confusion matrix
   convscope-cli --help | --version
 
 train options:
@@ -329,6 +333,7 @@ int main(int argc, char** argv) {
     std::string cmd = argv[1];
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
         std::fputs(kUsage, stdout);
+        std::fputs(cli::kAnalysisUsage, stdout);
         return 0;
     }
     if (cmd == "--version") {
@@ -337,7 +342,8 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> opt;
     std::vector<std::string> args;
-    static const char* flags[] = {"augment", "no-shuffle", "list"}; // options without a value
+    static const char* flags[] = {"augment", "no-shuffle", "list",
+                                  "sanity"}; // options without a value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         if (a.rfind("--", 0) != 0) {
@@ -361,8 +367,16 @@ int main(int argc, char** argv) {
         "backend",  "device",      "threads",  "log-every", "max-steps", "schedule",     "side",
         "channels", "step-epochs", "gamma",    "warmup",    "augment",   "no-shuffle",   "list"};
     for (auto& [k, v] : opt)
-        if (std::find(std::begin(known), std::end(known), k) == std::end(known))
+        if (std::find(std::begin(known), std::end(known), k) == std::end(known) &&
+            std::find(cli::kAnalysisOptions.begin(), cli::kAnalysisOptions.end(), k) ==
+                cli::kAnalysisOptions.end())
             return usageError("unknown option --" + k);
+    if (cmd == "saliency")
+        return cli::saliencyCommand(args, opt);
+    if (cmd == "fgsm")
+        return cli::fgsmCommand(args, opt);
+    if (cmd == "confusion")
+        return cli::confusionCommand(args, opt);
     if (cmd == "inspect")
         return inspectCommand(args, opt);
     if (!args.empty())

@@ -110,6 +110,7 @@ Result<Checkpoint> loadCheckpoint(const std::string& runOrFile) {
     }
     if (auto it = c.file.metadata.find("dataset"); it != c.file.metadata.end())
         c.dataset = it->second;
+    c.hasNormalization = c.file.metadata.count("mean") && c.file.metadata.count("std");
     CS_TRY_ASSIGN(c.mean, metadataNumber(c.file, "mean", 0.0, path));
     CS_TRY_ASSIGN(c.std, metadataNumber(c.file, "std", 1.0, path));
     if (!(c.std > 0))

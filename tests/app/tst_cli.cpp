@@ -2,6 +2,7 @@
 // message naming the file, exit code 1), and one epoch of the mlp preset on Fashion-MNIST on
 // both backends reaching the accuracy the issue promises (≥ 0.82).
 #include "data/idx.h"
+#include "io/safetensors.h"
 #include "test_support.h"
 
 #include <QProcess>
@@ -145,6 +146,74 @@ private slots:
         QVERIFY2(o.out.contains("at step 20"), qPrintable(o.out));
         QVERIFY2(o.out.contains("step 94/94"), qPrintable(o.out));
         QVERIFY(QFile::exists(run + "/checkpoints/step-94.safetensors"));
+    }
+
+    // saliency, fgsm and confusion on a short run: every file they promise, the tensors named
+    // <method>/<image> with their shapes, and bad input as one line with exit code 1 or 2.
+    void analysisCommandsWriteTheirFiles() {
+        QTemporaryDir dir;
+        const QString run = dir.filePath("run"), out = dir.filePath("out");
+        Outcome o = runCli({"train", "--preset", "lenet5", "--dataset", "gratings", "--backend",
+                            "cpu", "--max-steps", "30", "--out", run});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        o = runCli({"saliency", run, "--images", "0,5", "--sanity", "--smooth-samples", "4",
+                    "--ig-steps", "8", "--out", out});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        for (const char* f : {"saliency.safetensors", "saliency.csv", "sanity.csv",
+                              "saliency-0.png", "saliency-5.png", "sanity-0.png", "sanity-5.png"})
+            QVERIFY2(QFile::exists(out + "/" + f), f);
+        auto st = io::loadSafetensors((out + "/saliency.safetensors").toStdString());
+        QVERIFY2(st.ok(), st.status().message().c_str());
+        for (const char* m : {"grad", "gradxinput", "smoothgrad", "ig"})
+            QVERIFY((st->tensors.at(std::string(m) + "/5").shape ==
+                     std::vector<std::int64_t>{1, 28, 28}));
+        QVERIFY((st->tensors.at("gradcam/0").shape == std::vector<std::int64_t>{28, 28}));
+        QVERIFY((st->tensors.at("gradcam-raw/0").shape == std::vector<std::int64_t>{5, 5}));
+        QFile csv(out + "/saliency.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(csv.readAll().count('\n'), 3);
+
+        o = runCli({"fgsm", run, "--count", "50", "--eps", "0,0.1", "--pgd", "2", "--out", out});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QFile fgsm(out + "/fgsm.csv");
+        QVERIFY(fgsm.open(QIODevice::ReadOnly));
+        const QString rows = QString::fromUtf8(fgsm.readAll());
+        QVERIFY2(rows.startsWith("method,eps,accuracy,mean_confidence"), qPrintable(rows));
+        QCOMPARE(rows.count("\nfgsm,"), 2);
+        QCOMPARE(rows.count("\npgd-2,"), 2);
+        QVERIFY(QFile::exists(out + "/fgsm.png"));
+
+        o = runCli({"confusion", run, "--count", "100", "--out", out});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains("confusion matrix of 100 test images"), qPrintable(o.out));
+        QFile conf(out + "/confusion.csv");
+        QVERIFY(conf.open(QIODevice::ReadOnly));
+        QCOMPARE(conf.readAll().count('\n'), 11); // header + the network's 10 outputs
+
+        const struct {
+            QStringList args;
+            int code;
+            const char* message;
+        } bad[] = {
+            {{"saliency", run, "--images", "999999", "--out", out}, 2, "does not exist"},
+            {{"saliency", run, "--methods", "magic", "--out", out}, 2, "unknown method 'magic'"},
+            {{"saliency", run, "--layer", "fc1", "--out", out}, 2, "not a layer with a spatial"},
+            {{"saliency", run, "--target", "zebra", "--out", out}, 2, "--target must be"},
+            {{"saliency", run}, 2, "needs --out"},
+            {{"saliency", dir.filePath("nothing"), "--out", out}, 1, "no such run folder"},
+            {{"fgsm", run, "--eps", "-0.1", "--out", out}, 2, "must be in [0, 1]"},
+            {{"fgsm", run, "--count", "many", "--out", out}, 2, "--count"},
+            {{"confusion", dir.filePath("empty.safetensors")}, 1, "empty.safetensors"},
+        };
+        QFile empty(dir.filePath("empty.safetensors"));
+        QVERIFY(empty.open(QIODevice::WriteOnly));
+        empty.close();
+        for (const auto& b : bad) {
+            o = runCli(b.args);
+            QVERIFY2(
+                o.exitCode == b.code && o.err.contains(b.message),
+                qPrintable(b.args.join(' ') + " -> " + QString::number(o.exitCode) + ": " + o.err));
+        }
     }
 
     void oneEpochReachesTheExpectedAccuracy_data() {
