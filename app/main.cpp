@@ -3,6 +3,7 @@
 // --train, or open a network (NetSpec JSON) or a run folder.
 #include "build_view.h"
 #include "main_window.h"
+#include "saliency_view.h"
 
 #include <QAction>
 #include <QApplication>
@@ -34,12 +35,14 @@ int main(int argc, char** argv) {
     const QCommandLineOption presenter("presenter", "Start in presenter mode (F11).");
     const QCommandLineOption train("train", "Start training at once.");
     const QCommandLineOption view(
-        "view", "The tab to show: build, train (default), filters, gradients.", "tab");
+        "view", "The tab to show: build, train (default), filters, gradients, saliency.", "tab");
+    const QCommandLineOption image("image",
+                                   "Saliency: the test image to explain and attack at once.", "n");
     const QCommandLineOption screenshot(
         "screenshot", "Save a picture of the window after --after seconds, then quit.", "png");
     const QCommandLineOption after("after", "Seconds before --screenshot (default 5).", "s", "5");
     cli.addOptions(
-        {preset, dataset, data, backend, epochs, presenter, train, view, screenshot, after});
+        {preset, dataset, data, backend, epochs, presenter, train, view, image, screenshot, after});
     cli.process(app);
 
     convscope::ui::MainWindow window;
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
     if (cli.isSet(epochs))
         window.findChild<QSpinBox*>("epochs")->setValue(cli.value(epochs).toInt());
     if (cli.isSet(view)) {
-        const QStringList tabs = {"build", "train", "filters", "gradients"};
+        const QStringList tabs = {"build", "train", "filters", "gradients", "saliency"};
         if (!tabs.contains(cli.value(view))) {
             std::fprintf(stderr, "convscope: unknown view \"%s\"; use %s\n",
                          qPrintable(cli.value(view)), qPrintable(tabs.join(", ")));
@@ -90,6 +93,15 @@ int main(int argc, char** argv) {
     window.show();
     if (cli.isSet(presenter))
         window.setPresenterMode(true);
+    if (cli.isSet(image)) {
+        bool ok = false;
+        const int index = cli.value(image).toInt(&ok);
+        if (!ok || index < 0) {
+            std::fprintf(stderr, "convscope: --image needs a test image index (0, 1, ...)\n");
+            return 2;
+        }
+        window.saliencyView()->selectImage(index);
+    }
     if (cli.isSet(train))
         QTimer::singleShot(0, &window, [&window] { window.trainAction()->trigger(); });
     if (cli.isSet(screenshot))

@@ -1,12 +1,14 @@
-// MainWindow: layout, actions with shortcuts, and the live chart.
+// MainWindow: layout, actions with shortcuts, the status bar, runs and presenter mode.
 #include "main_window.h"
 #include "build_view.h"
 #include "feature_map_view.h"
 #include "filter_view.h"
+#include "filters_view.h"
+#include "gradients_view.h"
+#include "saliency_view.h"
+#include "train_view.h"
 
 #include <QAction>
-#include <QChart>
-#include <QChartView>
 #include <QComboBox>
 #include <QDirIterator>
 #include <QDockWidget>
@@ -20,27 +22,21 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
-#include <QLineSeries>
-#include <QLogValueAxis>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSaveFile>
-#include <QScatterSeries>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
-#include <QSvgGenerator>
 #include <QTabWidget>
-#include <QTextStream>
 #include <QToolBar>
+#include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
-#include <QValueAxis>
 #include <cmath>
 
 namespace convscope::ui {
@@ -61,28 +57,6 @@ QString initText(const QJsonValue& init) {
     return scheme;
 }
 
-// An axis from 0 to a round number just above `top` (2,814 steps: 0 to 3,000 in steps of 500),
-// not to the next power-of-ten-ish number that applyNiceNumbers() picks (4,000).
-void setNiceRange(QValueAxis* axis, double top) {
-    const double p = std::pow(10.0, std::floor(std::log10(std::max(top, 1e-9))));
-    double end = 10 * p;
-    for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
-        if (m * p >= top * (1 - 1e-9)) {
-            end = m * p;
-            break;
-        }
-    const double q = std::pow(10.0, std::floor(std::log10(end) + 1e-9));
-    double step = end;
-    for (double m : {0.1, 0.2, 0.25, 0.5, 1.0})
-        if (end / (m * q) <= 8 + 1e-9) {
-            step = m * q;
-            break;
-        }
-    axis->setRange(0, end);
-    axis->setTickType(QValueAxis::TicksDynamic);
-    axis->setTickAnchor(0);
-    axis->setTickInterval(step);
-}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -139,8 +113,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addAction(tr("Export numbers as CSV…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
                     this, &MainWindow::onExportCsv)
-        ->setToolTip(tr("Build: the layer table; Train: the curves; Filters: the first layer's "
-                        "weights; Gradients: the norm per layer"));
+        ->setToolTip(tr("Build: the layer table; Train: the curves and the confusion matrix; "
+                        "Filters: the first layer's weights; Gradients: the norm per layer; "
+                        "Saliency: the maps, the attack and accuracy vs ε"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -162,7 +137,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                      "are hidden (F11)"));
     connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
     viewMenu->addSeparator();
-    const QStringList tabNames = {tr("Build"), tr("Train"), tr("Filters"), tr("Gradients")};
+    const QStringList tabNames = {tr("Build"), tr("Train"), tr("Filters"), tr("Gradients"),
+                                  tr("Saliency")};
     for (int tab = 0; tab < tabNames.size(); ++tab)
         viewMenu->addAction(tabNames[tab], QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + tab)), this,
                             [this, tab] { m_tabs->setCurrentIndex(tab); });
@@ -177,7 +153,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                "<tr><td><b>Ctrl+.</b></td><td>one training step</td></tr>"
                "<tr><td><b>Esc</b></td><td>Stop</td></tr>"
                "<tr><td><b>F11</b></td><td>presenter mode</td></tr>"
-               "<tr><td><b>Ctrl+1 … 4</b></td><td>Build, Train, Filters, Gradients</td></tr>"
+               "<tr><td><b>Ctrl+1 … 5</b></td><td>Build, Train, Filters, Gradients, "
+               "Saliency</td></tr>"
+               "<tr><td><b>[</b>, <b>]</b></td><td>Saliency: ε down, up</td></tr>"
+               "<tr><td><b>Ctrl+Shift+K</b></td><td>Saliency: sanity check</td></tr>"
+               "<tr><td><b>Ctrl+Backspace</b></td><td>cancel the running analysis</td></tr>"
                "<tr><td><b>F2</b>, double-click</td><td>edit a layer's name or settings</td></tr>"
                "<tr><td><b>Del</b>, <b>Ctrl+Up/Down</b>, <b>Ctrl+R</b></td>"
                "<td>remove, move, wrap in a residual block</td></tr>"
@@ -219,37 +199,49 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs = new QTabWidget;
     m_tabs->addTab(m_build, tr("Build"));
     m_tabs->setTabToolTip(BuildTab, tr("Edit the network: layers, settings, residual blocks"));
-    m_tabs->addTab(buildChart(), tr("Train"));
-    m_filters = new FilterView;
-    auto* filters = new QSplitter(Qt::Vertical);
-    filters->addWidget(m_filters);
-    auto* maps = new QWidget;
-    auto* mapsBox = new QVBoxLayout(maps);
-    auto* mapsBar = new QHBoxLayout;
-    m_probeIndex = new QSpinBox;
-    m_probeIndex->setObjectName("test image");
-    m_probeIndex->setRange(0, 9999);
-    m_probeIndex->setToolTip(tr("Which test image to send through the network"));
-    auto* next = new QPushButton(tr("Next image"));
-    connect(next, &QPushButton::clicked, this,
-            [this] { m_probeIndex->setValue(m_probeIndex->value() + 1); });
-    mapsBar->addWidget(new QLabel(tr("Feature maps of test image")));
-    mapsBar->addWidget(m_probeIndex);
-    mapsBar->addWidget(next);
-    mapsBar->addStretch(1);
-    mapsBox->addLayout(mapsBar);
-    m_featureMaps = new FeatureMapView;
-    mapsBox->addWidget(m_featureMaps, 1);
-    filters->addWidget(maps);
-    filters->setStretchFactor(0, 2);
-    filters->setStretchFactor(1, 3);
-    m_tabs->addTab(filters, tr("Filters"));
-    m_tabs->addTab(buildGradientChart(), tr("Gradients"));
+    m_trainView = new TrainView;
+    m_tabs->addTab(m_trainView, tr("Train"));
+    m_tabs->setTabToolTip(TrainTab, tr("The loss, test accuracy and confusion matrix, live"));
+    m_filtersView = new FiltersView;
+    m_tabs->addTab(m_filtersView, tr("Filters"));
+    m_tabs->setTabToolTip(FiltersTab, tr("The first layer's filters and every layer's feature "
+                                         "maps of one test image"));
+    m_gradientsView = new GradientsView;
+    m_tabs->addTab(m_gradientsView, tr("Gradients"));
+    m_tabs->setTabToolTip(GradientsTab, tr("Gradient norm per layer: vanishing gradients"));
+    m_saliency = new SaliencyView(m_session);
+    m_tabs->addTab(m_saliency, tr("Saliency"));
+    m_tabs->setTabToolTip(SaliencyTab, tr("From ∇θL to ∇xL: saliency maps, Grad-CAM, the sanity "
+                                          "check and adversarial examples"));
     m_tabs->setCurrentIndex(TrainTab);
     setCentralWidget(m_tabs);
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateProbe);
-    connect(m_probeIndex, &QSpinBox::valueChanged, this, &MainWindow::updateProbe);
+    connect(m_filtersView, &FiltersView::probeChanged, this, &MainWindow::updateProbe);
     connect(m_build, &BuildView::specChanged, this, &MainWindow::onSpecChanged);
+    connect(m_trainView, &TrainView::confusionCellClicked, this, [this](int truth, int pred) {
+        m_tabs->setCurrentWidget(m_saliency);
+        m_saliency->showCell(truth, pred);
+    });
+    // Saliency shortcuts: ε down and up, the sanity check.
+    auto* epsDown = new QAction(tr("ε down"), this);
+    epsDown->setShortcut(QKeySequence(Qt::Key_BracketLeft));
+    connect(epsDown, &QAction::triggered, this, [this] {
+        if (m_tabs->currentWidget() == m_saliency)
+            m_saliency->epsSlider()->setValue(m_saliency->epsSlider()->value() - 1);
+    });
+    auto* epsUp = new QAction(tr("ε up"), this);
+    epsUp->setShortcut(QKeySequence(Qt::Key_BracketRight));
+    connect(epsUp, &QAction::triggered, this, [this] {
+        if (m_tabs->currentWidget() == m_saliency)
+            m_saliency->epsSlider()->setValue(m_saliency->epsSlider()->value() + 1);
+    });
+    auto* sanity = new QAction(tr("Sanity check"), this);
+    sanity->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+    connect(sanity, &QAction::triggered, this, [this] {
+        m_tabs->setCurrentWidget(m_saliency);
+        m_saliency->sanityButton()->click();
+    });
+    addActions({epsDown, epsUp, sanity});
 
     m_progress = new QProgressBar;
     m_progress->setMaximumWidth(320);
@@ -258,6 +250,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_speed = new QLabel;
     m_statusLine = new QLabel(tr("Ready: press Train (Ctrl+Enter)"));
     statusBar()->addWidget(m_statusLine, 1);
+    buildJobStatus();
     statusBar()->addPermanentWidget(m_speed);
     statusBar()->addPermanentWidget(m_progress);
 
@@ -268,7 +261,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
             QMessageBox::warning(this, tr("Training stopped"), e);
     });
-    applyPalette();
     onState(false, false);
     onDatasetChanged();
     showPreset();
@@ -379,144 +371,48 @@ QWidget* MainWindow::buildControls() {
     return w;
 }
 
-QWidget* MainWindow::buildChart() {
-    m_chart = new QChart;
-    m_chart->setTitle(tr("Training loss, test loss and test accuracy"));
-    m_loss = new QLineSeries;
-    m_loss->setName(tr("loss per step"));
-    m_smoothed = new QLineSeries;
-    m_smoothed->setName(tr("loss, smoothed"));
-    m_accuracy = new QLineSeries;
-    m_accuracy->setName(tr("test accuracy (per epoch)"));
-    m_accuracy->setPointsVisible(true);
-    m_testLoss = new QScatterSeries; // colours and widths: applyPalette()
-    m_testLoss->setName(tr("test loss (per epoch)"));
-    for (QXYSeries* s :
-         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_accuracy})
-        m_chart->addSeries(s);
-    m_x = new QValueAxis;
-    m_x->setTitleText(tr("step"));
-    m_x->setLabelFormat("%d");
-    m_yLoss = new QValueAxis;
-    m_yLoss->setTitleText(tr("cross-entropy loss"));
-    m_yLoss->setTickCount(6);
-    m_yAcc = new QValueAxis;
-    m_yAcc->setTitleText(tr("test accuracy"));
-    m_yAcc->setRange(0, 1);
-    m_yAcc->setGridLineVisible(false); // the loss axis draws the grid: one set of lines
-    m_chart->addAxis(m_x, Qt::AlignBottom);
-    m_chart->addAxis(m_yLoss, Qt::AlignLeft);
-    m_chart->addAxis(m_yAcc, Qt::AlignRight);
-    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss}) {
-        s->attachAxis(m_x);
-        s->attachAxis(m_yLoss);
+// The running analysis job in the status bar: its name, progress and a Cancel button.
+void MainWindow::buildJobStatus() {
+    m_jobLabel = new QLabel;
+    m_jobProgress = new QProgressBar;
+    m_jobProgress->setObjectName("job progress");
+    m_jobProgress->setRange(0, 100);
+    m_jobProgress->setMaximumWidth(160);
+    m_jobCancel = new QToolButton;
+    m_jobCancel->setObjectName("cancel job");
+    m_jobCancel->setText(tr("Cancel"));
+    m_jobCancel->setToolTip(tr("Stop the running analysis after its current batch "
+                               "(Ctrl+Backspace)"));
+    auto* cancel = new QAction(tr("Cancel the analysis"), this);
+    cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Backspace));
+    connect(cancel, &QAction::triggered, &m_session, &TrainingSession::cancelJob);
+    addAction(cancel);
+    connect(m_jobCancel, &QToolButton::clicked, &m_session, &TrainingSession::cancelJob);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_jobLabel, m_jobProgress, m_jobCancel}) {
+        statusBar()->addPermanentWidget(w);
+        w->setVisible(false);
     }
-    m_accuracy->attachAxis(m_x);
-    m_accuracy->attachAxis(m_yAcc);
-    m_x->setRange(0, 100);
-    m_yLoss->setRange(0, 2.5);
-    auto* view = new QChartView(m_chart);
-    view->setRenderHint(QPainter::Antialiasing);
-    return view;
-}
-
-QWidget* MainWindow::buildGradientChart() {
-    auto* chart = new QChart;
-    chart->setTitle(tr("Gradient norm per layer, ‖∂L/∂W‖ of the last step (log scale)"));
-    chart->legend()->hide();
-    m_gradients = new QLineSeries; // its pen: applyPalette()
-    m_gradients->setPointsVisible(true);
-    chart->addSeries(m_gradients);
-    m_gradX = new QValueAxis;
-    m_gradX->setTitleText(tr("learnable layer, from the input (1) to the output"));
-    m_gradX->setLabelFormat("%d");
-    m_gradY = new QLogValueAxis;
-    m_gradY->setTitleText(tr("gradient norm"));
-    m_gradY->setLabelFormat("%.0e");
-    m_gradY->setBase(10);
-    m_gradY->setMinorTickCount(8);
-    chart->addAxis(m_gradX, Qt::AlignBottom);
-    chart->addAxis(m_gradY, Qt::AlignLeft);
-    m_gradients->attachAxis(m_gradX);
-    m_gradients->attachAxis(m_gradY);
-    m_gradX->setRange(1, 2);
-    m_gradY->setRange(1e-6, 1);
-    auto* view = new QChartView(chart);
-    view->setRenderHint(QPainter::Antialiasing);
-    view->setToolTip(tr("Vanishing gradients: with sigmoid layers (deep-sigmoid) the norm shrinks "
-                        "by up to 4x per layer towards the input; ReLU, batch norm and skip "
-                        "connections (resnet20) keep it level"));
-    connect(m_gradients, &QLineSeries::hovered, this, [this, view](const QPointF& p, bool on) {
-        const int i = qRound(p.x()) - 1;
-        if (on && i >= 0 && i < m_layerNames.size())
-            view->setToolTip(tr("%1: %2").arg(m_layerNames[i]).arg(p.y(), 0, 'g', 3));
-    });
-    return view;
+    connect(&m_session, &TrainingSession::jobStateChanged, this,
+            [this](bool running, const QString& job) {
+                for (QWidget* w :
+                     std::initializer_list<QWidget*>{m_jobLabel, m_jobProgress, m_jobCancel})
+                    w->setVisible(running);
+                m_jobLabel->setText(tr("Computing %1…").arg(job));
+                m_jobProgress->setValue(0);
+            });
+    connect(&m_session, &TrainingSession::jobProgress, this,
+            [this](double f, const QString&) { m_jobProgress->setValue(qRound(100 * f)); });
 }
 
 bool MainWindow::exportView(const QString& path) {
-    QWidget* view = m_tabs->currentWidget();
-    if (path.endsWith(".svg", Qt::CaseInsensitive)) {
-        QSvgGenerator svg;
-        svg.setFileName(path);
-        svg.setSize(view->size());
-        svg.setViewBox(view->rect());
-        svg.setTitle(windowTitle());
-        QPainter p;
-        if (!p.begin(&svg))
-            return false;
-        view->render(&p);
-        return p.end();
-    }
-    return view->grab().save(path, "PNG");
+    if (auto* view = qobject_cast<View*>(m_tabs->currentWidget()))
+        return view->exportPicture(path);
+    return View::exportWidget(m_tabs->currentWidget(), path, windowTitle());
 }
 
 bool MainWindow::exportCsv(const QString& path) {
-    QSaveFile f(path); // written to a temporary file, then renamed: never half a file
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
-        return false;
-    QTextStream out(&f);
-    auto quoted = [](QString v) { return '"' + v.replace('"', "\"\"") + '"'; };
-    switch (m_tabs->currentIndex()) {
-    case BuildTab: // the layer table
-        out << "row,path,type,output,params,flops,detail\n";
-        for (qsizetype i = 0; i < m_build->check().rows.size(); ++i) {
-            const SpecRow& r = m_build->check().rows[i];
-            out << i + 1 << ',' << r.path << ',' << r.type << ',' << r.output << ',' << r.params
-                << ',' << r.flops << ',' << quoted(r.detail) << '\n';
-        }
-        break;
-    case FiltersTab: { // the first layer's weights, PyTorch's (filter, channel, y, x) order
-        out << "filter,channel,y,x,weight\n";
-        const QVector<float>& w = m_filters->weights();
-        const int n = m_filters->count(), per = n > 0 ? int(w.size()) / n : 0;
-        const int fh = m_filters->filterH(), fw = m_filters->filterW();
-        for (int i = 0; i < int(w.size()); ++i) {
-            const int k = i % per;
-            out << i / per << ',' << k / (fh * fw) << ',' << (k / fw) % fh << ',' << k % fw << ','
-                << w[i] << '\n';
-        }
-        break;
-    }
-    case GradientsTab: // the last gradient norm of each learnable layer
-        out << "index,layer,grad_norm\n";
-        for (int i = 0; i < m_gradients->count(); ++i)
-            out << i + 1 << ',' << m_layerNames.value(i) << ',' << m_gradients->at(i).y() << '\n';
-        break;
-    default: { // the curves
-        out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
-        const auto raw = m_loss->points(), smooth = m_smoothed->points(),
-                   acc = m_accuracy->points(), testLoss = m_testLoss->points();
-        for (qsizetype i = 0; i < raw.size(); ++i)
-            out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
-                << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,\n";
-        for (qsizetype i = 0; i < acc.size(); ++i)
-            out << qint64(acc[i].x()) << ",,," << (i < testLoss.size() ? testLoss[i].y() : 0.0)
-                << ',' << acc[i].y() << '\n';
-    }
-    }
-    out.flush();
-    return f.commit();
+    auto* view = qobject_cast<View*>(m_tabs->currentWidget());
+    return view && view->exportCsv(path);
 }
 
 void MainWindow::onExportView() {
@@ -548,38 +444,27 @@ void MainWindow::setPresenterMode(bool on) {
     if (on)
         f.setPointSizeF(m_normalFont.pointSizeF() * 1.6);
     setFont(f);
-    m_chart->setTitleFont(f);
-    for (QAbstractAxis* axis : m_chart->axes()) {
-        axis->setLabelsFont(f);
-        axis->setTitleFont(f);
-    }
-    m_chart->legend()->setFont(f);
-    applyPalette();
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto* view = qobject_cast<View*>(m_tabs->widget(i)))
+            view->setPresenterMode(on);
     m_dock->setVisible(!on);
     m_statusLine->setVisible(!on); // the audience needs the speed and progress, not messages
 }
 
-// Normal colours, or for a projector the Okabe–Ito palette (safe for colour-blind viewers) with
-// thick lines: grey raw loss, black smoothed loss, blue test loss, vermillion accuracy.
-void MainWindow::applyPalette() {
-    const bool hc = m_presenter;
-    auto pen = [&](QXYSeries* series, QColor c, int width) {
-        QPen p(c);
-        p.setWidth(hc ? width * 5 / 2 : width);
-        series->setPen(p);
-        series->setColor(c);
-    };
-    pen(m_loss, hc ? QColor(0xa0, 0xa0, 0xa0) : QColor(0x9e, 0xc5, 0xe8), 1);
-    pen(m_smoothed, hc ? QColor(0, 0, 0) : QColor(0x00, 0x5a, 0xb5), 2);
-    pen(m_accuracy, hc ? QColor(0xd5, 0x5e, 0x00) : QColor(0xdc, 0x32, 0x20), 2);
-    pen(m_gradients, hc ? QColor(0x00, 0x72, 0xb2) : QColor(0x00, 0x5a, 0xb5), 2);
-    m_testLoss->setColor(hc ? QColor(0x00, 0x72, 0xb2) : QColor(0xe6, 0x9f, 0x00));
-    m_testLoss->setMarkerSize(hc ? 16 : 10);
-    m_filters->setHighContrast(hc);
+int MainWindow::gradientPoints() const {
+    return m_gradientsView->points();
 }
 
-int MainWindow::gradientPoints() const {
-    return m_gradients->count();
+FilterView* MainWindow::filterView() const {
+    return m_filtersView->filters();
+}
+
+FeatureMapView* MainWindow::featureMapView() const {
+    return m_filtersView->featureMaps();
+}
+
+QSpinBox* MainWindow::probeBox() const {
+    return m_filtersView->probeBox();
 }
 
 TrainRequest MainWindow::request() const {
@@ -653,41 +538,15 @@ void MainWindow::onDatasetChanged() {
 
 // The worker computes feature maps only while someone looks at them.
 void MainWindow::updateProbe() {
-    m_session.setProbe(m_tabs->currentIndex() == FiltersTab ? m_probeIndex->value() : -1);
+    m_session.setProbe(m_tabs->currentIndex() == FiltersTab ? probeBox()->value() : -1);
 }
 
 int MainWindow::testLossPoints() const {
-    return m_testLoss->count();
+    return m_trainView->testLossPoints();
 }
 
 int MainWindow::accuracyPoints() const {
-    return m_accuracy->count();
-}
-
-void MainWindow::clearCurves() {
-    for (QXYSeries* s :
-         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_accuracy, m_testLoss})
-        s->clear();
-    m_smooth = 0;
-    m_smoothCount = 0;
-    m_maxLoss = 1;
-    m_lastStep = 0;
-}
-
-void MainWindow::appendLoss(const QVector<QPointF>& points, qint64 totalSteps) {
-    // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
-    for (const QPointF& p : points) {
-        // Exponential moving average with Adam's bias correction, so it does not lag at the start.
-        m_smooth = 0.95 * m_smooth + 0.05 * p.y();
-        ++m_smoothCount;
-        const double smoothed = m_smooth / (1.0 - std::pow(0.95, double(m_smoothCount)));
-        if (std::isfinite(p.y()))
-            m_maxLoss = std::max(m_maxLoss, std::min(p.y(), 10.0));
-        if (totalSteps <= 4000 || qint64(p.x()) % (totalSteps / 4000 + 1) == 0) {
-            m_loss->append(p);
-            m_smoothed->append(p.x(), smoothed);
-        }
-    }
+    return m_trainView->accuracyPoints();
 }
 
 bool MainWindow::openRun(const QString& dir) {
@@ -720,15 +579,12 @@ bool MainWindow::openRun(const QString& dir) {
     if (r.seed >= 0)
         m_seed->setValue(int(r.seed));
     m_build->setSpec(spec.object(), tr("Open run %1").arg(QFileInfo(dir).fileName()));
-    clearCurves();
-    appendLoss(r.loss, r.steps);
-    m_accuracy->replace(QList<QPointF>(r.testAccuracy.begin(), r.testAccuracy.end()));
-    m_testLoss->replace(QList<QPointF>(r.testLoss.begin(), r.testLoss.end()));
+    m_trainView->setCurves(r.loss, r.testAccuracy, r.testLoss, r.steps);
     m_lastStep = r.steps;
-    setNiceRange(m_x, double(std::max<qint64>(10, r.steps)));
-    setNiceRange(m_yLoss, m_maxLoss * 1.05);
-    m_filters->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
+    filterView()->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
+    if (r.hasCheckpoint) // the analysis views look at this run's last checkpoint
+        m_session.analyseRun(dir, m_dataDir->text());
     m_reopened = r.hasCheckpoint ? dir : QString(); // continuing needs a checkpoint
     m_reopenedSpec = m_build->spec();
     m_statusLine->setText(
@@ -791,7 +647,7 @@ bool MainWindow::saveRun(const QString& parent, QString* error) {
 }
 
 int MainWindow::lossPoints() const {
-    return m_loss->count();
+    return m_trainView->lossPoints();
 }
 
 void MainWindow::onTrain() {
@@ -809,7 +665,7 @@ void MainWindow::onTrain() {
     if (!m_reopened.isEmpty())
         r.resumeDir = m_reopened; // the curves so far stay; the run continues after them
     else
-        clearCurves();
+        m_trainView->clear();
     m_reopened.clear();
     if (m_tabs->currentIndex() == BuildTab)
         m_tabs->setCurrentIndex(TrainTab);
@@ -817,31 +673,16 @@ void MainWindow::onTrain() {
 }
 
 void MainWindow::onSnapshot(const TrainSnapshot& s) {
-    appendLoss(s.loss, s.totalSteps);
-    for (const QPointF& p : s.testAccuracy)
-        m_accuracy->append(p);
-    for (const QPointF& p : s.testLoss)
-        m_testLoss->append(p);
+    m_trainView->appendLoss(s.loss, s.totalSteps);
+    m_trainView->addEpochPoints(s.testAccuracy, s.testLoss);
+    if (s.confusion.classes > 0)
+        m_trainView->setConfusion(s.confusion);
     if (s.probe.index >= 0)
-        m_featureMaps->setProbe(s.probe);
+        featureMapView()->setProbe(s.probe);
     if (!s.filters.isEmpty())
-        m_filters->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
-    if (!s.gradientNorms.isEmpty()) {
-        QList<QPointF> points;
-        double lo = 1e30, hi = 0;
-        for (int i = 0; i < s.gradientNorms.size(); ++i) {
-            const double g = std::max(s.gradientNorms[i], 1e-12); // a log axis needs > 0
-            points << QPointF(i + 1, g);
-            lo = std::min(lo, g);
-            hi = std::max(hi, g);
-        }
-        m_layerNames = s.layerNames;
-        m_gradients->replace(points);
-        m_gradX->setRange(1, std::max<qsizetype>(2, points.size()));
-        m_gradX->setTickCount(points.size() <= 16 ? std::max<int>(2, int(points.size())) : 6);
-        m_gradY->setRange(std::pow(10.0, std::floor(std::log10(lo))),
-                          std::pow(10.0, std::ceil(std::log10(hi))));
-    }
+        filterView()->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
+    if (!s.gradientNorms.isEmpty())
+        m_gradientsView->setNorms(s.layerNames, s.gradientNorms);
     m_lastStep = s.step;
     if (!s.runDir.isEmpty() && s.runDir != m_runDir) {
         m_runDir = s.runDir;
@@ -849,8 +690,7 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     }
     // The step axis grows with the run (a quarter ahead of the last step), so the curve fills
     // the chart from the first steps on; the progress bar shows how much of the run is left.
-    setNiceRange(m_x, std::max(10.0, std::min(double(s.totalSteps), 1.25 * double(s.step) + 10)));
-    setNiceRange(m_yLoss, m_maxLoss * 1.05);
+    m_trainView->setProgress(s.step, s.totalSteps);
     if (s.totalSteps > 0)
         m_progress->setValue(int(100 * s.step / s.totalSteps));
     const double eta = s.imagesPerSecond > 0 ? double(s.totalSteps - s.step) *

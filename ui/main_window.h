@@ -1,7 +1,8 @@
-// MainWindow: the convscope window. This first slice holds the Train view: the network and
-// dataset pickers, the optimizer settings, Train / Pause / Step / Stop, the live loss and test
-// accuracy chart, images/s, ETA and a progress bar. It talks to the engine only through
-// TrainingSession.
+// MainWindow: the convscope window. Menus and shortcuts, the Train / Pause / Step / Stop toolbar,
+// the dock of network and training settings, the status bar (progress, speed, ETA, and the
+// running analysis job with its Cancel), runs (open, continue, save) and presenter mode. Each
+// tab is a view of ui/views/ that owns its widgets and its export. It talks to the engine only
+// through TrainingSession.
 #pragma once
 
 #include "training_session.h"
@@ -19,19 +20,18 @@ class QLineEdit;
 class QProgressBar;
 class QSpinBox;
 
-class QChart;
 class QTabWidget;
-class QChartView;
-class QLineSeries;
-class QScatterSeries;
-class QValueAxis;
-class QLogValueAxis;
+class QToolButton;
 
 namespace convscope::ui {
 
 class BuildView;
 class FeatureMapView;
 class FilterView;
+class FiltersView;
+class GradientsView;
+class SaliencyView;
+class TrainView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -55,10 +55,12 @@ public:
     bool presenterMode() const { return m_presenter; }
     QAction* presenterAction() const { return m_presenterAction; }
     int gradientPoints() const;
-    FilterView* filterView() const { return m_filters; }
-    FeatureMapView* featureMapView() const { return m_featureMaps; }
+    FilterView* filterView() const;
+    FeatureMapView* featureMapView() const;
     BuildView* buildView() const { return m_build; }
-    QSpinBox* probeBox() const { return m_probeIndex; }
+    TrainView* trainView() const { return m_trainView; }
+    SaliencyView* saliencyView() const { return m_saliency; }
+    QSpinBox* probeBox() const;
     QComboBox* initBox() const { return m_init; }
     // Reopens a run folder: its network, curves and last filters; false with a message if not.
     bool openRun(const QString& dir);
@@ -68,7 +70,7 @@ public:
     static QStringList recentRuns(int count);
     int testLossPoints() const;
     int accuracyPoints() const;
-    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab };
+    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab };
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
     QString runDir() const { return m_runDir; }
@@ -87,12 +89,8 @@ private slots:
     void forgetReopenedRun();
 
 private:
-    void clearCurves();
-    void appendLoss(const QVector<QPointF>& points, qint64 totalSteps);
-    void applyPalette();
     QWidget* buildControls();
-    QWidget* buildChart();
-    QWidget* buildGradientChart();
+    void buildJobStatus();
     TrainRequest request() const;
 
     TrainingSession m_session;
@@ -101,9 +99,10 @@ private:
     QLineEdit* m_dataDir = nullptr;
     QWidget* m_dataDirRow = nullptr;
     BuildView* m_build = nullptr;
-    FeatureMapView* m_featureMaps = nullptr;
-    QSpinBox* m_probeIndex = nullptr;
-    QScatterSeries* m_testLoss = nullptr;
+    TrainView* m_trainView = nullptr;
+    FiltersView* m_filtersView = nullptr;
+    GradientsView* m_gradientsView = nullptr;
+    SaliencyView* m_saliency = nullptr;
     QDoubleSpinBox* m_lr = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
     QLabel* m_summary = nullptr;
@@ -113,19 +112,10 @@ private:
     QFont m_normalFont;
     QAction *m_undo = nullptr, *m_redo = nullptr, *m_openNetwork = nullptr;
     QAction *m_train = nullptr, *m_pause = nullptr, *m_step = nullptr, *m_stop = nullptr;
-    QProgressBar* m_progress = nullptr;
-    QLabel *m_speed = nullptr, *m_statusLine = nullptr;
-    QChart* m_chart = nullptr;
+    QProgressBar *m_progress = nullptr, *m_jobProgress = nullptr;
+    QLabel *m_speed = nullptr, *m_statusLine = nullptr, *m_jobLabel = nullptr;
+    QToolButton* m_jobCancel = nullptr;
     QTabWidget* m_tabs = nullptr;
-    QLineSeries* m_gradients = nullptr;
-    QValueAxis* m_gradX = nullptr;
-    QLogValueAxis* m_gradY = nullptr;
-    QStringList m_layerNames;
-    FilterView* m_filters = nullptr;
-    QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
-    QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
-    double m_smooth = 0, m_maxLoss = 1; // m_smooth: the moving average before bias correction
-    int m_smoothCount = 0;
     qint64 m_lastStep = 0;
     QString m_runDir;
     QString m_reopened;         // a run opened from disk that Train continues

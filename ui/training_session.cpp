@@ -1,7 +1,9 @@
 // TrainingSession and its worker: the engine on its own thread, snapshots throttled to ~30/s.
 #include "training_session.h"
+#include "analysis_engine.h"
 
 #include "backend/backend.h"
+#include "core/progress.h"
 #include "data/datasets.h"
 #include "io/safetensors.h"
 #include "model/network.h"
@@ -28,6 +30,23 @@ public:
     TrainingWorker(std::shared_ptr<std::atomic<bool>> cancel,
                    std::shared_ptr<std::atomic<int>> probe)
         : m_cancel(std::move(cancel)), m_probeIndex(std::move(probe)) {}
+
+    // --- Analysis jobs (called on this thread by the session's post()).
+    AnalysisEngine& analysis() {
+        if (m_live && m_trainer)
+            m_analysis.useLive(m_backend.get(), m_network.get(), m_data.get(),
+                               m_trainer->stepsDone(), m_backendName);
+        return m_analysis;
+    }
+    void analyseRun(const QString& dir, const QString& dataDir) {
+        emit message(tr("Loading %1 for analysis…").arg(dir));
+        const QString error = m_analysis.useRun(dir, dataDir, m_backendName);
+        m_live = error.isEmpty() ? false : m_live;
+        if (!error.isEmpty())
+            emit message(error);
+        else
+            emit analysisModelChanged();
+    }
 
 public slots:
     void start(const convscope::ui::TrainRequest& r) {
@@ -95,6 +114,9 @@ public slots:
             return fail(run.status());
         m_run = std::make_unique<train::RunFolder>(std::move(*run));
         m_runDir = dir;
+        m_live = true; // the analysis views look at this network from now on
+        m_backendName = r.backend.toStdString();
+        emit analysisModelChanged();
         emit message(QString::fromStdString(m_network->summary()));
         train(0);
     }
@@ -117,6 +139,7 @@ signals:
     void message(const QString& text);
     // error empty: paused or done without error; complete: every planned step has run
     void finished(const QString& error, bool complete);
+    void analysisModelChanged();
 
 private:
     void fail(const Status& s) { emit finished(QString::fromStdString(s.message()), false); }
@@ -140,6 +163,7 @@ private:
             pending.testAccuracy.clear();
             pending.testLoss.clear();
             pending.probe = Probe{};
+            pending.confusion = ConfusionResult{};
             pending.filters.clear();
             pending.layerNames.clear();
             pending.gradientNorms.clear();
@@ -181,6 +205,9 @@ private:
             pending.status = tr("epoch %1: test accuracy %2%")
                                  .arg(e.epoch)
                                  .arg(e.test.accuracy * 100, 0, 'f', 2);
+            // The confusion matrix of the test set, for the Train tab (an eval pass).
+            pending.confusion = analysis().confusion(0, nullptr);
+            pending.confusion.epoch = e.epoch;
             flush();
         };
         Status s = steps > 0 ? m_trainer->runSteps(steps, onStep, onEpoch, m_cancel.get())
@@ -295,6 +322,9 @@ private:
     std::unique_ptr<train::RunFolder> m_run;
     QString m_runDir;
     std::int64_t m_totalSteps = 0;
+    AnalysisEngine m_analysis;
+    bool m_live = false; // the analysis looks at the training network (else at a reopened run)
+    std::string m_backendName = "auto";
 };
 
 TrainingSession::TrainingSession(QObject* parent)
@@ -310,6 +340,22 @@ TrainingSession::TrainingSession(QObject* parent)
     m_worker = new TrainingWorker(m_cancel, m_probe);
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    qRegisterMetaType<SaliencyRequest>();
+    qRegisterMetaType<SaliencyResult>();
+    qRegisterMetaType<AttackRequest>();
+    qRegisterMetaType<AttackResult>();
+    qRegisterMetaType<CurveRequest>();
+    qRegisterMetaType<CurvePoint>();
+    qRegisterMetaType<ConfusionResult>();
+    qRegisterMetaType<TestSet>();
+    // Reports come from the engine thread: queued to this one.
+    m_job = std::make_shared<Progress>([this](double f, const std::string& stage) {
+        QMetaObject::invokeMethod(
+            this, [this, f, stage] { emit jobProgress(f, QString::fromStdString(stage)); },
+            Qt::QueuedConnection);
+    });
+    connect(m_worker, &TrainingWorker::analysisModelChanged, this,
+            &TrainingSession::analysisModelChanged);
     connect(m_worker, &TrainingWorker::snapshot, this, &TrainingSession::snapshot);
     connect(m_worker, &TrainingWorker::message, this, &TrainingSession::message);
     connect(m_worker, &TrainingWorker::finished, this, [this](const QString& error, bool complete) {
@@ -325,6 +371,7 @@ TrainingSession::TrainingSession(QObject* parent)
 
 TrainingSession::~TrainingSession() {
     m_cancel->store(true); // the trainer stops after the steps in flight
+    m_job->cancel();       // and a job after its batch
     m_thread.quit();
     m_thread.wait();
 }
@@ -505,6 +552,124 @@ void TrainingSession::stop() {
     m_cancel->store(true);
     m_started = false;
     emit stateChanged(m_busy, false);
+}
+
+void TrainingSession::post(const QString& name, std::function<void(TrainingWorker*)> job) {
+    if (m_busy && !m_resumeAfterJobs) { // training pauses for the job and resumes after
+        m_resumeAfterJobs = true;
+        m_cancel->store(true);
+        emit message(tr("Training paused for %1; it resumes after").arg(name));
+    }
+    if (m_jobs++ == 0)
+        m_job->reset();
+    emit jobStateChanged(true, name);
+    TrainingWorker* w = m_worker;
+    QMetaObject::invokeMethod(
+        w,
+        [this, w, job = std::move(job)] {
+            job(w);
+            QMetaObject::invokeMethod(this, &TrainingSession::onJobDone, Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void TrainingSession::onJobDone() {
+    if (--m_jobs > 0)
+        return;
+    m_jobs = 0;
+    emit jobStateChanged(false, QString());
+    if (m_resumeAfterJobs) {
+        m_resumeAfterJobs = false;
+        if (m_started && !m_busy && !m_job->cancelled())
+            resume();
+    }
+}
+
+void TrainingSession::requestSaliency(const SaliencyRequest& r) {
+    if (m_saliencyInFlight) {
+        m_pendingSaliency = std::make_unique<SaliencyRequest>(r);
+        return;
+    }
+    m_saliencyInFlight = true;
+    Progress* p = m_job.get();
+    post(r.sanity ? tr("the sanity check") : tr("saliency maps"), [this, r, p](TrainingWorker* w) {
+        const SaliencyResult out = w->analysis().saliency(r, p);
+        QMetaObject::invokeMethod(
+            this,
+            [this, out] {
+                m_saliencyInFlight = false;
+                emit saliencyReady(out);
+                if (m_pendingSaliency) {
+                    const SaliencyRequest next = *m_pendingSaliency;
+                    m_pendingSaliency.reset();
+                    requestSaliency(next);
+                }
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void TrainingSession::requestAttack(const AttackRequest& r) {
+    if (m_attackInFlight) {
+        m_pendingAttack = std::make_unique<AttackRequest>(r);
+        return;
+    }
+    m_attackInFlight = true;
+    Progress* p = m_job.get();
+    post(r.pgdSteps > 0 ? tr("PGD") : tr("FGSM"), [this, r, p](TrainingWorker* w) {
+        const AttackResult out = w->analysis().attack(r, p);
+        QMetaObject::invokeMethod(
+            this,
+            [this, out] {
+                m_attackInFlight = false;
+                emit attackReady(out);
+                if (m_pendingAttack) {
+                    const AttackRequest next = *m_pendingAttack;
+                    m_pendingAttack.reset();
+                    requestAttack(next);
+                }
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void TrainingSession::requestCurve(const CurveRequest& r) {
+    Progress* p = m_job.get();
+    post(tr("accuracy vs ε"), [this, r, p](TrainingWorker* w) {
+        const QString error = w->analysis().curve(r, p, [this](const CurvePoint& pt) {
+            QMetaObject::invokeMethod(
+                this, [this, pt] { emit curvePoint(pt); }, Qt::QueuedConnection);
+        });
+        QMetaObject::invokeMethod(
+            this, [this, error] { emit curveFinished(error); }, Qt::QueuedConnection);
+    });
+}
+
+void TrainingSession::requestConfusion(int count) {
+    Progress* p = m_job.get();
+    post(tr("the confusion matrix"), [this, count, p](TrainingWorker* w) {
+        const ConfusionResult out = w->analysis().confusion(count, p);
+        QMetaObject::invokeMethod(
+            this, [this, out] { emit confusionReady(out); }, Qt::QueuedConnection);
+    });
+}
+
+void TrainingSession::requestTestSet() {
+    post(tr("the test images"), [this](TrainingWorker* w) {
+        const TestSet t = w->analysis().testSet();
+        QMetaObject::invokeMethod(
+            this, [this, t] { emit testSetReady(t); }, Qt::QueuedConnection);
+    });
+}
+
+void TrainingSession::analyseRun(const QString& dir, const QString& dataDir) {
+    post(tr("loading the run"), [dir, dataDir](TrainingWorker* w) { w->analyseRun(dir, dataDir); });
+}
+
+void TrainingSession::cancelJob() {
+    m_job->cancel();
+    m_pendingSaliency.reset();
+    m_pendingAttack.reset();
 }
 
 } // namespace convscope::ui

@@ -4,6 +4,8 @@
 // Widgets see only the plain Qt types declared here, never engine types.
 #pragma once
 
+#include "analysis_types.h"
+
 #include <QObject>
 #include <QPointF>
 #include <QString>
@@ -11,6 +13,7 @@
 #include <QThread>
 #include <QVector>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace convscope::ui {
@@ -103,9 +106,15 @@ struct TrainSnapshot {
     QString status;
     QString runDir; // where this run autosaves (spec.json, metrics.csv, checkpoints/)
     Probe probe;    // feature maps of the chosen test image; index -1 when not in this one
+    ConfusionResult confusion; // the test set's, after an epoch; classes 0 when not in this one
 };
 
 class TrainingWorker;
+} // namespace convscope::ui
+namespace convscope {
+class Progress;
+}
+namespace convscope::ui {
 
 class TrainingSession : public QObject {
     Q_OBJECT
@@ -129,6 +138,20 @@ public:
     bool busy() const { return m_busy; }
     bool started() const { return m_started; }
 
+    // Analysis jobs run on the engine thread, one at a time, in the order asked; training
+    // pauses for them and resumes after. They analyse the live network (its weights at the
+    // step reached) or, after analyseRun(), a run's last checkpoint. Saliency and attack
+    // requests are coalesced: while one runs, only the newest waiting one is kept (a slider
+    // drag asks many times).
+    void requestSaliency(const convscope::ui::SaliencyRequest& r);
+    void requestAttack(const convscope::ui::AttackRequest& r);
+    void requestCurve(const convscope::ui::CurveRequest& r);
+    void requestConfusion(int count = 0);
+    void requestTestSet();
+    void analyseRun(const QString& dir, const QString& dataDir = {});
+    void cancelJob(); // the running job stops between batches; waiting ones are dropped
+    bool jobRunning() const { return m_jobs > 0; }
+
 public slots:
     void start(const convscope::ui::TrainRequest& request); // builds everything, then trains
     void resume();                                          // after pause()
@@ -141,15 +164,33 @@ signals:
     void stateChanged(bool busy, bool started);
     void message(const QString& text); // status lines: backend chosen, errors with their hints
     void failed(const QString& error);
+    void saliencyReady(const convscope::ui::SaliencyResult& r);
+    void attackReady(const convscope::ui::AttackResult& r);
+    void curvePoint(const convscope::ui::CurvePoint& p);
+    void curveFinished(const QString& error); // empty: complete
+    void confusionReady(const convscope::ui::ConfusionResult& r);
+    void testSetReady(const convscope::ui::TestSet& t);
+    void analysisModelChanged(); // a new network or run to analyse: views ask again
+    void jobProgress(double fraction, const QString& job);
+    void jobStateChanged(bool running, const QString& job);
 
 private:
     void setState(bool busy, bool started);
     void trainMore(const char* slot);
+    // Runs `job` on the worker (pausing training first); `name` is shown in the status bar.
+    void post(const QString& name, std::function<void(TrainingWorker*)> job);
+    void onJobDone();
     QThread m_thread;
     TrainingWorker* m_worker = nullptr; // lives in m_thread
     std::shared_ptr<std::atomic<bool>> m_cancel;
     std::shared_ptr<std::atomic<int>> m_probe; // the test image the feature-map view shows
     bool m_busy = false, m_started = false;
+    std::shared_ptr<Progress> m_job; // the running job's progress and cancel flag
+    int m_jobs = 0;                  // posted and not finished
+    bool m_resumeAfterJobs = false;  // training was paused for them
+    bool m_saliencyInFlight = false, m_attackInFlight = false;
+    std::unique_ptr<SaliencyRequest> m_pendingSaliency;
+    std::unique_ptr<AttackRequest> m_pendingAttack;
 };
 
 } // namespace convscope::ui

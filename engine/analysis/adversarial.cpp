@@ -231,6 +231,7 @@ Result<ConfusionMatrix> confusion(Inspector& in, std::span<const double> images,
         for (std::int64_t i = 0; i < n; ++i) {
             const int pred = argmax(std::span(prob).subspan(std::size_t(i * K), std::size_t(K)));
             m.predicted.push_back(pred);
+            m.confidence.push_back(prob[std::size_t(i * K + pred)]);
             ++m.counts[std::size_t(labels[std::size_t(first + i)] * K + pred)];
         }
         if (progress)

@@ -52,6 +52,7 @@ struct ConfusionMatrix {
     int classes = 0;
     std::vector<std::int64_t> counts; // [true][predicted], classes × classes
     std::vector<int> predicted;       // per image
+    std::vector<double> confidence;   // per image: the predicted class's probability
     std::int64_t at(int truth, int pred) const {
         return counts[std::size_t(truth * classes + pred)];
     }

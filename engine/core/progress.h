@@ -20,6 +20,11 @@ public:
         : m_onReport(std::move(onReport)) {}
 
     void cancel() { m_cancel.store(true, std::memory_order_relaxed); }
+    // For the next job (the owner calls it before handing the token on).
+    void reset() {
+        m_cancel.store(false, std::memory_order_relaxed);
+        m_fraction.store(0.0, std::memory_order_relaxed);
+    }
     bool cancelled() const { return m_cancel.load(std::memory_order_relaxed); }
     // `done` of `total` units of the current stage.
     void report(std::int64_t done, std::int64_t total, const std::string& stage = {}) {

@@ -1,6 +1,8 @@
 // BuildView: the layer tree, its in-place editing and the undoable edits.
 #include "build_view.h"
 
+#include <QTextStream>
+
 #include <QFile>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -288,7 +290,7 @@ private:
     QJsonObject m_before, m_after;
 };
 
-BuildView::BuildView(QWidget* parent) : QWidget(parent) {
+BuildView::BuildView(QWidget* parent) : View(parent) {
     m_undo = new QUndoStack(this);
     m_description = new QLabel;
     m_description->setWordWrap(true);
@@ -708,6 +710,17 @@ bool BuildView::saveFile(const QString& path, QString* error) const {
         return false;
     }
     return true;
+}
+
+bool BuildView::exportCsv(const QString& path) {
+    return writeText(path, [this](QTextStream& out) {
+        out << "row,path,type,output,params,flops,detail\n";
+        for (qsizetype i = 0; i < m_check.rows.size(); ++i) {
+            const SpecRow& r = m_check.rows[i];
+            out << i + 1 << ',' << r.path << ',' << r.type << ',' << r.output << ',' << r.params
+                << ',' << r.flops << ',' << quoted(r.detail) << '\n';
+        }
+    });
 }
 
 } // namespace convscope::ui

@@ -7,9 +7,9 @@
 #pragma once
 
 #include "training_session.h"
+#include "view.h"
 
 #include <QJsonObject>
-#include <QWidget>
 
 class QLabel;
 class QTreeWidget;
@@ -18,7 +18,7 @@ class QUndoStack;
 
 namespace convscope::ui {
 
-class BuildView : public QWidget {
+class BuildView : public View {
     Q_OBJECT
 public:
     enum Column { Name, Type, Settings, Output, Params, Flops, Columns };
@@ -51,6 +51,9 @@ public:
 
     bool openFile(const QString& path, QString* error);
     bool saveFile(const QString& path, QString* error) const;
+
+    bool exportCsv(const QString& path) override; // the layer table
+    QString csvDescription() const override { return tr("the layer table"); }
 
 signals:
     void specChanged(bool valid);

@@ -1,0 +1,57 @@
+// AnalysisEngine: the session's analysis jobs on the engine thread. It keeps an Inspector on a
+// backend of its own, loaded from the live training (weights copied when the step changed) or
+// from a reopened run's checkpoint, and turns the engine's results into the views' Qt types.
+// Used only by the session's worker (training_session.cpp); no widget sees it.
+#pragma once
+
+#include "analysis_types.h"
+#include "core/progress.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace convscope {
+class Backend;
+namespace model {
+class Network;
+}
+namespace data {
+struct TrainTestSplit;
+}
+namespace analysis {
+class Inspector;
+}
+
+namespace ui {
+
+class AnalysisEngine {
+public:
+    AnalysisEngine();
+    ~AnalysisEngine();
+
+    // The model to analyse: the live training (its backend, network, data and step), or a
+    // reopened run (its last checkpoint and dataset). `backendName` picks the analysis backend.
+    void useLive(Backend* backend, const model::Network* network, const data::TrainTestSplit* data,
+                 std::int64_t step, const std::string& backendName);
+    QString useRun(const QString& dir, const QString& dataDir, const std::string& backendName);
+    bool hasModel() const;
+
+    SaliencyResult saliency(const SaliencyRequest& r, Progress* progress);
+    AttackResult attack(const AttackRequest& r, Progress* progress);
+    QString curve(const CurveRequest& r, Progress* progress,
+                  const std::function<void(const CurvePoint&)>& onPoint);
+    ConfusionResult confusion(int count, Progress* progress);
+    TestSet testSet();
+
+private:
+    Status ensure(); // the inspector exists, fits the model and holds its current weights
+    const data::TrainTestSplit* data() const;
+    QStringList classNames() const;
+
+    struct State;
+    std::unique_ptr<State> m;
+};
+
+} // namespace ui
+} // namespace convscope

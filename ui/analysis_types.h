@@ -1,0 +1,111 @@
+// What the analysis views ask the session for and what they get back: plain Qt types, copied
+// across the engine thread, never engine types (the views do not include the engine).
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace convscope::ui {
+
+// The saliency methods, in the order the view shows them; the engine's names.
+inline QStringList saliencyMethods() {
+    return {"grad", "gradxinput", "smoothgrad", "ig", "gradcam"};
+}
+
+struct SaliencyRequest {
+    int image = 0;                // test image index
+    QString target = "predicted"; // predicted | true | class
+    int targetClass = 0;          // when target is "class"
+    QString layer;                // Grad-CAM's layer; empty: the last with H, W > 1
+    int smoothSamples = 25;
+    double smoothNoise = 0.15; // σ as a fraction of the image's pixel range
+    int igSteps = 32;
+    QString baseline = "black"; // black | blur | noise
+    bool sanity = false;        // also the cascading randomisation
+};
+
+// One map: (channels, h, w) values, raw (pixel units; the view picks the colour scale).
+struct MapImage {
+    QString method;
+    int channels = 1, h = 0, w = 0;
+    QVector<float> values;
+};
+
+struct SaliencyResult {
+    QString error; // empty when it worked
+    SaliencyRequest request;
+    int image = -1, label = -1, target = -1, predicted = -1;
+    qint64 step = 0; // the weights' training step
+    QVector<double> probabilities;
+    QStringList classNames;
+    QVector<float> pixels; // the image in [0, 1], (channels, h, w)
+    int channels = 1, h = 0, w = 0;
+    QVector<MapImage> maps;                // in saliencyMethods() order, those computed
+    MapImage gradcamRaw;                   // at the layer's size, before the ReLU
+    QString gradcamLayer;                  // the layer used
+    QStringList layers;                    // layers Grad-CAM can use
+    double igGap = 0, igDelta = 0;         // completeness
+    QStringList sanityLayers;              // "" (trained), then the layer randomised
+    QVector<QVector<double>> sanityRho;    // per step, per map in `maps` order
+    QVector<QVector<MapImage>> sanityMaps; // per step
+};
+
+struct AttackRequest {
+    int image = 0;
+    double eps = 0.1; // pixel units
+    int pgdSteps = 0; // 0: FGSM
+};
+
+struct AttackResult {
+    QString error;
+    AttackRequest request;
+    int label = -1, predictedBefore = -1, predictedAfter = -1;
+    QVector<float> clean, adversarial; // (channels, h, w) in [0, 1]
+    int channels = 1, h = 0, w = 0;
+    QVector<double> before, after; // class probabilities
+    QStringList classNames;
+};
+
+struct CurveRequest {
+    int count = 1000; // the first N test images
+    QVector<double> eps;
+    int pgdSteps = 0;
+};
+
+struct CurvePoint {
+    double eps = 0, accuracy = 0, confidence = 0;
+    int pgdSteps = 0;
+};
+
+struct ConfusionResult {
+    QString error;
+    int classes = 0;
+    QVector<qint64> counts;     // [true][predicted]
+    QVector<int> predicted;     // per test image (the first `predicted.size()`)
+    QVector<double> confidence; // the predicted class's probability, per image
+    QStringList classNames;
+    int epoch = 0;
+    qint64 step = 0;
+};
+
+// The test images, for the image browser: bytes as stored (count, channels, h, w).
+struct TestSet {
+    QString error;
+    QByteArray images;
+    QVector<int> labels;
+    int count = 0, channels = 1, h = 0, w = 0;
+    QStringList classNames;
+};
+
+} // namespace convscope::ui
+
+Q_DECLARE_METATYPE(convscope::ui::SaliencyRequest)
+Q_DECLARE_METATYPE(convscope::ui::SaliencyResult)
+Q_DECLARE_METATYPE(convscope::ui::AttackRequest)
+Q_DECLARE_METATYPE(convscope::ui::AttackResult)
+Q_DECLARE_METATYPE(convscope::ui::CurveRequest)
+Q_DECLARE_METATYPE(convscope::ui::CurvePoint)
+Q_DECLARE_METATYPE(convscope::ui::ConfusionResult)
+Q_DECLARE_METATYPE(convscope::ui::TestSet)

@@ -1,0 +1,37 @@
+// FiltersView: the Filters tab. The first convolution's filters, live, above the feature maps of
+// a chosen test image (every layer's maps and the network's answer).
+#pragma once
+
+#include "training_session.h"
+#include "view.h"
+
+class QSpinBox;
+
+namespace convscope::ui {
+
+class FeatureMapView;
+class FilterView;
+
+class FiltersView : public View {
+    Q_OBJECT
+public:
+    explicit FiltersView(QWidget* parent = nullptr);
+    FilterView* filters() const { return m_filters; }
+    FeatureMapView* featureMaps() const { return m_maps; }
+    QSpinBox* probeBox() const { return m_probe; }
+    bool exportCsv(const QString& path) override; // the first layer's weights
+    QString csvDescription() const override {
+        return tr("the first layer's weights, as PyTorch orders them (filter, channel, y, x)");
+    }
+    void setPresenterMode(bool on) override;
+
+signals:
+    void probeChanged(int testImage);
+
+private:
+    FilterView* m_filters = nullptr;
+    FeatureMapView* m_maps = nullptr;
+    QSpinBox* m_probe = nullptr;
+};
+
+} // namespace convscope::ui

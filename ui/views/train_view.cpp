@@ -1,0 +1,211 @@
+// TrainView: the loss/accuracy chart (Qt Charts) and the confusion matrix.
+#include "train_view.h"
+#include "confusion_matrix.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QLineSeries>
+#include <QPainter>
+#include <QScatterSeries>
+#include <QSplitter>
+#include <QTextStream>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <cmath>
+
+namespace convscope::ui {
+
+void setNiceRange(QValueAxis* axis, double top) {
+    const double p = std::pow(10.0, std::floor(std::log10(std::max(top, 1e-9))));
+    double end = 10 * p;
+    for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
+        if (m * p >= top * (1 - 1e-9)) {
+            end = m * p;
+            break;
+        }
+    const double q = std::pow(10.0, std::floor(std::log10(end) + 1e-9));
+    double step = end;
+    for (double m : {0.1, 0.2, 0.25, 0.5, 1.0})
+        if (end / (m * q) <= 8 + 1e-9) {
+            step = m * q;
+            break;
+        }
+    axis->setRange(0, end);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    axis->setTickInterval(step);
+}
+
+TrainView::TrainView(QWidget* parent) : View(parent) {
+    m_chart = new QChart;
+    m_chart->setTitle(tr("Training loss, test loss and test accuracy"));
+    m_loss = new QLineSeries;
+    m_loss->setName(tr("loss per step"));
+    m_smoothed = new QLineSeries;
+    m_smoothed->setName(tr("loss, smoothed"));
+    m_accuracy = new QLineSeries;
+    m_accuracy->setName(tr("test accuracy (per epoch)"));
+    m_accuracy->setPointsVisible(true);
+    m_testLoss = new QScatterSeries; // colours and widths: applyPalette()
+    m_testLoss->setName(tr("test loss (per epoch)"));
+    for (QXYSeries* s :
+         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_accuracy})
+        m_chart->addSeries(s);
+    m_x = new QValueAxis;
+    m_x->setTitleText(tr("step"));
+    m_x->setLabelFormat("%d");
+    m_yLoss = new QValueAxis;
+    m_yLoss->setTitleText(tr("cross-entropy loss"));
+    m_yLoss->setTickCount(6);
+    m_yAcc = new QValueAxis;
+    m_yAcc->setTitleText(tr("test accuracy"));
+    m_yAcc->setRange(0, 1);
+    m_yAcc->setGridLineVisible(false); // the loss axis draws the grid: one set of lines
+    m_chart->addAxis(m_x, Qt::AlignBottom);
+    m_chart->addAxis(m_yLoss, Qt::AlignLeft);
+    m_chart->addAxis(m_yAcc, Qt::AlignRight);
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss}) {
+        s->attachAxis(m_x);
+        s->attachAxis(m_yLoss);
+    }
+    m_accuracy->attachAxis(m_x);
+    m_accuracy->attachAxis(m_yAcc);
+    m_x->setRange(0, 100);
+    m_yLoss->setRange(0, 2.5);
+    auto* view = new QChartView(m_chart);
+    view->setRenderHint(QPainter::Antialiasing);
+    m_confusion = new ConfusionMatrix;
+    m_confusion->setObjectName("confusion matrix");
+    connect(m_confusion, &ConfusionMatrix::cellClicked, this, &TrainView::confusionCellClicked);
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(view);
+    split->addWidget(m_confusion);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    split->setChildrenCollapsible(false);
+    auto* box = new QVBoxLayout(this);
+    box->setContentsMargins(0, 0, 0, 0);
+    box->addWidget(split);
+    applyPalette();
+}
+
+void TrainView::clear() {
+    for (QXYSeries* s :
+         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_accuracy, m_testLoss})
+        s->clear();
+    m_smooth = 0;
+    m_smoothCount = 0;
+    m_maxLoss = 1;
+    m_confusion->setResult({});
+}
+
+void TrainView::appendLoss(const QVector<QPointF>& points, qint64 totalSteps) {
+    // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
+    for (const QPointF& p : points) {
+        // Exponential moving average with Adam's bias correction, so it does not lag at the start.
+        m_smooth = 0.95 * m_smooth + 0.05 * p.y();
+        ++m_smoothCount;
+        const double smoothed = m_smooth / (1.0 - std::pow(0.95, double(m_smoothCount)));
+        if (std::isfinite(p.y()))
+            m_maxLoss = std::max(m_maxLoss, std::min(p.y(), 10.0));
+        if (totalSteps <= 4000 || qint64(p.x()) % (totalSteps / 4000 + 1) == 0) {
+            m_loss->append(p);
+            m_smoothed->append(p.x(), smoothed);
+        }
+    }
+}
+
+void TrainView::addEpochPoints(const QVector<QPointF>& accuracy, const QVector<QPointF>& loss) {
+    for (const QPointF& p : accuracy)
+        m_accuracy->append(p);
+    for (const QPointF& p : loss)
+        m_testLoss->append(p);
+}
+
+void TrainView::setCurves(const QVector<QPointF>& loss, const QVector<QPointF>& accuracy,
+                          const QVector<QPointF>& testLoss, qint64 steps) {
+    clear();
+    appendLoss(loss, steps);
+    m_accuracy->replace(QList<QPointF>(accuracy.begin(), accuracy.end()));
+    m_testLoss->replace(QList<QPointF>(testLoss.begin(), testLoss.end()));
+    setNiceRange(m_x, double(std::max<qint64>(10, steps)));
+    setNiceRange(m_yLoss, m_maxLoss * 1.05);
+}
+
+void TrainView::setProgress(qint64 step, qint64 totalSteps) {
+    setNiceRange(m_x, std::max(10.0, std::min(double(totalSteps), 1.25 * double(step) + 10)));
+    setNiceRange(m_yLoss, m_maxLoss * 1.05);
+}
+
+void TrainView::setConfusion(const ConfusionResult& r) {
+    m_confusion->setResult(r);
+}
+
+int TrainView::lossPoints() const {
+    return m_loss->count();
+}
+int TrainView::accuracyPoints() const {
+    return m_accuracy->count();
+}
+int TrainView::testLossPoints() const {
+    return m_testLoss->count();
+}
+
+bool TrainView::exportCsv(const QString& path) {
+    return writeText(path, [this](QTextStream& out) {
+        out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
+        const auto raw = m_loss->points(), smooth = m_smoothed->points(),
+                   acc = m_accuracy->points(), testLoss = m_testLoss->points();
+        for (qsizetype i = 0; i < raw.size(); ++i)
+            out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
+                << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,\n";
+        for (qsizetype i = 0; i < acc.size(); ++i)
+            out << qint64(acc[i].x()) << ",,," << (i < testLoss.size() ? testLoss[i].y() : 0.0)
+                << ',' << acc[i].y() << '\n';
+        // The confusion matrix after the curves, one row per true class.
+        const ConfusionResult& c = m_confusion->result();
+        if (c.classes > 0) {
+            out << "\ntrue\\predicted";
+            for (int k = 0; k < c.classes; ++k)
+                out << ',' << quoted(c.classNames.value(k, QString::number(k)));
+            out << '\n';
+            for (int t = 0; t < c.classes; ++t) {
+                out << quoted(c.classNames.value(t, QString::number(t)));
+                for (int k = 0; k < c.classes; ++k)
+                    out << ',' << c.counts.value(t * c.classes + k);
+                out << '\n';
+            }
+        }
+    });
+}
+
+void TrainView::setPresenterMode(bool on) {
+    View::setPresenterMode(on);
+    const QFont f = font();
+    m_chart->setTitleFont(f);
+    for (QAbstractAxis* axis : m_chart->axes()) {
+        axis->setLabelsFont(f);
+        axis->setTitleFont(f);
+    }
+    m_chart->legend()->setFont(f);
+    applyPalette();
+}
+
+// Normal colours, or for a projector the Okabe–Ito palette (safe for colour-blind viewers) with
+// thick lines: grey raw loss, black smoothed loss, blue test loss, vermillion accuracy.
+void TrainView::applyPalette() {
+    const bool hc = m_presenter;
+    auto pen = [&](QXYSeries* series, QColor c, int width) {
+        QPen p(c);
+        p.setWidth(hc ? width * 5 / 2 : width);
+        series->setPen(p);
+        series->setColor(c);
+    };
+    pen(m_loss, hc ? QColor(0xa0, 0xa0, 0xa0) : QColor(0x9e, 0xc5, 0xe8), 1);
+    pen(m_smoothed, hc ? QColor(0, 0, 0) : QColor(0x00, 0x5a, 0xb5), 2);
+    pen(m_accuracy, hc ? QColor(0xd5, 0x5e, 0x00) : QColor(0xdc, 0x32, 0x20), 2);
+    m_testLoss->setColor(hc ? QColor(0x00, 0x72, 0xb2) : QColor(0xe6, 0x9f, 0x00));
+    m_testLoss->setMarkerSize(hc ? 16 : 10);
+}
+
+} // namespace convscope::ui

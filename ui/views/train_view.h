@@ -1,0 +1,67 @@
+// TrainView: the Train tab. The live chart of the loss per step (raw and smoothed), the test loss
+// and test accuracy per epoch, and beside it the test set's confusion matrix after each epoch
+// (click a cell to see those images in the Saliency tab).
+#pragma once
+
+#include "analysis_types.h"
+#include "view.h"
+
+#include <QPointF>
+#include <QVector>
+
+class QChart;
+class QLineSeries;
+class QScatterSeries;
+class QValueAxis;
+
+namespace convscope::ui {
+
+class ConfusionMatrix;
+
+class TrainView : public View {
+    Q_OBJECT
+public:
+    explicit TrainView(QWidget* parent = nullptr);
+
+    void clear();
+    // Loss points (step, loss) of a run of `totalSteps` steps; long runs are thinned.
+    void appendLoss(const QVector<QPointF>& points, qint64 totalSteps);
+    void addEpochPoints(const QVector<QPointF>& accuracy, const QVector<QPointF>& testLoss);
+    // A reopened run's curves.
+    void setCurves(const QVector<QPointF>& loss, const QVector<QPointF>& accuracy,
+                   const QVector<QPointF>& testLoss, qint64 steps);
+    // The step axis grows with the run (a quarter ahead of the last step).
+    void setProgress(qint64 step, qint64 totalSteps);
+    void setConfusion(const ConfusionResult& r);
+    ConfusionMatrix* confusion() const { return m_confusion; }
+
+    int lossPoints() const;
+    int accuracyPoints() const;
+    int testLossPoints() const;
+
+    bool exportCsv(const QString& path) override;
+    QString csvDescription() const override {
+        return tr("the curves (loss per step, test loss and accuracy per epoch) and the "
+                  "confusion matrix");
+    }
+    void setPresenterMode(bool on) override;
+
+signals:
+    void confusionCellClicked(int truth, int predicted);
+
+private:
+    void applyPalette();
+
+    QChart* m_chart = nullptr;
+    QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
+    QScatterSeries* m_testLoss = nullptr;
+    QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
+    ConfusionMatrix* m_confusion = nullptr;
+    double m_smooth = 0, m_maxLoss = 1; // m_smooth: the moving average before bias correction
+    int m_smoothCount = 0;
+};
+
+// An axis from 0 to a round number just above `top` (2,814 steps: 0 to 3,000 in steps of 500).
+void setNiceRange(QValueAxis* axis, double top);
+
+} // namespace convscope::ui

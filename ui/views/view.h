@@ -1,0 +1,39 @@
+// View: what every tab of the window is. It owns its widgets, draws itself for a projector in
+// presenter mode, and exports its picture (PNG or SVG) and its numbers (CSV). The window only
+// places views in tabs and forwards File → Export to the current one.
+#pragma once
+
+#include <QWidget>
+#include <functional>
+
+class QTextStream;
+
+namespace convscope::ui {
+
+class View : public QWidget {
+    Q_OBJECT
+public:
+    using QWidget::QWidget;
+
+    // The view as a picture: SVG when `path` ends in .svg, else PNG. By default the whole view.
+    virtual bool exportPicture(const QString& path);
+    // The view's numbers as CSV (written atomically).
+    virtual bool exportCsv(const QString& path) = 0;
+    // What exportCsv() writes, for the menu's tooltip.
+    virtual QString csvDescription() const = 0;
+    // Presenter mode: the window has enlarged its font; views scale their own drawing.
+    virtual void setPresenterMode(bool on) { m_presenter = on; }
+    bool presenterMode() const { return m_presenter; }
+
+    // Writes `fill`'s text to `path` through a QSaveFile: never half a file.
+    static bool writeText(const QString& path, const std::function<void(QTextStream&)>& fill);
+    // `widget` as PNG or SVG (by suffix).
+    static bool exportWidget(QWidget* widget, const QString& path, const QString& title = {});
+    // A CSV field, quoted.
+    static QString quoted(QString v);
+
+protected:
+    bool m_presenter = false;
+};
+
+} // namespace convscope::ui
