@@ -42,10 +42,12 @@ public:
         emit message(tr("Loading %1 for analysis…").arg(dir));
         const QString error = m_analysis.useRun(dir, dataDir, m_backendName);
         m_live = error.isEmpty() ? false : m_live;
-        if (!error.isEmpty())
+        if (!error.isEmpty()) {
             emit message(error);
-        else
-            emit analysisModelChanged();
+            return;
+        }
+        emit message(tr("Saliency and attacks look at %1, the run's last checkpoint").arg(dir));
+        emit analysisModelChanged();
     }
 
 public slots:
@@ -580,7 +582,7 @@ void TrainingSession::onJobDone() {
     emit jobStateChanged(false, QString());
     if (m_resumeAfterJobs) {
         m_resumeAfterJobs = false;
-        if (m_started && !m_busy && !m_job->cancelled())
+        if (m_started && !m_busy) // a cancelled job still gives the run back
             resume();
     }
 }

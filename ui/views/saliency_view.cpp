@@ -40,11 +40,12 @@ SaliencyView::SaliencyView(TrainingSession& session, QWidget* parent)
     auto* right = new QSplitter(Qt::Vertical);
     right->addWidget(buildMaps());
     right->addWidget(buildAttack());
-    right->setStretchFactor(0, 3);
-    right->setStretchFactor(1, 2);
+    right->setStretchFactor(0, 1);
+    right->setStretchFactor(1, 1);
     split->addWidget(right);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 4);
+    split->setSizes({230, 1000});
     auto* box = new QVBoxLayout(this);
     box->setContentsMargins(0, 0, 0, 0);
     box->addWidget(split);
@@ -104,8 +105,8 @@ QWidget* SaliencyView::buildBrowser() {
     m_list = new QListWidget;
     m_list->setObjectName("test images");
     m_list->setViewMode(QListView::IconMode);
-    m_list->setIconSize(QSize(56, 56));
-    m_list->setGridSize(QSize(84, 96));
+    m_list->setIconSize(QSize(44, 44));
+    m_list->setGridSize(QSize(64, 70));
     m_list->setResizeMode(QListView::Adjust);
     m_list->setMovement(QListView::Static);
     m_list->setUniformItemSizes(true);
@@ -120,7 +121,7 @@ QWidget* SaliencyView::buildBrowser() {
     box->addWidget(m_filter);
     box->addWidget(m_list, 1);
     box->addWidget(m_listInfo);
-    w->setMinimumWidth(200);
+    w->setMinimumWidth(220);
     return w;
 }
 
@@ -202,6 +203,7 @@ QWidget* SaliencyView::buildMaps() {
 }
 
 QWidget* SaliencyView::buildAttack() {
+    auto* split = new QSplitter(Qt::Horizontal);
     auto* w = new QGroupBox(tr("Adversarial examples: x' = clip(x + ε·sign(∇x L), 0, 1)"));
     auto* box = new QHBoxLayout(w);
     auto* controls = new QVBoxLayout;
@@ -255,7 +257,8 @@ QWidget* SaliencyView::buildAttack() {
     m_curveX = new QValueAxis;
     m_curveX->setRange(0, 0.3);
     m_curveX->setTitleText(tr("ε"));
-    m_curveX->setLabelFormat("%.2f");
+    m_curveX->setLabelFormat("%.1f");
+    m_curveX->setTickCount(4);
     auto* acc = new QValueAxis;
     acc->setRange(0, 1);
     acc->setTitleText(tr("accuracy"));
@@ -267,11 +270,15 @@ QWidget* SaliencyView::buildAttack() {
     }
     auto* curve = new QChartView(m_curveChart);
     curve->setRenderHint(QPainter::Antialiasing);
-    curve->setMinimumWidth(260);
+    curve->setMinimumWidth(240);
     box->addLayout(controls, 1);
     box->addWidget(m_attackStrip, 3);
     box->addWidget(m_bars, 2);
-    box->addWidget(curve, 2);
+    m_bars->setMinimumWidth(200);
+    split->addWidget(w);
+    split->addWidget(curve);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
     connect(m_eps, &QSlider::valueChanged, this, [this] { requestAttack(); });
     connect(m_pgd, &QCheckBox::toggled, this, [this] { requestAttack(); });
     connect(m_pgdSteps, &QSpinBox::valueChanged, this, [this] {
@@ -294,7 +301,7 @@ QWidget* SaliencyView::buildAttack() {
         }
     });
     m_epsLabel->setText(tr("ε = %1").arg(eps(), 0, 'f', 3));
-    return w;
+    return split;
 }
 
 double SaliencyView::eps() const {
@@ -574,7 +581,8 @@ void SaliencyView::drawAttack() {
         for (int i = 0; i < r.h * r.w; ++i)
             delta[i] += r.adversarial.value(c * r.h * r.w + i) - r.clean.value(c * r.h * r.w + i);
     MapPanel perturbation;
-    perturbation.title = tr("x' − x, amplified");
+    perturbation.title =
+        tr("x' − x (×%1)").arg(r.request.eps > 0 ? 1.0 / r.request.eps : 1.0, 0, 'f', 0);
     perturbation.image = mapImage(delta, r.h, r.w, true, QImage(), 1.0, &perturbation.scale);
     perturbation.legend = true;
     perturbation.diverging = true;
@@ -584,7 +592,7 @@ void SaliencyView::drawAttack() {
                                    .arg(className(r.predictedBefore))
                                    .arg(qRound(100 * r.before.value(r.predictedBefore))),
                                clean, false, false, 0},
-                              {tr("%1, ε = %2").arg(name).arg(r.request.eps, 0, 'f', 3),
+                              {tr("%1 ε %2").arg(name).arg(r.request.eps, 0, 'g', 3),
                                tr("%1 %2 %")
                                    .arg(className(r.predictedAfter))
                                    .arg(qRound(100 * r.after.value(r.predictedAfter))),
