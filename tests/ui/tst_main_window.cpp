@@ -5,9 +5,11 @@
 #include "feature_map_view.h"
 #include "filter_view.h"
 #include "main_window.h"
+#include "saliency_view.h"
 #include "test_support.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -17,8 +19,11 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMenu>
 #include <QProcess>
+#include <QPushButton>
+#include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -508,6 +513,24 @@ private slots:
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/presenter.png"));
         w.presenterAction()->trigger();
+        // Saliency: a coat the network calls a shirt-like answer, FGSM at ε = 0.05, accuracy vs
+        // ε with PGD beside FGSM; then the sanity check.
+        ui::SaliencyView* s = w.saliencyView();
+        w.tabs()->setCurrentIndex(ui::MainWindow::SaliencyTab);
+        s->epsSlider()->setValue(10);
+        s->pgdBox()->setChecked(true);
+        s->selectImage(17);
+        QTRY_VERIFY_WITH_TIMEOUT(s->saliency().image == 17 && s->attack().request.image == 17 &&
+                                     s->imageList()->count() > 0,
+                                 120000);
+        s->curveButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(s->curvePoints() == 26, 300000);
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(dir + "/saliency.png"));
+        s->sanityButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(s->sanityRows() == 6, 120000);
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(dir + "/sanity.png"));
         // Vanishing gradients: ten sigmoid layers, one epoch.
         w.session().stop();
         w.presetBox()->setCurrentText("deep-sigmoid");

@@ -21,6 +21,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTextStream>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -169,36 +170,51 @@ QWidget* SaliencyView::buildMaps() {
     m_info = new QLabel(tr("Pick a test image on the left"));
     m_info->setWordWrap(true);
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    // The sanity check: one strip per randomisation step, and the correlation per method.
-    m_sanity = new QWidget;
-    auto* sanityBox = new QHBoxLayout(m_sanity);
+    auto* mapsPage = new QWidget;
+    auto* mapsBox = new QVBoxLayout(mapsPage);
+    mapsBox->setContentsMargins(0, 0, 0, 0);
+    mapsBox->addWidget(m_maps, 1);
+    mapsBox->addWidget(m_info);
+    // The sanity check: a row per randomisation step, and the correlation per method.
+    auto* sanityPage = new QWidget;
+    auto* sanityBox = new QVBoxLayout(sanityPage);
     sanityBox->setContentsMargins(0, 0, 0, 0);
-    auto* scroll = new QScrollArea;
-    auto* rows = new QWidget;
-    m_sanityRows = new QVBoxLayout(rows);
-    scroll->setWidget(rows);
-    scroll->setWidgetResizable(true);
+    auto* head = new QHBoxLayout;
+    m_sanityInfo = new QLabel(tr("Sanity check (Adebayo et al. 2018): the layers re-initialised "
+                                 "from the output down, one more per column (named by the last "
+                                 "one randomised). A map that still looks the same does not "
+                                 "depend on what the network learned"));
+    m_sanityInfo->setWordWrap(true);
+    auto* back = new QPushButton(tr("Back to the maps"));
+    connect(back, &QPushButton::clicked, this, [this] { m_stack->setCurrentIndex(0); });
+    head->addWidget(m_sanityInfo, 1);
+    head->addWidget(back);
+    m_sanityStrip = new MapStrip;
+    m_sanityStrip->setObjectName("sanity strip");
     m_sanityChart = new QChart;
-    m_sanityChart->setTitle(tr("Spearman ρ of |map| with the trained network's"));
+    m_sanityChart->setTitle(tr("Spearman ρ of |map| vs the trained network"));
     m_sanityX = new QValueAxis;
-    m_sanityX->setTitleText(tr("layers randomised, from the output"));
+    m_sanityX->setTitleText(tr("layers randomised"));
     m_sanityX->setLabelFormat("%d");
     auto* y = new QValueAxis;
     y->setRange(-0.5, 1.0);
+    y->setTickCount(4);
     m_sanityChart->addAxis(m_sanityX, Qt::AlignBottom);
     m_sanityChart->addAxis(y, Qt::AlignLeft);
+    m_sanityChart->legend()->setAlignment(Qt::AlignBottom);
     auto* chartView = new QChartView(m_sanityChart);
     chartView->setRenderHint(QPainter::Antialiasing);
-    chartView->setMinimumWidth(280);
-    sanityBox->addWidget(scroll, 3);
-    sanityBox->addWidget(chartView, 2);
-    m_sanityInfo = new QLabel;
-    m_sanityInfo->setWordWrap(true);
-    m_sanity->setVisible(false);
+    chartView->setMinimumWidth(300);
+    auto* sanityRow = new QHBoxLayout;
+    sanityRow->addWidget(m_sanityStrip, 3);
+    sanityRow->addWidget(chartView, 2);
+    sanityBox->addLayout(head);
+    sanityBox->addLayout(sanityRow, 1);
+    m_stack = new QStackedWidget;
+    m_stack->addWidget(mapsPage);
+    m_stack->addWidget(sanityPage);
     box->addLayout(bar);
-    box->addWidget(m_maps, 2);
-    box->addWidget(m_info);
-    box->addWidget(m_sanity, 3);
+    box->addWidget(m_stack, 1);
     return w;
 }
 
@@ -312,8 +328,8 @@ int SaliencyView::curvePoints() const {
     return int(m_fgsmCurve->count() + m_pgdCurve->count());
 }
 
-int SaliencyView::sanityRows() const {
-    return m_sanityRows ? m_sanityRows->count() : 0;
+int SaliencyView::sanityRows() const { // randomisation steps shown (columns of the strip)
+    return m_saliency.sanityMaps.isEmpty() ? 0 : int(m_sanityStrip->panels().size());
 }
 
 QString SaliencyView::className(int k) const {
@@ -471,10 +487,11 @@ void SaliencyView::onSaliency(const SaliencyResult& r) {
             .arg(r.igDelta, 0, 'g', 3)
             .arg(r.step));
     drawMaps();
-    if (r.request.sanity) {
-        drawSanity();
-        m_sanity->setVisible(true);
-    }
+    drawSanity();
+    m_stack->setCurrentIndex(r.request.sanity ? 1 : 0);
+    if (r.request.sanity) // the strip needs the height: the attack panel gives some
+        if (auto* right = qobject_cast<QSplitter*>(m_stack->parentWidget()->parentWidget()))
+            right->setSizes({right->height() * 2 / 3, right->height() / 3});
 }
 
 void SaliencyView::drawMaps() {
@@ -505,36 +522,35 @@ void SaliencyView::drawMaps() {
 
 void SaliencyView::drawSanity() {
     const SaliencyResult& r = m_saliency;
-    while (QLayoutItem* item = m_sanityRows->takeAt(0)) {
-        delete item->widget();
-        delete item;
-    }
     m_sanityChart->removeAllSeries();
-    if (r.sanityMaps.isEmpty())
+    if (r.sanityMaps.isEmpty()) {
+        m_sanityStrip->setRows({});
         return;
+    }
     const double opacity = m_opacity->value() / 100.0;
     const QImage image = pixelsImage(r.pixels, r.channels, r.h, r.w);
-    for (int s = 0; s < r.sanityMaps.size(); ++s) {
+    // A row per method, a column per randomisation step (the image first).
+    QVector<QVector<MapPanel>> rows;
+    QStringList titles;
+    const int methods = int(r.sanityMaps.first().size());
+    for (int k = 0; k < methods; ++k) {
         QVector<MapPanel> panels;
-        panels.push_back({s == 0 ? tr("trained") : tr("random down to %1").arg(r.sanityLayers[s]),
-                          QString(), image, false, false, 0});
-        for (int k = 0; k < r.sanityMaps[s].size(); ++k) {
-            const MapImage& m = r.sanityMaps[s][k];
+        for (int s = 0; s < r.sanityMaps.size(); ++s) {
+            const MapImage& m = r.sanityMaps[s].value(k);
             bool diverging = false;
             const QVector<float> shown = displayedMap(m, &diverging);
             MapPanel p;
-            p.title = methodTitle(m.method);
-            p.caption = tr("ρ = %1").arg(r.sanityRho[s].value(k), 0, 'f', 2);
+            p.title = k > 0 ? QString() : s == 0 ? tr("trained") : r.sanityLayers[s];
+            p.caption = tr("ρ %1").arg(r.sanityRho[s].value(k), 0, 'f', 2);
             p.diverging = diverging;
             p.image = mapImage(shown, m.h, m.w, diverging, image,
                                m.method == "gradcam" ? std::min(opacity, 0.6) : opacity, &p.scale);
             panels.push_back(p);
         }
-        auto* strip = new MapStrip;
-        strip->setMinimumHeight(150);
-        strip->setPanels(panels);
-        m_sanityRows->addWidget(strip);
+        rows.push_back(panels);
+        titles << methodTitle(r.sanityMaps.first().value(k).method);
     }
+    m_sanityStrip->setRows(rows, titles);
     // The correlation curves, one per method (Okabe–Ito colours).
     static const QColor colours[] = {
         {0, 114, 178}, {230, 159, 0}, {0, 158, 115}, {213, 94, 0}, {204, 121, 167}};

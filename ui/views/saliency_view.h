@@ -21,8 +21,8 @@ class QPushButton;
 class QScrollArea;
 class QSlider;
 class QSpinBox;
+class QStackedWidget;
 class QValueAxis;
-class QVBoxLayout;
 
 namespace convscope::ui {
 
@@ -53,6 +53,7 @@ public:
     QPushButton* sanityButton() const { return m_sanityButton; }
     QPushButton* curveButton() const { return m_curveButton; }
     MapStrip* maps() const { return m_maps; }
+    MapStrip* sanityStrip() const { return m_sanityStrip; }
     MapStrip* attackStrip() const { return m_attackStrip; }
     const SaliencyResult& saliency() const { return m_saliency; }
     const AttackResult& attack() const { return m_attack; }
@@ -106,8 +107,8 @@ private:
     QPushButton *m_sanityButton = nullptr, *m_curveButton = nullptr;
     MapStrip *m_maps = nullptr, *m_attackStrip = nullptr;
     ProbabilityBars* m_bars = nullptr;
-    QWidget* m_sanity = nullptr;
-    QVBoxLayout* m_sanityRows = nullptr;
+    QStackedWidget* m_stack = nullptr; // the maps, or the sanity check
+    MapStrip* m_sanityStrip = nullptr;
     QChart *m_sanityChart = nullptr, *m_curveChart = nullptr;
     QValueAxis *m_sanityX = nullptr, *m_curveX = nullptr;
     QLineSeries *m_fgsmCurve = nullptr, *m_pgdCurve = nullptr;

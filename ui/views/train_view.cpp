@@ -82,6 +82,7 @@ TrainView::TrainView(QWidget* parent) : View(parent) {
     split->addWidget(m_confusion);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    split->setSizes({800, 420}); // the chart first: stretch factors only share extra space
     split->setChildrenCollapsible(false);
     auto* box = new QVBoxLayout(this);
     box->setContentsMargins(0, 0, 0, 0);

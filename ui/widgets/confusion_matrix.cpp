@@ -28,7 +28,7 @@ QRect ConfusionMatrix::grid() const {
     for (const QString& n : m_r.classNames)
         label = std::max(label, fm.horizontalAdvance(n.left(12)));
     label = std::min(label + 8, width() / 3);
-    const int top = fm.height() * 2 + 6;
+    const int top = fm.height() * 3 + 6;
     const int side = std::max(K, std::min(width() - label - 6, height() - top - fm.height() - 6));
     const int cell = side / K;
     return {label, top, cell * K, cell * K};
@@ -69,12 +69,14 @@ void ConfusionMatrix::paintEvent(QPaintEvent*) {
             total += m_r.counts.value(t * K + q);
             right += t == q ? m_r.counts.value(t * K + q) : 0;
         }
-    p.drawText(QRect(0, 0, width(), fm.height() + 2), Qt::AlignLeft,
-               tr("Confusion matrix%1: %2 test images, accuracy %3 %")
-                   .arg(m_r.epoch > 0 ? tr(" after epoch %1").arg(m_r.epoch) : QString())
+    p.drawText(
+        QRect(0, 0, width(), fm.height() + 2), Qt::AlignLeft,
+        tr("Confusion matrix%1").arg(m_r.epoch > 0 ? tr(", epoch %1").arg(m_r.epoch) : QString()));
+    p.drawText(QRect(0, fm.height() + 2, width(), fm.height() + 2), Qt::AlignLeft,
+               tr("%1 test images · accuracy %2 %")
                    .arg(total)
                    .arg(total > 0 ? 100.0 * double(right) / double(total) : 0.0, 0, 'f', 1));
-    p.drawText(QRect(g.left(), fm.height() + 2, g.width(), fm.height() + 2), Qt::AlignCenter,
+    p.drawText(QRect(g.left(), 2 * (fm.height() + 2), g.width(), fm.height() + 2), Qt::AlignCenter,
                tr("predicted →  (rows: true class)"));
     QFont small = font();
     small.setPointSizeF(std::max(6.0, font().pointSizeF() * std::min(1.0, g.width() / (K * 40.0))));

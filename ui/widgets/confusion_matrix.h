@@ -18,7 +18,7 @@ public:
     // The cell under `pos`, as (true class, predicted class); (-1, -1) outside.
     QPair<int, int> cellAt(const QPoint& pos) const;
     QRect cellRect(int truth, int predicted) const;
-    QSize sizeHint() const override { return {420, 420}; }
+    QSize sizeHint() const override { return {360, 360}; }
     QSize minimumSizeHint() const override { return {220, 220}; }
 
 signals:

@@ -112,55 +112,91 @@ MapStrip::MapStrip(QWidget* parent) : QWidget(parent) {
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
 }
 
-void MapStrip::setPanels(const QVector<MapPanel>& panels) {
-    m_panels = panels;
+void MapStrip::setRows(const QVector<QVector<MapPanel>>& rows, const QStringList& rowTitles) {
+    m_rows = rows;
+    m_rowTitles = rowTitles;
     update();
+}
+
+const QVector<MapPanel>& MapStrip::panels() const {
+    static const QVector<MapPanel> none;
+    return m_rows.isEmpty() ? none : m_rows.first();
 }
 
 void MapStrip::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.fillRect(rect(), palette().base());
-    const int n = int(m_panels.size());
-    if (n == 0)
+    int n = 0;
+    for (const auto& row : m_rows)
+        n = std::max(n, int(row.size()));
+    const int R = int(m_rows.size());
+    if (n == 0 || R == 0)
         return;
     const QFontMetrics fm(font());
     const int gap = fm.height() / 2, line = fm.height();
-    const int legend = line / 2 + line + 2; // bar + its numbers
-    const int side = std::max(
-        16, std::min((width() - gap * (n + 1)) / n, height() - 2 * line - legend - 2 * gap));
-    int x = gap;
-    for (const MapPanel& m : m_panels) {
-        const int top = gap;
+    int margin = 0;
+    for (const QString& t : m_rowTitles)
+        margin = std::max(margin, fm.horizontalAdvance(t) + gap);
+    margin = std::min(margin, width() / 4);
+    // Each row's text: a title line, a legend and a caption line where any panel has one.
+    QVector<int> title(R), below(R);
+    int text = 0;
+    for (int r = 0; r < R; ++r) {
+        bool t = false, legend = false, caption = false;
+        for (const MapPanel& m : m_rows[r]) {
+            t |= !m.title.isEmpty();
+            legend |= m.legend;
+            caption |= !m.caption.isEmpty();
+        }
+        title[r] = t ? line : 0;
+        below[r] = 3 + (legend ? line / 2 + line + 1 : 0) + (caption ? line : 0);
+        text += title[r] + below[r] + gap;
+    }
+    const int side =
+        std::max(12, std::min((width() - margin - gap * (n + 1)) / n, (height() - gap - text) / R));
+    int top = gap;
+    for (int r = 0; r < R; ++r) {
         p.setPen(palette().color(QPalette::Text));
-        p.drawText(QRect(x, top, side, line), Qt::AlignLeft | Qt::AlignVCenter,
-                   fm.elidedText(m.title, Qt::ElideRight, side));
-        const QRect tile(x, top + line, side, side);
-        p.drawImage(tile, m.image); // nearest-neighbour: pixels stay pixels
-        p.setPen(QColor(160, 160, 160));
-        p.drawRect(tile.adjusted(0, 0, -1, -1));
-        int y = tile.bottom() + 3;
-        if (m.legend) {
-            const QRect bar(x, y, side, line / 2);
-            for (int i = 0; i < bar.width(); ++i) {
-                const double t = double(i) / std::max(1, bar.width() - 1);
-                p.setPen(m.diverging ? divergingColour(2 * t - 1) : sequentialColour(t));
-                p.drawLine(bar.left() + i, bar.top(), bar.left() + i, bar.bottom());
+        if (r < m_rowTitles.size())
+            p.drawText(QRect(0, top + title[r], margin - gap / 2, side),
+                       Qt::AlignRight | Qt::AlignVCenter,
+                       fm.elidedText(m_rowTitles[r], Qt::ElideRight, margin - gap / 2));
+        int x = margin + gap;
+        for (const MapPanel& m : m_rows[r]) {
+            p.setPen(palette().color(QPalette::Text));
+            if (title[r] > 0)
+                p.drawText(QRect(x, top, side, line), Qt::AlignLeft | Qt::AlignVCenter,
+                           fm.elidedText(m.title, Qt::ElideRight, side));
+            const QRect tile(x, top + title[r], side, side);
+            p.drawImage(tile, m.image); // nearest-neighbour: pixels stay pixels
+            p.setPen(QColor(160, 160, 160));
+            p.drawRect(tile.adjusted(0, 0, -1, -1));
+            int y = tile.bottom() + 3;
+            if (m.legend) {
+                const QRect bar(x, y, side, line / 2);
+                for (int i = 0; i < bar.width(); ++i) {
+                    const double t = double(i) / std::max(1, bar.width() - 1);
+                    p.setPen(m.diverging ? divergingColour(2 * t - 1) : sequentialColour(t));
+                    p.drawLine(bar.left() + i, bar.top(), bar.left() + i, bar.bottom());
+                }
+                p.setPen(palette().color(QPalette::Text));
+                const QString lo = m.diverging ? QString("−%1").arg(m.scale, 0, 'g', 2) : "0";
+                const QString hi = QString(m.diverging ? "+%1" : "%1").arg(m.scale, 0, 'g', 2);
+                const QRect under(x, bar.bottom() + 1, side, line);
+                p.drawText(under, Qt::AlignLeft, lo);
+                p.drawText(under, Qt::AlignRight, hi);
+                if (m.diverging && side > fm.horizontalAdvance(lo + hi + " 0 "))
+                    p.drawText(under, Qt::AlignHCenter, "0");
+                y = bar.bottom() + 1 + line;
             }
-            p.setPen(palette().color(QPalette::Text));
-            const QString lo = m.diverging ? QString("−%1").arg(m.scale, 0, 'g', 2) : "0";
-            const QString hi = QString(m.diverging ? "+%1" : "%1").arg(m.scale, 0, 'g', 2);
-            p.drawText(QRect(x, bar.bottom() + 1, side, line), Qt::AlignLeft, lo);
-            p.drawText(QRect(x, bar.bottom() + 1, side, line), Qt::AlignRight, hi);
-            if (m.diverging)
-                p.drawText(QRect(x, bar.bottom() + 1, side, line), Qt::AlignHCenter, "0");
-            y = bar.bottom() + 1 + line;
+            if (!m.caption.isEmpty()) {
+                p.setPen(palette().color(QPalette::Text));
+                p.drawText(QRect(x, y, side, line), Qt::AlignLeft | Qt::AlignVCenter,
+                           fm.elidedText(m.caption, Qt::ElideRight, side));
+            }
+            x += side + gap;
         }
-        if (!m.caption.isEmpty()) {
-            p.setPen(palette().color(QPalette::Text));
-            p.drawText(QRect(x, y, side, line), Qt::AlignLeft | Qt::AlignVCenter,
-                       fm.elidedText(m.caption, Qt::ElideRight, side));
-        }
-        x += side + gap;
+        top += title[r] + side + below[r] + gap;
     }
 }
 

@@ -35,12 +35,17 @@ QImage mapImage(const QVector<float>& map, int h, int w, bool diverging, const Q
 QVector<float> displayedMap(const MapImage& m, bool* diverging);
 QString methodTitle(const QString& method);
 
+// One row of panels, or several (the sanity check: a row per randomisation step), the tiles as
+// large as the widget allows.
 class MapStrip : public QWidget {
     Q_OBJECT
 public:
     explicit MapStrip(QWidget* parent = nullptr);
-    void setPanels(const QVector<MapPanel>& panels);
-    const QVector<MapPanel>& panels() const { return m_panels; }
+    void setPanels(const QVector<MapPanel>& panels) { setRows({panels}); }
+    // `rowTitles` go in a margin on the left (e.g. the method of each row).
+    void setRows(const QVector<QVector<MapPanel>>& rows, const QStringList& rowTitles = {});
+    const QVector<MapPanel>& panels() const; // the first row
+    int rows() const { return int(m_rows.size()); }
     QSize sizeHint() const override { return {900, 240}; }
     QSize minimumSizeHint() const override { return {300, 120}; }
 
@@ -48,7 +53,8 @@ protected:
     void paintEvent(QPaintEvent*) override;
 
 private:
-    QVector<MapPanel> m_panels;
+    QVector<QVector<MapPanel>> m_rows;
+    QStringList m_rowTitles;
 };
 
 } // namespace convscope::ui
