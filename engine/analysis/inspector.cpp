@@ -26,8 +26,17 @@ int argmax(std::span<const double> row) {
     return int(std::max_element(row.begin(), row.end()) - row.begin());
 }
 
+struct Inspector::Plan {
+    explicit Plan(const model::NetSpec& spec) : net(spec) {}
+    model::Network net;
+    Tensor x;
+    ProgramId forward = 0;
+    std::map<std::tuple<int, int, bool>, ProgramId> backward;
+    std::vector<model::Network::FeatureMap> outputs; // Inspector::layers()' tensors
+};
+
 Inspector::Inspector(Backend& be, model::NetSpec spec, Normalization norm)
-    : m_be(be), m_net(std::move(spec)), m_norm(norm) {}
+    : m_be(be), m_spec(std::move(spec)), m_norm(norm) {}
 Inspector::~Inspector() = default;
 
 Result<std::unique_ptr<Inspector>> Inspector::create(Backend& be, const model::NetSpec& spec,
@@ -38,19 +47,31 @@ Result<std::unique_ptr<Inspector>> Inspector::create(Backend& be, const model::N
         return Status::error("the normalisation's std must be positive", "inspector");
     std::unique_ptr<Inspector> in(new Inspector(be, spec, norm));
     CS_TRY(be.reset());
-    model::Network& net = in->m_net;
-    CS_TRY(net.plan(be, batch, /*inputGradient=*/true));
-    in->m_x = be.tensor({batch, spec.channels, spec.height, spec.width});
+    in->m_batch = batch;
+    std::vector<std::int64_t> sizes{batch};
+    if (batch > 1)
+        sizes.push_back(1); // a single image costs one image
+    for (std::int64_t b : sizes) {
+        auto plan = std::make_unique<Plan>(spec);
+        CS_TRY(plan->net.plan(be, b, /*inputGradient=*/true));
+        plan->x = be.tensor({b, spec.channels, spec.height, spec.width});
+        in->m_plans.push_back(std::move(plan));
+    }
     in->m_step = be.tensor({1}, DType::I32);
     CS_TRY(be.allocate());
-    CS_TRY(net.initialize(be, 1));
     CS_TRY(be.zero(in->m_step));
-    CS_TRY(be.zero(in->m_x));
-    CS_TRY_ASSIGN(in->m_forward, be.record([&]() -> Status {
-        return net.recordForward(be, in->m_x, /*training=*/false, in->m_step);
-    }));
-    in->m_outputs = net.layerOutputs();
-    for (const auto& o : in->m_outputs)
+    for (auto& plan : in->m_plans) {
+        CS_TRY(plan->net.initialize(be, 1));
+        CS_TRY(be.zero(plan->x));
+        Plan& p = *plan;
+        CS_TRY_ASSIGN(p.forward, be.record([&]() -> Status {
+            return p.net.recordForward(be, p.x, /*training=*/false, in->m_step);
+        }));
+        p.outputs = p.net.layerOutputs();
+    }
+    in->m_cur = in->m_plans.front().get();
+    in->m_classes = in->m_cur->net.classes();
+    for (const auto& o : in->m_cur->outputs)
         in->m_layers.push_back({o.path, o.dims});
     return in;
 }
@@ -63,18 +84,21 @@ Result<std::unique_ptr<Inspector>> Inspector::open(Backend& be, const model::Che
 }
 
 Status Inspector::loadWeights(const io::SafeTensors& weights, const std::string& where) {
-    CS_TRY(model::writeWeights(m_be, m_net, weights, where));
+    for (auto& p : m_plans)
+        CS_TRY(model::writeWeights(m_be, p->net, weights, where));
     m_haveForward = m_haveLogits = false;
     return {};
 }
 
 Result<io::SafeTensors> Inspector::weights() {
-    return model::readWeights(m_be, m_net);
+    return model::readWeights(m_be, m_plans.front()->net);
 }
 
 Status Inspector::initialize(std::uint64_t seed) {
     m_haveForward = m_haveLogits = false;
-    return m_net.initialize(m_be, seed);
+    for (auto& p : m_plans) // seeded per tensor name: every plan gets the same values
+        CS_TRY(p->net.initialize(m_be, seed));
+    return {};
 }
 
 int Inspector::layerIndex(const std::string& name) const {
@@ -93,7 +117,7 @@ int Inspector::lastSpatialLayer() const {
 
 std::vector<std::string> Inspector::learnableLayers() const {
     std::vector<std::string> out;
-    for (const auto& l : m_net.paramLayers())
+    for (const auto& l : m_plans.front()->net.paramLayers())
         out.push_back(l.path);
     return out;
 }
@@ -117,17 +141,18 @@ Status Inspector::setImages(std::span<const double> pixels, std::int64_t count) 
         return Status::error(std::to_string(count) + " images of " + std::to_string(D) +
                                  " pixels do not fit a batch of " + std::to_string(batch()),
                              "inspector");
-    std::vector<double> x(std::size_t(batch() * D), 0.0);
+    m_cur = count == 1 && m_plans.size() > 1 ? m_plans[1].get() : m_plans[0].get();
+    std::vector<double> x(std::size_t(m_cur->net.batch() * D), 0.0);
     const double scale = 1.0 / m_norm.std, shift = -m_norm.mean / m_norm.std;
     for (std::size_t i = 0; i < std::size_t(count * D); ++i)
         x[i] = pixels[i] * scale + shift;
-    CS_TRY(m_be.writeReal(m_x, x));
+    CS_TRY(m_be.writeReal(m_cur->x, x));
     m_haveForward = m_haveLogits = false;
     return {};
 }
 
 Status Inspector::forward() {
-    CS_TRY_ASSIGN(Ticket t, m_be.submit(m_forward));
+    CS_TRY_ASSIGN(Ticket t, m_be.submit(m_cur->forward));
     CS_TRY(m_be.wait(t));
     m_haveForward = true;
     m_haveLogits = false;
@@ -138,7 +163,7 @@ Result<std::vector<double>> Inspector::logits() {
     if (!m_haveForward)
         return Status::error("run forward() first", "inspector");
     if (!m_haveLogits) {
-        CS_TRY_ASSIGN(m_logits, m_be.readReal(m_net.logits()));
+        CS_TRY_ASSIGN(m_logits, m_be.readReal(m_cur->net.logits()));
         m_haveLogits = true;
     }
     return m_logits;
@@ -146,29 +171,29 @@ Result<std::vector<double>> Inspector::logits() {
 
 Result<ProgramId> Inspector::backwardProgram(int from, int to, bool weightGradients) {
     const auto key = std::make_tuple(from, to, weightGradients);
-    if (auto it = m_backward.find(key); it != m_backward.end())
+    if (auto it = m_cur->backward.find(key); it != m_cur->backward.end())
         return it->second;
     CS_TRY_ASSIGN(ProgramId id, m_be.record([&]() -> Status {
         model::Network::BackwardOptions o;
         o.weightGradients = weightGradients;
         o.from = from;
         o.to = to;
-        return m_net.recordBackward(m_be, m_step, o);
+        return m_cur->net.recordBackward(m_be, m_step, o);
     }));
-    m_backward[key] = id;
+    m_cur->backward[key] = id;
     return id;
 }
 
 Status Inspector::backward(const Seed& seed, int captureLayer, bool weightGradients) {
     if (!m_haveForward)
         return Status::error("run forward() before backward()", "inspector");
-    const std::int64_t N = batch(), K = classes();
-    const int last = int(m_net.layerOutputs().back().index);
+    const std::int64_t N = m_cur->net.batch(), K = classes();
+    const int last = int(m_cur->outputs.back().index);
     int from = -1;
     if (seed.kind == Seed::Kind::Unit) {
         if (seed.layer < 0 || seed.layer >= int(m_layers.size()))
             return Status::error("no layer " + std::to_string(seed.layer), "inspector");
-        const auto& o = m_outputs[std::size_t(seed.layer)];
+        const auto& o = m_cur->outputs[std::size_t(seed.layer)];
         const model::Dims& d = o.dims;
         const std::int64_t H = d.flat ? 1 : d.h, W = d.flat ? 1 : d.w;
         if (seed.channel < 0 || seed.channel >= d.c || seed.y < 0 || seed.y >= H || seed.x < 0 ||
@@ -208,20 +233,21 @@ Status Inspector::backward(const Seed& seed, int captureLayer, bool weightGradie
                 g[std::size_t(n * K + c)] = 1.0;
             }
         }
-        CS_TRY(m_be.writeReal(m_net.dlogits(), g));
+        CS_TRY(m_be.writeReal(m_cur->net.dlogits(), g));
         from = last;
     }
     m_captured = -1;
     if (captureLayer >= 0) {
         if (captureLayer >= int(m_layers.size()))
             return Status::error("no layer " + std::to_string(captureLayer), "inspector");
-        const int at = m_outputs[std::size_t(captureLayer)].index;
+        const int at = m_cur->outputs[std::size_t(captureLayer)].index;
         CS_TRY_ASSIGN(ProgramId top, backwardProgram(from, at + 1, weightGradients));
         if (at + 1 <= from) {
             CS_TRY_ASSIGN(Ticket t, m_be.submit(top));
             CS_TRY(m_be.wait(t));
         }
-        CS_TRY_ASSIGN(m_capturedGradient, m_be.readReal(m_outputs[std::size_t(captureLayer)].dy));
+        CS_TRY_ASSIGN(m_capturedGradient,
+                      m_be.readReal(m_cur->outputs[std::size_t(captureLayer)].dy));
         m_captured = captureLayer;
         from = at;
     }
@@ -231,7 +257,7 @@ Status Inspector::backward(const Seed& seed, int captureLayer, bool weightGradie
 }
 
 Result<std::vector<double>> Inspector::inputGradient() {
-    CS_TRY_ASSIGN(auto g, m_be.readReal(m_net.inputGradient()));
+    CS_TRY_ASSIGN(auto g, m_be.readReal(m_cur->net.inputGradient()));
     for (double& v : g)
         v /= m_norm.std; // x_net = (x − mean)/std
     return g;
@@ -242,7 +268,7 @@ Result<std::vector<double>> Inspector::layerOutput(int layer) {
         return Status::error("no layer " + std::to_string(layer), "inspector");
     if (!m_haveForward)
         return Status::error("run forward() first", "inspector");
-    return m_be.readReal(m_outputs[std::size_t(layer)].y);
+    return m_be.readReal(m_cur->outputs[std::size_t(layer)].y);
 }
 
 Result<std::vector<double>> Inspector::layerGradient(int layer) const {

@@ -59,14 +59,14 @@ public:
     Status initialize(std::uint64_t seed);
 
     Backend& backend() { return m_be; }
-    const model::NetSpec& spec() const { return m_net.spec(); }
+    const model::NetSpec& spec() const { return m_spec; }
     const Normalization& normalization() const { return m_norm; }
-    std::int64_t batch() const { return m_net.batch(); }
-    std::int64_t channels() const { return m_net.spec().channels; }
-    std::int64_t height() const { return m_net.spec().height; }
-    std::int64_t width() const { return m_net.spec().width; }
-    std::int64_t imageSize() const { return m_net.inputFeatures(); }
-    std::int64_t classes() const { return m_net.classes(); }
+    std::int64_t batch() const { return m_batch; }
+    std::int64_t channels() const { return m_spec.channels; }
+    std::int64_t height() const { return m_spec.height; }
+    std::int64_t width() const { return m_spec.width; }
+    std::int64_t imageSize() const { return m_spec.channels * m_spec.height * m_spec.width; }
+    std::int64_t classes() const { return m_classes; }
     const std::vector<LayerInfo>& layers() const { return m_layers; }
     // The index of layer `name` in layers(), or -1.
     int layerIndex(const std::string& name) const;
@@ -75,8 +75,10 @@ public:
     // The learnable layers (conv, linear, norms), input to output, with their tensor prefixes.
     std::vector<std::string> learnableLayers() const;
 
-    // Sets the batch to `count` images of imageSize() pixel values each (the rest of the batch
-    // is zero). Evaluation forward of the batch; logits (batch × classes) afterwards.
+    // Sets the batch to `count` images of imageSize() pixel values each. A single image runs
+    // on a network planned for one (so one gradient costs one image, not a batch); otherwise
+    // the rest of the batch is zero. Evaluation forward of the batch; logits (rows × classes)
+    // afterwards, one row per planned image (batch(), or 1 for a single image).
     Status setImages(std::span<const double> pixels, std::int64_t count);
     Status forward();
     Result<std::vector<double>> logits();
@@ -97,16 +99,17 @@ public:
 
 private:
     Inspector(Backend& be, model::NetSpec spec, Normalization norm);
+    struct Plan; // one planned network: its input, programs and layer tensors
     Result<ProgramId> backwardProgram(int from, int to, bool weightGradients);
 
     Backend& m_be;
-    model::Network m_net;
+    model::NetSpec m_spec;
     Normalization m_norm;
+    std::int64_t m_batch = 0, m_classes = 0;
+    std::vector<std::unique_ptr<Plan>> m_plans; // [0]: batch(); [1]: one image (batch() > 1)
+    Plan* m_cur = nullptr;                      // the plan of the last setImages()
     std::vector<LayerInfo> m_layers;
-    std::vector<model::Network::FeatureMap> m_outputs; // m_layers' tensors
-    Tensor m_x, m_step;
-    ProgramId m_forward = 0;
-    std::map<std::tuple<int, int, bool>, ProgramId> m_backward;
+    Tensor m_step;
     std::vector<double> m_logits;
     bool m_haveLogits = false, m_haveForward = false;
     int m_captured = -1;

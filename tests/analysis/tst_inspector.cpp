@@ -194,6 +194,33 @@ private slots:
         QVERIFY2(s.message().find("outside act2") != std::string::npos, s.message().c_str());
     }
 
+    // One image runs on the inspector's one-image network: the same numbers as in a batch.
+    void aSingleImageMatchesTheBatch() {
+        QString why;
+        const Case* c = caseFor("lenet5-bn", &why);
+        QVERIFY2(c, qPrintable(why));
+        auto ckpt = model::loadCheckpoint(c->checkpoint);
+        auto in = analysis::Inspector::open(m_double, *ckpt, kImages);
+        QVERIFY(in.ok());
+        analysis::Seed seed;
+        seed.classes = c->targets;
+        CS_VERIFY_OK((*in)->setImages(c->pixels, kImages));
+        CS_VERIFY_OK((*in)->forward());
+        CS_VERIFY_OK((*in)->backward(seed));
+        const auto batch = *(*in)->inputGradient();
+        const auto batchLogits = *(*in)->logits();
+        CS_VERIFY_OK((*in)->setImages(c->pixels, 1));
+        CS_VERIFY_OK((*in)->forward());
+        CS_VERIFY_OK((*in)->backward(seed));
+        const auto one = *(*in)->inputGradient();
+        const auto oneLogits = *(*in)->logits();
+        const std::size_t D = 784;
+        QCOMPARE(one.size(), D); // the one-image network's input gradient
+        QVERIFY(relError(one, std::vector<double>(batch.begin(), batch.begin() + D)) < 1e-12);
+        QVERIFY(relError(oneLogits, std::vector<double>(batchLogits.begin(),
+                                                        batchLogits.begin() + 10)) < 1e-12);
+    }
+
     void checkpointThatDoesNotFitIsRefused() {
         auto lenet = model::preset("lenet5");
         auto bn = model::preset("lenet5-bn");
