@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 namespace convscope::cli {
@@ -162,11 +163,19 @@ Result<Session> open(const std::string& run, const Options& opt, std::int64_t ba
     return s;
 }
 
-Result<std::int64_t> batchOption(const Options& opt) {
-    std::int64_t b = 0;
-    if (!parseCount(opt, "batch", 64, 1, 4096, b))
-        return Status::error("--batch must be a whole number from 1 to 4096", "convscope-cli");
-    return b;
+// open() with the --batch option; on failure an exit code (2 for a bad --batch, else 1).
+std::optional<Session> openRun(const std::string& run, const Options& opt, int& exitCode) {
+    std::int64_t batch = 0;
+    if (!parseCount(opt, "batch", 64, 1, 4096, batch)) {
+        exitCode = usage("--batch must be a whole number from 1 to 4096");
+        return {};
+    }
+    auto s = open(run, opt, batch);
+    if (!s.ok()) {
+        exitCode = failed(s.status());
+        return {};
+    }
+    return std::move(*s);
 }
 
 std::string fmt(double v, const char* f = "%.6g") {
@@ -269,13 +278,10 @@ int saliencyCommand(const std::vector<std::string>& args, const Options& opt) {
     so.baseline = base == "black"  ? analysis::SaliencyOptions::Baseline::Black
                   : base == "blur" ? analysis::SaliencyOptions::Baseline::Blur
                                    : analysis::SaliencyOptions::Baseline::Noise;
-    auto batch = batchOption(opt);
-    if (!batch.ok())
-        return usage(batch.status().what());
-
-    auto s = open(args[0], opt, *batch);
-    if (!s.ok())
-        return failed(s.status());
+    int rc = 0;
+    auto s = openRun(args[0], opt, rc);
+    if (!s)
+        return rc;
     analysis::Inspector& in = *s->in;
     const auto& te = s->data.test;
     for (auto i : images)
@@ -438,22 +444,15 @@ int fgsmCommand(const std::vector<std::string>& args, const Options& opt) {
         return usage("--count must be a positive whole number");
     if (!parseCount(opt, "pgd", 0, 0, 1000, pgd))
         return usage("--pgd must be a whole number of steps from 0 to 1000");
-    auto batch = batchOption(opt);
-    if (!batch.ok())
-        return usage(batch.status().what());
-    auto s = open(args[0], opt, *batch);
-    if (!s.ok())
-        return failed(s.status());
+    int rc = 0;
+    auto s = openRun(args[0], opt, rc);
+    if (!s)
+        return rc;
     analysis::Inspector& in = *s->in;
-    const auto& te = s->data.test;
-    count = std::min(count, te.count);
-    std::vector<std::int64_t> idx(static_cast<std::size_t>(count));
-    std::vector<std::int32_t> labels;
-    for (std::int64_t i = 0; i < count; ++i) {
-        idx[std::size_t(i)] = i;
-        labels.push_back(te.labels[std::size_t(i)]);
-    }
-    const auto px = analysis::Inspector::pixels(te, idx);
+    const auto test = analysis::Inspector::images(s->data.test, 0, count);
+    count = test.count();
+    const auto& px = test.pixels;
+    const auto& labels = test.labels;
     const std::string out = opt.at("out");
     if (Status st = io::makeDirectories(out); !st.ok())
         return failed(st);
@@ -535,22 +534,14 @@ int confusionCommand(const std::vector<std::string>& args, const Options& opt) {
                              eps.back() < 0 || eps.back() > 1))
         return usage("--eps takes one number in [0, 1] (pixel units)");
     const double e = eps.back();
-    auto batch = batchOption(opt);
-    if (!batch.ok())
-        return usage(batch.status().what());
-    auto s = open(args[0], opt, *batch);
-    if (!s.ok())
-        return failed(s.status());
-    const auto& te = s->data.test;
-    count = count == 0 ? te.count : std::min(count, te.count);
-    std::vector<std::int64_t> idx(static_cast<std::size_t>(count));
-    std::vector<std::int32_t> labels;
-    for (std::int64_t i = 0; i < count; ++i) {
-        idx[std::size_t(i)] = i;
-        labels.push_back(te.labels[std::size_t(i)]);
-    }
-    auto m =
-        analysis::confusion(*s->in, analysis::Inspector::pixels(te, idx), labels, {e, int(pgd)});
+    int rc = 0;
+    auto s = openRun(args[0], opt, rc);
+    if (!s)
+        return rc;
+    const auto test =
+        analysis::Inspector::images(s->data.test, 0, count == 0 ? s->data.test.count : count);
+    count = test.count();
+    auto m = analysis::confusion(*s->in, test.pixels, test.labels, {e, int(pgd)});
     if (!m.ok())
         return failed(m.status());
     const int K = m->classes;

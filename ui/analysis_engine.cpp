@@ -128,6 +128,15 @@ Status AnalysisEngine::ensure() {
     return {};
 }
 
+Result<analysis::Inspector::Images> AnalysisEngine::image(int index) {
+    CS_TRY(ensure());
+    const auto& test = data()->test;
+    if (index < 0 || index >= test.count)
+        return Status::error("test image " + std::to_string(index) + " does not exist", test.name,
+                             "Pick one of 0.." + std::to_string(test.count - 1));
+    return analysis::Inspector::images(test, index, 1);
+}
+
 namespace {
 MapImage mapImage(const QString& method, int c, int h, int w, const std::vector<double>& v) {
     MapImage m;
@@ -155,20 +164,14 @@ analysis::SaliencyOptions optionsOf(const SaliencyRequest& r, const analysis::In
 SaliencyResult AnalysisEngine::saliency(const SaliencyRequest& r, Progress* progress) {
     SaliencyResult out;
     out.request = r;
-    if (Status s = ensure(); !s.ok()) {
-        out.error = QString::fromStdString(s.message());
+    auto one = image(r.image);
+    if (!one.ok()) {
+        out.error = QString::fromStdString(one.status().message());
         return out;
     }
     analysis::Inspector& in = *m->inspector;
-    const auto& test = data()->test;
-    if (r.image < 0 || r.image >= test.count) {
-        out.error =
-            QObject::tr("Test image %1 does not exist (0 to %2)").arg(r.image).arg(test.count - 1);
-        return out;
-    }
-    const std::int64_t index = r.image;
-    const auto pixels = analysis::Inspector::pixels(test, std::span(&index, 1));
-    const int label = test.labels[std::size_t(index)];
+    const auto& pixels = one->pixels;
+    const int label = one->labels[0];
     analysis::Target target;
     if (r.target == "true")
         target.kind = analysis::Target::Kind::True;
@@ -235,20 +238,15 @@ SaliencyResult AnalysisEngine::saliency(const SaliencyRequest& r, Progress* prog
 AttackResult AnalysisEngine::attack(const AttackRequest& r, Progress* progress) {
     AttackResult out;
     out.request = r;
-    if (Status s = ensure(); !s.ok()) {
-        out.error = QString::fromStdString(s.message());
+    auto one = image(r.image);
+    if (!one.ok()) {
+        out.error = QString::fromStdString(one.status().message());
         return out;
     }
     analysis::Inspector& in = *m->inspector;
-    const auto& test = data()->test;
-    if (r.image < 0 || r.image >= test.count) {
-        out.error = QObject::tr("Test image %1 does not exist").arg(r.image);
-        return out;
-    }
-    const std::int64_t index = r.image;
-    const auto pixels = analysis::Inspector::pixels(test, std::span(&index, 1));
-    const std::int32_t label = test.labels[std::size_t(index)];
-    auto a = analysis::attack(in, pixels, std::span(&label, 1), {r.eps, r.pgdSteps}, progress);
+    const auto& pixels = one->pixels;
+    const std::int32_t label = one->labels[0];
+    auto a = analysis::attack(in, pixels, one->labels, {r.eps, r.pgdSteps}, progress);
     if (!a.ok()) {
         out.error = QString::fromStdString(a.status().message());
         return out;
@@ -271,20 +269,13 @@ QString AnalysisEngine::curve(const CurveRequest& r, Progress* progress,
                               const std::function<void(const CurvePoint&)>& onPoint) {
     if (Status s = ensure(); !s.ok())
         return QString::fromStdString(s.message());
-    const auto& test = data()->test;
-    const std::int64_t n = std::min<std::int64_t>(r.count, test.count);
-    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-    std::vector<std::int32_t> labels;
-    for (std::int64_t i = 0; i < n; ++i) {
-        idx[std::size_t(i)] = i;
-        labels.push_back(test.labels[std::size_t(i)]);
-    }
+    const auto test = analysis::Inspector::images(data()->test, 0, r.count);
     const std::vector<double> eps(r.eps.begin(), r.eps.end());
-    auto c = analysis::accuracyVsEpsilon(
-        *m->inspector, analysis::Inspector::pixels(test, idx), labels, eps, r.pgdSteps, progress,
-        [&](const analysis::EpsilonPoint& p) {
-            onPoint({p.eps, p.accuracy, p.meanConfidence, r.pgdSteps});
-        });
+    auto c =
+        analysis::accuracyVsEpsilon(*m->inspector, test.pixels, test.labels, eps, r.pgdSteps,
+                                    progress, [&](const analysis::EpsilonPoint& p) {
+                                        onPoint({p.eps, p.accuracy, p.meanConfidence, r.pgdSteps});
+                                    });
     return c.ok() ? QString() : QString::fromStdString(c.status().message());
 }
 
@@ -294,16 +285,9 @@ ConfusionResult AnalysisEngine::confusion(int count, Progress* progress) {
         out.error = QString::fromStdString(s.message());
         return out;
     }
-    const auto& test = data()->test;
-    const std::int64_t n = count > 0 ? std::min<std::int64_t>(count, test.count) : test.count;
-    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-    std::vector<std::int32_t> labels;
-    for (std::int64_t i = 0; i < n; ++i) {
-        idx[std::size_t(i)] = i;
-        labels.push_back(test.labels[std::size_t(i)]);
-    }
-    auto c = analysis::confusion(*m->inspector, analysis::Inspector::pixels(test, idx), labels,
-                                 {0.0, 0}, progress);
+    const auto& set = data()->test;
+    const auto test = analysis::Inspector::images(set, 0, count > 0 ? count : set.count);
+    auto c = analysis::confusion(*m->inspector, test.pixels, test.labels, {0.0, 0}, progress);
     if (!c.ok()) {
         out.error = QString::fromStdString(c.status().message());
         return out;

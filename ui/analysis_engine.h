@@ -4,6 +4,7 @@
 // Used only by the session's worker (training_session.cpp); no widget sees it.
 #pragma once
 
+#include "analysis/inspector.h"
 #include "analysis_types.h"
 #include "core/progress.h"
 
@@ -18,9 +19,6 @@ class Network;
 }
 namespace data {
 struct TrainTestSplit;
-}
-namespace analysis {
-class Inspector;
 }
 
 namespace ui {
@@ -46,6 +44,8 @@ public:
 
 private:
     Status ensure(); // the inspector exists, fits the model and holds its current weights
+    // ensure(), then test image `index` (pixels and label), or why not.
+    Result<analysis::Inspector::Images> image(int index);
     const data::TrainTestSplit* data() const;
     QStringList classNames() const;
 

@@ -135,6 +135,19 @@ std::vector<double> Inspector::pixels(const data::ImageDataset& set,
     return out;
 }
 
+Inspector::Images Inspector::images(const data::ImageDataset& set, std::int64_t first,
+                                    std::int64_t count) {
+    Images out;
+    std::vector<std::int64_t> idx;
+    for (std::int64_t i = std::max<std::int64_t>(0, first); i < std::min(set.count, first + count);
+         ++i) {
+        idx.push_back(i);
+        out.labels.push_back(set.labels[std::size_t(i)]);
+    }
+    out.pixels = pixels(set, idx);
+    return out;
+}
+
 Status Inspector::setImages(std::span<const double> pixels, std::int64_t count) {
     const std::int64_t D = imageSize();
     if (count < 0 || count > batch() || std::int64_t(pixels.size()) < count * D)

@@ -96,6 +96,13 @@ public:
     // Pixels of dataset images in [0, 1], image after image (C × H × W each).
     static std::vector<double> pixels(const data::ImageDataset& set,
                                       std::span<const std::int64_t> indices);
+    // Images first … first + count − 1 of `set` (clipped to the set): pixels and labels.
+    struct Images {
+        std::vector<double> pixels;
+        std::vector<std::int32_t> labels;
+        std::int64_t count() const { return std::int64_t(labels.size()); }
+    };
+    static Images images(const data::ImageDataset& set, std::int64_t first, std::int64_t count);
 
 private:
     Inspector(Backend& be, model::NetSpec spec, Normalization norm);

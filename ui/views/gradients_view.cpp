@@ -82,12 +82,7 @@ bool GradientsView::exportCsv(const QString& path) {
 
 void GradientsView::setPresenterMode(bool on) {
     View::setPresenterMode(on);
-    const QFont f = font();
-    m_chart->setTitleFont(f);
-    for (QAbstractAxis* axis : m_chart->axes()) {
-        axis->setLabelsFont(f);
-        axis->setTitleFont(f);
-    }
+    setChartFont(m_chart, font());
     QPen p(on ? QColor(0x00, 0x72, 0xb2) : QColor(0x00, 0x5a, 0xb5));
     p.setWidth(on ? 5 : 2);
     m_series->setPen(p);

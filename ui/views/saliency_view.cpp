@@ -654,15 +654,8 @@ bool SaliencyView::exportCsv(const QString& path) {
 
 void SaliencyView::setPresenterMode(bool on) {
     View::setPresenterMode(on);
-    const QFont f = font();
-    for (QChart* c : {m_curveChart, m_sanityChart}) {
-        c->setTitleFont(f);
-        c->legend()->setFont(f);
-        for (QAbstractAxis* axis : c->axes()) {
-            axis->setLabelsFont(f);
-            axis->setTitleFont(f);
-        }
-    }
+    for (QChart* c : {m_curveChart, m_sanityChart})
+        setChartFont(c, font());
     for (QLineSeries* s : {m_fgsmCurve, m_pgdCurve}) {
         QPen p = s->pen();
         p.setWidth(on ? 5 : 2);

@@ -182,13 +182,7 @@ bool TrainView::exportCsv(const QString& path) {
 
 void TrainView::setPresenterMode(bool on) {
     View::setPresenterMode(on);
-    const QFont f = font();
-    m_chart->setTitleFont(f);
-    for (QAbstractAxis* axis : m_chart->axes()) {
-        axis->setLabelsFont(f);
-        axis->setTitleFont(f);
-    }
-    m_chart->legend()->setFont(f);
+    setChartFont(m_chart, font());
     applyPalette();
 }
 

@@ -1,6 +1,9 @@
 // View: picture export (QSvgGenerator or a grab) and atomic text files.
 #include "view.h"
 
+#include <QAbstractAxis>
+#include <QChart>
+#include <QLegend>
 #include <QPainter>
 #include <QSaveFile>
 #include <QSvgGenerator>
@@ -36,6 +39,15 @@ bool View::writeText(const QString& path, const std::function<void(QTextStream&)
     fill(out);
     out.flush();
     return f.commit();
+}
+
+void View::setChartFont(QChart* chart, const QFont& f) {
+    chart->setTitleFont(f);
+    chart->legend()->setFont(f);
+    for (QAbstractAxis* axis : chart->axes()) {
+        axis->setLabelsFont(f);
+        axis->setTitleFont(f);
+    }
 }
 
 QString View::quoted(QString v) {

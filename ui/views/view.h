@@ -6,6 +6,7 @@
 #include <QWidget>
 #include <functional>
 
+class QChart;
 class QTextStream;
 
 namespace convscope::ui {
@@ -31,6 +32,8 @@ public:
     static bool exportWidget(QWidget* widget, const QString& path, const QString& title = {});
     // A CSV field, quoted.
     static QString quoted(QString v);
+    // A chart's title, legend and axes in `font` (presenter mode).
+    static void setChartFont(QChart* chart, const QFont& font);
 
 protected:
     bool m_presenter = false;
