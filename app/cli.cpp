@@ -342,8 +342,8 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> opt;
     std::vector<std::string> args;
-    static const char* flags[] = {"augment", "no-shuffle", "list",
-                                  "sanity"}; // options without a value
+    static const char* flags[] = {"augment", "no-shuffle", "list", "sanity",
+                                  "smooth-squared"}; // options without a value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         if (a.rfind("--", 0) != 0) {

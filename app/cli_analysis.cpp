@@ -29,6 +29,7 @@ analysis commands (RUN: a run folder, whose last checkpoint is used, or a checkp
     --target WHICH     predicted | true | a class index or name              [predicted]
     --layer NAME       Grad-CAM's layer                     [the last with H, W > 1]
     --smooth-samples N, --smooth-noise S   SmoothGrad: n copies, σ = S·(max − min) [25, 0.15]
+    --smooth-squared   SmoothGrad-Squared: the mean of the squared gradients
     --ig-steps M       integrated gradients: path points                      [32]
     --ig-rule NAME     midpoint | gauss-legendre                             [midpoint]
     --baseline NAME    black | blur | noise                                   [black]
@@ -268,6 +269,7 @@ int saliencyCommand(const std::vector<std::string>& args, const Options& opt) {
         return usage("--smooth-noise must be a number ≥ 0 (a fraction of the pixel range)");
     if (!noise.empty())
         so.smoothNoise = noise[0];
+    so.smoothSquared = opt.count("smooth-squared") > 0;
     const std::string rule = get(opt, "ig-rule", "midpoint"), base = get(opt, "baseline", "black");
     if (rule != "midpoint" && rule != "gauss-legendre")
         return usage("--ig-rule must be midpoint or gauss-legendre");

@@ -259,6 +259,11 @@ private slots:
         gl.igRule = analysis::SaliencyOptions::IgRule::GaussLegendre;
         auto rg = analysis::saliency(*in, x, 4, {}, gl);
         QVERIFY(rg.ok());
+        auto sq = o;
+        sq.methods = {Method::SmoothGrad};
+        sq.smoothSquared = true;
+        auto rs = analysis::saliency(*in, x, 4, {}, sq);
+        QVERIFY(rs.ok());
         // The same noise as saliency(): Rng(seed), σ = s·(max − min), drawn row after row.
         Rng rng(o.seed);
         const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
@@ -292,6 +297,8 @@ private slots:
                 {"grad", {&r->maps[Method::Gradient], valuesOf(*t, "grad_logit")}},
                 {"gradxinput", {&r->maps[Method::GradientXInput], gxi}},
                 {"smoothgrad", {&r->maps[Method::SmoothGrad], valuesOf(*t, "smoothgrad")}},
+                {"smoothgrad squared",
+                 {&rs->maps[Method::SmoothGrad], valuesOf(*t, "smoothgrad_sq")}},
                 {"ig", {&r->maps[Method::IntegratedGradients], valuesOf(*t, "ig")}},
                 {"ig gauss-legendre",
                  {&rg->maps[Method::IntegratedGradients], valuesOf(*tg, "ig")}},

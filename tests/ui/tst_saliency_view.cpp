@@ -69,6 +69,17 @@ private slots:
     void cleanup() { QVERIFY2(testing::noValidationMessages(), "Vulkan validation messages"); }
 
     // After the epoch the Train tab holds the test set's confusion matrix.
+    // A constant map (Grad-CAM's ReLU can zero it) is drawn at the scale's zero, not as NaN.
+    void constantMapsAreDrawnAtZero() {
+        double scale = -1;
+        const QImage flat = ui::mapImage(QVector<float>(16, 0.0f), 4, 4, false, {}, 1.0, &scale);
+        QCOMPARE(scale, 0.0);
+        QCOMPARE(flat.pixelColor(0, 0), ui::sequentialColour(0));
+        QCOMPARE(flat.pixelColor(3, 3), ui::sequentialColour(0));
+        const QImage signedFlat = ui::mapImage(QVector<float>(16, 0.0f), 4, 4, true, {}, 1.0, &scale);
+        QCOMPARE(signedFlat.pixelColor(1, 2), ui::divergingColour(0)); // white
+    }
+
     void confusionMatrixAfterTheEpoch() {
         const ui::ConfusionResult& c = m_w->trainView()->confusion()->result();
         QCOMPARE(c.classes, 10); // LeNet-5's outputs (gratings use 4 of them)
