@@ -279,7 +279,7 @@ QString AnalysisEngine::curve(const CurveRequest& r, Progress* progress,
     return c.ok() ? QString() : QString::fromStdString(c.status().message());
 }
 
-ConfusionResult AnalysisEngine::confusion(int count, Progress* progress) {
+ConfusionResult AnalysisEngine::confusion(int count, Progress* progress, double eps, int pgdSteps) {
     ConfusionResult out;
     if (Status s = ensure(); !s.ok()) {
         out.error = QString::fromStdString(s.message());
@@ -287,7 +287,8 @@ ConfusionResult AnalysisEngine::confusion(int count, Progress* progress) {
     }
     const auto& set = data()->test;
     const auto test = analysis::Inspector::images(set, 0, count > 0 ? count : set.count);
-    auto c = analysis::confusion(*m->inspector, test.pixels, test.labels, {0.0, 0}, progress);
+    auto c =
+        analysis::confusion(*m->inspector, test.pixels, test.labels, {eps, pgdSteps}, progress);
     if (!c.ok()) {
         out.error = QString::fromStdString(c.status().message());
         return out;
@@ -298,6 +299,8 @@ ConfusionResult AnalysisEngine::confusion(int count, Progress* progress) {
     out.confidence = QVector<double>(c->confidence.begin(), c->confidence.end());
     out.classNames = classNames();
     out.step = m->inspectorStep;
+    out.eps = eps;
+    out.pgdSteps = pgdSteps;
     return out;
 }
 

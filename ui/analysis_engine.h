@@ -39,7 +39,9 @@ public:
     AttackResult attack(const AttackRequest& r, Progress* progress);
     QString curve(const CurveRequest& r, Progress* progress,
                   const std::function<void(const CurvePoint&)>& onPoint);
-    ConfusionResult confusion(int count, Progress* progress);
+    // The confusion matrix of the first `count` test images (all when ≤ 0), or of their
+    // adversarial versions when eps > 0.
+    ConfusionResult confusion(int count, Progress* progress, double eps = 0, int pgdSteps = 0);
     TestSet testSet();
 
 private:

@@ -88,6 +88,8 @@ struct ConfusionResult {
     QStringList classNames;
     int epoch = 0;
     qint64 step = 0;
+    double eps = 0;   // > 0: of the images attacked at this ε
+    int pgdSteps = 0; // with PGD (0: FGSM)
 };
 
 // The test images, for the image browser: bytes as stored (count, channels, h, w).

@@ -199,7 +199,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs = new QTabWidget;
     m_tabs->addTab(m_build, tr("Build"));
     m_tabs->setTabToolTip(BuildTab, tr("Edit the network: layers, settings, residual blocks"));
-    m_trainView = new TrainView;
+    m_trainView = new TrainView(m_session);
     m_tabs->addTab(m_trainView, tr("Train"));
     m_tabs->setTabToolTip(TrainTab, tr("The loss, test accuracy and confusion matrix, live"));
     m_filtersView = new FiltersView;

@@ -647,10 +647,10 @@ void TrainingSession::requestCurve(const CurveRequest& r) {
     });
 }
 
-void TrainingSession::requestConfusion(int count) {
+void TrainingSession::requestConfusion(int count, double eps, int pgdSteps) {
     Progress* p = m_job.get();
-    post(tr("the confusion matrix"), [this, count, p](TrainingWorker* w) {
-        const ConfusionResult out = w->analysis().confusion(count, p);
+    post(tr("the confusion matrix"), [this, count, p, eps, pgdSteps](TrainingWorker* w) {
+        const ConfusionResult out = w->analysis().confusion(count, p, eps, pgdSteps);
         QMetaObject::invokeMethod(
             this, [this, out] { emit confusionReady(out); }, Qt::QueuedConnection);
     });

@@ -146,7 +146,7 @@ public:
     void requestSaliency(const convscope::ui::SaliencyRequest& r);
     void requestAttack(const convscope::ui::AttackRequest& r);
     void requestCurve(const convscope::ui::CurveRequest& r);
-    void requestConfusion(int count = 0);
+    void requestConfusion(int count = 0, double eps = 0, int pgdSteps = 0);
     void requestTestSet();
     void analyseRun(const QString& dir, const QString& dataDir = {});
     void cancelJob(); // the running job stops between batches; waiting ones are dropped

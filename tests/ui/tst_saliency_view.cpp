@@ -13,6 +13,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QListWidget>
 #include <QPushButton>
@@ -76,7 +77,8 @@ private slots:
         QCOMPARE(scale, 0.0);
         QCOMPARE(flat.pixelColor(0, 0), ui::sequentialColour(0));
         QCOMPARE(flat.pixelColor(3, 3), ui::sequentialColour(0));
-        const QImage signedFlat = ui::mapImage(QVector<float>(16, 0.0f), 4, 4, true, {}, 1.0, &scale);
+        const QImage signedFlat =
+            ui::mapImage(QVector<float>(16, 0.0f), 4, 4, true, {}, 1.0, &scale);
         QCOMPARE(signedFlat.pixelColor(1, 2), ui::divergingColour(0)); // white
     }
 
@@ -92,6 +94,35 @@ private slots:
             }
         QCOMPARE(total, qint64(1000)); // the gratings' test split
         QVERIFY(double(right) / double(total) > 0.5);
+    }
+
+    // The Train tab's matrix of adversarial images at a chosen ε, and back to the clean one.
+    void adversarialConfusionMatrix() {
+        const double clean = m_w->trainView()->confusion()->result().classes > 0
+                                 ? [this] {
+                                       const auto& c = m_w->trainView()->confusion()->result();
+                                       qint64 right = 0;
+                                       for (int k = 0; k < c.classes; ++k)
+                                           right += c.counts[k * c.classes + k];
+                                       return double(right) / 1000.0;
+                                   }()
+                                 : 0.0;
+        m_w->trainView()->confusionSource()->setCurrentIndex(1); // FGSM at ε = 0.1
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->trainView()->confusion()->result().eps > 0, 60000);
+        const ui::ConfusionResult& adv = m_w->trainView()->confusion()->result();
+        QCOMPARE(adv.eps, 0.1);
+        qint64 total = 0, right = 0;
+        for (int t = 0; t < adv.classes; ++t)
+            for (int p = 0; p < adv.classes; ++p) {
+                total += adv.counts[t * adv.classes + p];
+                right += t == p ? adv.counts[t * adv.classes + p] : 0;
+            }
+        QCOMPARE(total, qint64(1000));
+        qInfo("accuracy: clean %.3f, FGSM at 0.1 %.3f", clean, double(right) / 1000.0);
+        QVERIFY(double(right) / 1000.0 < clean);
+        m_w->trainView()->confusionSource()->setCurrentIndex(0);
+        QCOMPARE(m_w->trainView()->confusion()->result().eps, 0.0);
+        QCOMPARE(m_w->trainView()->confusion()->result().epoch, 1);
     }
 
     void browseComputeAndAttack() {

@@ -107,7 +107,7 @@ QWidget* SaliencyView::buildBrowser() {
     m_list->setObjectName("test images");
     m_list->setViewMode(QListView::IconMode);
     m_list->setIconSize(QSize(44, 44));
-    m_list->setGridSize(QSize(64, 70));
+    m_list->setGridSize(QSize(72, 70));
     m_list->setResizeMode(QListView::Adjust);
     m_list->setMovement(QListView::Static);
     m_list->setUniformItemSizes(true);
@@ -353,6 +353,8 @@ void SaliencyView::refreshModel() {
 }
 
 void SaliencyView::onConfusion(const ConfusionResult& r) {
+    if (r.eps > 0)
+        return; // an adversarial matrix (Train tab): not the clean predictions
     if (!r.error.isEmpty()) {
         m_listInfo->setText(r.error);
         return;
@@ -398,10 +400,12 @@ void SaliencyView::fillList() {
             px[k] = float(quint8(m_test.images[qsizetype(i) * D + k])) / 255.0f;
         const QImage img = pixelsImage(px, m_test.channels, m_test.h, m_test.w)
                                .scaled(56, 56, Qt::KeepAspectRatio, Qt::FastTransformation);
-        auto* item =
-            new QListWidgetItem(QIcon(QPixmap::fromImage(img)),
-                                pred >= 0 ? QString("#%1 %2").arg(i).arg(pred == label ? "✓" : "✗")
-                                          : QString("#%1").arg(i));
+        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(img)),
+                                         pred >= 0 ? QString("#%1 %2 %3%")
+                                                         .arg(i)
+                                                         .arg(pred == label ? "✓" : "✗")
+                                                         .arg(qRound(100 * m_confidence.value(i)))
+                                                   : QString("#%1").arg(i));
         item->setData(Qt::UserRole, i);
         item->setToolTip(pred >= 0 ? tr("test image %1: true %2, predicted %3 (%4 %)")
                                          .arg(i)
@@ -661,8 +665,8 @@ void SaliencyView::setPresenterMode(bool on) {
         p.setWidth(on ? 5 : 2);
         s->setPen(p);
     }
-    m_list->setIconSize(on ? QSize(84, 84) : QSize(56, 56));
-    m_list->setGridSize(on ? QSize(120, 136) : QSize(84, 96));
+    m_list->setIconSize(on ? QSize(84, 84) : QSize(44, 44));
+    m_list->setGridSize(on ? QSize(120, 120) : QSize(72, 70));
     drawSanity();
 }
 

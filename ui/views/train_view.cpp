@@ -1,6 +1,12 @@
 // TrainView: the loss/accuracy chart (Qt Charts) and the confusion matrix.
 #include "train_view.h"
 #include "confusion_matrix.h"
+#include "training_session.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QLabel>
 
 #include <QChart>
 #include <QChartView>
@@ -36,7 +42,7 @@ void setNiceRange(QValueAxis* axis, double top) {
     axis->setTickInterval(step);
 }
 
-TrainView::TrainView(QWidget* parent) : View(parent) {
+TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), m_session(session) {
     m_chart = new QChart;
     m_chart->setTitle(tr("Training loss, test loss and test accuracy"));
     m_loss = new QLineSeries;
@@ -77,9 +83,47 @@ TrainView::TrainView(QWidget* parent) : View(parent) {
     m_confusion = new ConfusionMatrix;
     m_confusion->setObjectName("confusion matrix");
     connect(m_confusion, &ConfusionMatrix::cellClicked, this, &TrainView::confusionCellClicked);
+    // Which matrix: the clean test set's (after each epoch) or of adversarial images.
+    m_source = new QComboBox;
+    m_source->setObjectName("confusion source");
+    m_source->addItems({tr("clean test images"), tr("FGSM at ε"), tr("PGD-10 at ε")});
+    m_source->setToolTip(tr("The confusion matrix of the test set, or of its adversarial "
+                            "versions: which classes does the attack push images into?"));
+    m_eps = new QDoubleSpinBox;
+    m_eps->setObjectName("confusion epsilon");
+    m_eps->setRange(0.005, 0.3);
+    m_eps->setSingleStep(0.025);
+    m_eps->setDecimals(3);
+    m_eps->setValue(0.1);
+    m_eps->setPrefix(tr("ε = "));
+    m_eps->setEnabled(false);
+    connect(m_source, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_eps->setEnabled(i > 0);
+        if (i == 0)
+            m_confusion->setResult(m_clean);
+        else
+            requestAdversarial();
+    });
+    connect(m_eps, &QDoubleSpinBox::editingFinished, this, [this] {
+        if (m_source->currentIndex() > 0)
+            requestAdversarial();
+    });
+    connect(&m_session, &TrainingSession::confusionReady, this, [this](const ConfusionResult& r) {
+        if (r.eps > 0 && m_source->currentIndex() > 0 && r.error.isEmpty())
+            m_confusion->setResult(r);
+    });
+    auto* matrix = new QWidget;
+    auto* matrixBox = new QVBoxLayout(matrix);
+    matrixBox->setContentsMargins(0, 0, 0, 0);
+    auto* row = new QHBoxLayout;
+    row->addWidget(new QLabel(tr("Matrix of")));
+    row->addWidget(m_source, 1);
+    row->addWidget(m_eps);
+    matrixBox->addLayout(row);
+    matrixBox->addWidget(m_confusion, 1);
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(view);
-    split->addWidget(m_confusion);
+    split->addWidget(matrix);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
     split->setSizes({800, 420}); // the chart first: stretch factors only share extra space
@@ -97,6 +141,7 @@ void TrainView::clear() {
     m_smooth = 0;
     m_smoothCount = 0;
     m_maxLoss = 1;
+    m_clean = {};
     m_confusion->setResult({});
 }
 
@@ -139,7 +184,13 @@ void TrainView::setProgress(qint64 step, qint64 totalSteps) {
 }
 
 void TrainView::setConfusion(const ConfusionResult& r) {
-    m_confusion->setResult(r);
+    m_clean = r;
+    if (m_source->currentIndex() == 0)
+        m_confusion->setResult(r);
+}
+
+void TrainView::requestAdversarial() {
+    m_session.requestConfusion(0, m_eps->value(), m_source->currentIndex() == 2 ? 10 : 0);
 }
 
 int TrainView::lossPoints() const {

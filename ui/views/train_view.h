@@ -10,6 +10,8 @@
 #include <QVector>
 
 class QChart;
+class QComboBox;
+class QDoubleSpinBox;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
@@ -17,11 +19,12 @@ class QValueAxis;
 namespace convscope::ui {
 
 class ConfusionMatrix;
+class TrainingSession;
 
 class TrainView : public View {
     Q_OBJECT
 public:
-    explicit TrainView(QWidget* parent = nullptr);
+    explicit TrainView(TrainingSession& session, QWidget* parent = nullptr);
 
     void clear();
     // Loss points (step, loss) of a run of `totalSteps` steps; long runs are thinned.
@@ -32,8 +35,12 @@ public:
                    const QVector<QPointF>& testLoss, qint64 steps);
     // The step axis grows with the run (a quarter ahead of the last step).
     void setProgress(qint64 step, qint64 totalSteps);
+    // The clean test set's matrix after an epoch; shown unless an adversarial one is chosen.
     void setConfusion(const ConfusionResult& r);
     ConfusionMatrix* confusion() const { return m_confusion; }
+    // Which matrix: 0 the clean test set, 1 FGSM at ε, 2 PGD-10 at ε (computed on demand).
+    QComboBox* confusionSource() const { return m_source; }
+    QDoubleSpinBox* confusionEps() const { return m_eps; }
 
     int lossPoints() const;
     int accuracyPoints() const;
@@ -51,12 +58,17 @@ signals:
 
 private:
     void applyPalette();
+    void requestAdversarial();
 
     QChart* m_chart = nullptr;
     QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
     QScatterSeries* m_testLoss = nullptr;
     QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
+    TrainingSession& m_session;
     ConfusionMatrix* m_confusion = nullptr;
+    ConfusionResult m_clean; // the last epoch's
+    QComboBox* m_source = nullptr;
+    QDoubleSpinBox* m_eps = nullptr;
     double m_smooth = 0, m_maxLoss = 1; // m_smooth: the moving average before bias correction
     int m_smoothCount = 0;
 };

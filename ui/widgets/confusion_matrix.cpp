@@ -69,9 +69,11 @@ void ConfusionMatrix::paintEvent(QPaintEvent*) {
             total += m_r.counts.value(t * K + q);
             right += t == q ? m_r.counts.value(t * K + q) : 0;
         }
-    p.drawText(
-        QRect(0, 0, width(), fm.height() + 2), Qt::AlignLeft,
-        tr("Confusion matrix%1").arg(m_r.epoch > 0 ? tr(", epoch %1").arg(m_r.epoch) : QString()));
+    const QString attack = m_r.pgdSteps > 0 ? tr("PGD-%1").arg(m_r.pgdSteps) : QString("FGSM");
+    p.drawText(QRect(0, 0, width(), fm.height() + 2), Qt::AlignLeft,
+               m_r.eps > 0 ? tr("Confusion matrix under %1 at ε = %2").arg(attack).arg(m_r.eps)
+                           : tr("Confusion matrix%1")
+                                 .arg(m_r.epoch > 0 ? tr(", epoch %1").arg(m_r.epoch) : QString()));
     p.drawText(QRect(0, fm.height() + 2, width(), fm.height() + 2), Qt::AlignLeft,
                tr("%1 test images · accuracy %2 %")
                    .arg(total)
