@@ -434,6 +434,10 @@ Status Network::plan(Backend& be, std::int64_t batch, bool inputGradient) {
     m_slots.clear();
     for (const auto& s : p.params)
         m_slots.push_back({s.name, *s.view, s.fill, s.init, s.fanIn, s.fanOut, true});
+    if (const Node& last = *m_nodes.back(); last.type == LayerType::Linear && !last.spec->hasInit)
+        for (auto& s : m_slots)
+            if (s.name == last.path + ".weight")
+                s.scale = 0.1; // the classifier: logits near 0 at the start
     for (const auto& s : p.buffers)
         m_slots.push_back({s.name, *s.view, s.fill, s.init, 0, 0, false});
     if (classes() <= 1)
@@ -487,7 +491,7 @@ Status Network::initialize(Backend& be, std::uint64_t seed) {
                 else if (sigma > 0)
                     v = sigma * rng.normal();
             }
-            dst[first + std::size_t(i)] = v;
+            dst[first + std::size_t(i)] = v * s.scale;
         }
     }
     if (m_params.valid()) {

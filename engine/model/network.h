@@ -46,7 +46,10 @@ public:
     // also computes the gradient with respect to the input (saliency, adversarial examples).
     Status plan(Backend& be, std::int64_t batch, bool inputGradient = false);
     // Weights by each layer's scheme, zero biases, γ = 1, β = 0, running mean 0 and variance 1,
-    // zero gradients. Seeded: the same seed gives the same values on every backend.
+    // zero gradients. Seeded: the same seed gives the same values on every backend. The last
+    // layer, when it is a linear classifier without an init of its own, draws its weights at a
+    // tenth of the scheme's scale: the logits start near 0 and the first loss near ln K (the
+    // check lecturers give: a 10-class network should start at 2.30).
     Status initialize(Backend& be, std::uint64_t seed);
     // Records x (N, C, H, W) → logits(). `step` is the device step counter that seeds dropout.
     Status recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step);
@@ -105,6 +108,7 @@ public:
         Init init;
         std::int64_t fanIn, fanOut;
         bool param;
+        double scale = 1.0; // the classifier's weights: 0.1 (see initialize())
     };
 
 private:

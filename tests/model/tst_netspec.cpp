@@ -287,6 +287,41 @@ private slots:
                         std::all_of(g->begin(), g->end(), [](double v) { return v == 1.0; }));
             }
     }
+
+    // The classifier (the last layer, linear, no init of its own) starts at a tenth of its
+    // scheme's scale, so the first loss is near ln K; the layers before it keep He's σ.
+    void theClassifierStartsSmall() {
+        CpuBackend<double> be;
+        auto spec = preset("lenet5");
+        QVERIFY(spec.ok());
+        Network n(*spec);
+        QVERIFY(n.plan(be, 1).ok() && be.allocate().ok() && n.initialize(be, 3).ok());
+        auto variance = [&](const std::string& name) {
+            for (const auto& t : n.namedTensors())
+                if (t.name == name) {
+                    const auto w = *be.readReal(t.tensor);
+                    double sq = 0;
+                    for (double v : w)
+                        sq += v * v;
+                    return sq / double(w.size());
+                }
+            return -1.0;
+        };
+        const double fc2 = variance("fc2.weight"), fc3 = variance("fc3.weight");
+        qInfo("fc2 variance %.5f (He %.5f), fc3 %.6f (He/100 %.6f)", fc2, 2.0 / 120, fc3,
+              0.01 * 2.0 / 84);
+        QVERIFY(std::abs(fc2 - 2.0 / 120) < 0.1 * 2.0 / 120);
+        QVERIFY(std::abs(fc3 - 0.01 * 2.0 / 84) < 0.15 * 0.01 * 2.0 / 84);
+        // An init of its own is kept as written.
+        auto own = parseNetSpec(R"J({"name": "x", "input": [1, 4, 4], "layers": [
+            {"type": "linear", "name": "fc", "out": 3, "init": "constant(0.5)"}]})J",
+                                "test");
+        QVERIFY(own.ok());
+        Network m(*own);
+        QVERIFY(be.reset().ok() && m.plan(be, 1).ok() && be.allocate().ok() &&
+                m.initialize(be, 3).ok());
+        QCOMPARE((*be.readReal(m.namedTensors()[0].tensor))[0], 0.5);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestNetSpec)
