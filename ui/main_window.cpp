@@ -133,8 +133,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_presenterAction = viewMenu->addAction(tr("Presenter mode"));
     m_presenterAction->setCheckable(true);
     m_presenterAction->setShortcut(QKeySequence(Qt::Key_F11));
-    m_presenterAction->setToolTip(tr("Large fonts and thick lines for a projector; the controls "
-                                     "are hidden (F11)"));
+    m_presenterAction->setToolTip(tr("Full screen, large fonts and thick lines for a projector; "
+                                     "the settings hide (Ctrl+D shows them), F11 or Esc returns"));
     connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
     viewMenu->addSeparator();
     const QStringList tabNames = {tr("Build"), tr("Train"), tr("Filters"), tr("Gradients"),
@@ -152,7 +152,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                "<tr><td><b>Space</b></td><td>Pause</td></tr>"
                "<tr><td><b>Ctrl+.</b></td><td>one training step</td></tr>"
                "<tr><td><b>Esc</b></td><td>Stop</td></tr>"
-               "<tr><td><b>F11</b></td><td>presenter mode</td></tr>"
+               "<tr><td><b>F11</b></td><td>presenter mode (full screen); F11 or Esc "
+               "leaves it</td></tr>"
+               "<tr><td><b>Ctrl+D</b></td><td>show or hide the settings (in presenter mode "
+               "too)</td></tr>"
                "<tr><td><b>Ctrl+1 … 5</b></td><td>Build, Train, Filters, Gradients, "
                "Saliency</td></tr>"
                "<tr><td><b>[</b>, <b>]</b></td><td>Saliency: ε down, up</td></tr>"
@@ -184,13 +187,30 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_step->setToolTip(tr("One training step: forward, loss, backward, update (Ctrl+.)"));
     m_stop = bar->addAction(tr("Stop"), this, [this] {
         m_reopened.clear();
+        const bool wasRunning = m_session.started();
         m_session.stop();
+        if (wasRunning && !m_runDir.isEmpty()) { // honest status: no ETA of a stopped run
+            m_speed->setText(tr("Stopped at step %1 · kept in %2").arg(m_lastStep).arg(m_runDir));
+            m_statusLine->setText(
+                tr("Stopped. The run is kept in %1 (File → Open run shows it again)")
+                    .arg(m_runDir));
+        }
     });
     m_stop->setShortcut(QKeySequence(Qt::Key_Escape));
     m_stop->setToolTip(tr("Stop and forget this run (Esc)"));
 
     bar->addSeparator();
     bar->addAction(m_presenterAction);
+    m_leavePresenter = new QAction(tr("Leave presenter mode"), this);
+    m_leavePresenter->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_leavePresenter->setEnabled(false);
+    connect(m_leavePresenter, &QAction::triggered, this, [this] { setPresenterMode(false); });
+    addAction(m_leavePresenter);
+    // The settings stay one key away in presenter mode (the dock floats over the views).
+    m_showControls = viewMenu->addAction(tr("Show the network and training settings"));
+    m_showControls->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    connect(m_showControls, &QAction::triggered, this,
+            [this] { m_dock->setVisible(!m_dock->isVisible()); });
     auto* dock = m_dock = new QDockWidget(tr("Network and training"), this);
     dock->setObjectName("controls dock");
     dock->setWidget(buildControls());
@@ -250,6 +270,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_speed = new QLabel;
     m_statusLine = new QLabel(tr("Ready: press Train (Ctrl+Enter)"));
     statusBar()->addWidget(m_statusLine, 1);
+    m_accuracy = new QLabel;
+    m_accuracy->setObjectName("accuracy");
+    m_accuracy->setToolTip(tr("The last epoch's test accuracy, and the train accuracy over its "
+                              "batches: the gap is what dropout and augmentation shrink"));
+    statusBar()->addPermanentWidget(m_accuracy);
     buildJobStatus();
     statusBar()->addPermanentWidget(m_speed);
     statusBar()->addPermanentWidget(m_progress);
@@ -264,7 +289,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     onState(false, false);
     onDatasetChanged();
     showPreset();
-    m_build->undoStack()->clear(); // the first network is where undo stops
+    onSpecChanged(m_build->valid()); // the first network's summary, box and chance level
+    m_build->undoStack()->clear();   // the first network is where undo stops
     updateEditActions();
 }
 
@@ -449,6 +475,15 @@ void MainWindow::setPresenterMode(bool on) {
             view->setPresenterMode(on);
     m_dock->setVisible(!on);
     m_statusLine->setVisible(!on); // the audience needs the speed and progress, not messages
+    // Full screen for the projector; Esc leaves presenter mode (Stop keeps its button).
+    if (on) {
+        m_wasMaximized = isMaximized();
+        showFullScreen();
+    } else if (isFullScreen()) {
+        m_wasMaximized ? showMaximized() : showNormal();
+    }
+    m_stop->setShortcut(on ? QKeySequence() : QKeySequence(Qt::Key_Escape));
+    m_leavePresenter->setEnabled(on);
 }
 
 int MainWindow::gradientPoints() const {
@@ -483,7 +518,36 @@ TrainRequest MainWindow::request() const {
 }
 
 void MainWindow::showPreset() {
+    if (m_preset->currentData().toString() == "custom")
+        return; // the entry that names the network being edited: nothing to load
     m_build->loadPreset(m_preset->currentText());
+}
+
+// The Network box names the network that Train trains (the Build view's): a preset by its name,
+// "lenet5 (edited)" when it differs from the preset, else "name (custom)". One source: the spec.
+void MainWindow::syncPresetBox() {
+    const QJsonObject spec = m_build->spec();
+    if (!spec.contains("layers"))
+        return; // no network yet (the window is being built)
+    const QString name = spec.value("name").toString();
+    QString label = name;
+    if (TrainingSession::presets().contains(name)) {
+        QJsonObject preset = QJsonDocument::fromJson(TrainingSession::presetJson(name)).object();
+        QJsonObject mine = spec;
+        preset.remove("input"); // the dataset decides the input shape
+        mine.remove("input");
+        if (preset != mine)
+            label = tr("%1 (edited)").arg(name);
+    } else {
+        label = tr("%1 (custom)").arg(name.isEmpty() ? tr("network") : name);
+    }
+    const QSignalBlocker quiet(m_preset);
+    for (int i = m_preset->count() - 1; i >= 0; --i)
+        if (m_preset->itemData(i).toString() == "custom")
+            m_preset->removeItem(i);
+    if (m_preset->findText(label) < 0)
+        m_preset->insertItem(0, label, QString("custom"));
+    m_preset->setCurrentText(label);
 }
 
 void MainWindow::updateEditActions() {
@@ -497,6 +561,9 @@ void MainWindow::updateEditActions() {
 }
 
 void MainWindow::onSpecChanged(bool valid) {
+    syncPresetBox();
+    // The chance level ln K of the network's K outputs ("10" or "10x1x1").
+    m_trainView->setClasses(valid ? m_build->check().output.section('x', 0, 0).toInt() : 0);
     if (const QString init = initText(m_build->spec().value("init")); !init.isEmpty()) {
         const QSignalBlocker quiet(m_init); // following the spec is not an edit of it
         if (m_init->findText(init) < 0)
@@ -580,7 +647,15 @@ bool MainWindow::openRun(const QString& dir) {
         m_seed->setValue(int(r.seed));
     m_build->setSpec(spec.object(), tr("Open run %1").arg(QFileInfo(dir).fileName()));
     m_trainView->setCurves(r.loss, r.testAccuracy, r.testLoss, r.steps);
+    m_accuracy->setText(m_trainView->accuracyText());
     m_lastStep = r.steps;
+    // The status bar describes this run, not the one before it.
+    m_progress->reset();
+    m_speed->setText(r.testAccuracy.isEmpty()
+                         ? tr("reopened at step %1").arg(r.steps)
+                         : tr("reopened at step %1 · test accuracy %2 %")
+                               .arg(r.steps)
+                               .arg(100 * r.testAccuracy.last().y(), 0, 'f', 1));
     filterView()->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
     if (r.hasCheckpoint) // the analysis views look at this run's last checkpoint
@@ -666,6 +741,10 @@ void MainWindow::onTrain() {
         r.resumeDir = m_reopened; // the curves so far stay; the run continues after them
     else
         m_trainView->clear();
+    if (r.resumeDir.isEmpty()) { // a new run: nothing of the last one stays on screen
+        m_gradientsView->setNorms({}, {});
+        m_accuracy->clear();
+    }
     m_reopened.clear();
     if (m_tabs->currentIndex() == BuildTab)
         m_tabs->setCurrentIndex(TrainTab);
@@ -673,8 +752,10 @@ void MainWindow::onTrain() {
 }
 
 void MainWindow::onSnapshot(const TrainSnapshot& s) {
-    m_trainView->appendLoss(s.loss, s.totalSteps);
-    m_trainView->addEpochPoints(s.testAccuracy, s.testLoss);
+    m_trainView->appendLoss(s.loss, s.totalSteps, s.lrs);
+    m_trainView->addEpochPoints(s.testAccuracy, s.testLoss, s.trainAccuracy);
+    if (!s.testAccuracy.isEmpty())
+        m_accuracy->setText(m_trainView->accuracyText());
     if (s.confusion.classes > 0)
         m_trainView->setConfusion(s.confusion);
     if (s.probe.index >= 0)
@@ -708,6 +789,8 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
 }
 
 void MainWindow::onState(bool busy, bool started) {
+    if (started && !busy) // paused: say so, and drop the ETA
+        m_speed->setText(tr("Paused at step %1 · Resume: Ctrl+Enter").arg(m_lastStep));
     m_train->setText(started && !busy                    ? tr("Resume")
                      : !started && !m_reopened.isEmpty() ? tr("Continue")
                                                          : tr("Train"));

@@ -54,6 +54,7 @@ public:
     void setPresenterMode(bool on);
     bool presenterMode() const { return m_presenter; }
     QAction* presenterAction() const { return m_presenterAction; }
+    QAction* showControlsAction() const { return m_showControls; }
     int gradientPoints() const;
     FilterView* filterView() const;
     FeatureMapView* featureMapView() const;
@@ -80,6 +81,7 @@ private slots:
     void onSnapshot(const convscope::ui::TrainSnapshot& s);
     void onState(bool busy, bool started);
     void showPreset();
+    void syncPresetBox();
     void onExportView();
     void onExportCsv();
     void onSpecChanged(bool valid);
@@ -113,8 +115,11 @@ private:
     QAction *m_undo = nullptr, *m_redo = nullptr, *m_openNetwork = nullptr;
     QAction *m_train = nullptr, *m_pause = nullptr, *m_step = nullptr, *m_stop = nullptr;
     QProgressBar *m_progress = nullptr, *m_jobProgress = nullptr;
-    QLabel *m_speed = nullptr, *m_statusLine = nullptr, *m_jobLabel = nullptr;
+    QLabel *m_speed = nullptr, *m_statusLine = nullptr, *m_jobLabel = nullptr,
+           *m_accuracy = nullptr;
     QToolButton* m_jobCancel = nullptr;
+    QAction *m_leavePresenter = nullptr, *m_showControls = nullptr;
+    bool m_wasMaximized = false;
     QTabWidget* m_tabs = nullptr;
     qint64 m_lastStep = 0;
     QString m_runDir;

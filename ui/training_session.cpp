@@ -53,6 +53,7 @@ public:
 public slots:
     void start(const convscope::ui::TrainRequest& r) {
         m_run.reset();
+        m_lastEpoch = {};
         m_trainer.reset();
         m_network.reset();
         m_backend.reset();
@@ -163,6 +164,8 @@ private:
             emit snapshot(pending);
             pending.loss.clear();
             pending.testAccuracy.clear();
+            pending.trainAccuracy.clear();
+            pending.lrs.clear();
             pending.testLoss.clear();
             pending.probe = Probe{};
             pending.confusion = ConfusionResult{};
@@ -179,6 +182,7 @@ private:
             pending.imagesPerSecond = r.imagesPerSecond;
             pending.lr = r.lr;
             pending.loss.append(QPointF(double(r.step), r.loss));
+            pending.lrs.append(r.lr);
             if (sinceFilters.elapsed() >= 250) { // reading them waits for the steps in flight
                 readFilters(pending);
                 sinceFilters.restart();
@@ -203,6 +207,8 @@ private:
             (void)m_run->logEpoch(e, m_trainer->stepsDone());
             (void)m_run->checkpoint(*m_trainer);
             pending.testAccuracy.append(QPointF(double(m_trainer->stepsDone()), e.test.accuracy));
+            pending.trainAccuracy.append(QPointF(double(m_trainer->stepsDone()), e.trainAccuracy));
+            m_lastEpoch = e;
             pending.testLoss.append(QPointF(double(m_trainer->stepsDone()), e.test.loss));
             pending.status = tr("epoch %1: test accuracy %2%")
                                  .arg(e.epoch)
@@ -223,7 +229,13 @@ private:
         const bool complete = s.ok() && m_trainer->stepsDone() >= m_totalSteps;
         if (complete)
             emit message(
-                tr("Run complete after %1 steps: Train starts a new one").arg(m_totalSteps));
+                m_lastEpoch.epoch > 0
+                    ? tr("Run complete: test accuracy %1 % after %2 epochs (train %3 %). Train "
+                         "starts a new run")
+                          .arg(100 * m_lastEpoch.test.accuracy, 0, 'f', 1)
+                          .arg(m_lastEpoch.epoch)
+                          .arg(100 * m_lastEpoch.trainAccuracy, 0, 'f', 1)
+                    : tr("Run complete after %1 steps: Train starts a new one").arg(m_totalSteps));
         emit finished(s.ok() || cancelled ? QString() : QString::fromStdString(s.message()),
                       complete);
     }
@@ -324,6 +336,7 @@ private:
     std::unique_ptr<train::RunFolder> m_run;
     QString m_runDir;
     std::int64_t m_totalSteps = 0;
+    train::EpochReport m_lastEpoch; // for the end message
     AnalysisEngine m_analysis;
     bool m_live = false; // the analysis looks at the training network (else at a reopened run)
     std::string m_backendName = "auto";

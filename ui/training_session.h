@@ -92,9 +92,11 @@ struct RunRecord {
 struct TrainSnapshot {
     qint64 step = 0, stepsPerEpoch = 0, totalSteps = 0;
     int epoch = 0;
-    QVector<QPointF> loss;         // (step, loss) since the last snapshot
-    QVector<QPointF> testAccuracy; // (step, accuracy) of epochs finished since the last one
-    QVector<QPointF> testLoss;     // (step, loss) likewise
+    QVector<QPointF> loss;          // (step, loss) since the last snapshot
+    QVector<QPointF> testAccuracy;  // (step, accuracy) of epochs finished since the last one
+    QVector<QPointF> trainAccuracy; // (step, mean accuracy of the epoch's batches) likewise
+    QVector<double> lrs;            // the learning rate of each step in `loss`
+    QVector<QPointF> testLoss;      // (step, loss) likewise
     double imagesPerSecond = 0, lr = 0;
     // The first convolution's weights (count, channels, h, w), a few times a second; empty
     // when this snapshot carries none.

@@ -177,7 +177,8 @@ private slots:
                                                  : QList<QByteArray>();
         };
         const auto curves = csvLines(ui::MainWindow::TrainTab, "curves.csv");
-        QCOMPARE(curves.first(), QByteArray("step,loss,smoothed_loss,test_loss,test_accuracy"));
+        QCOMPARE(curves.first(), QByteArray("step,lr,loss,smoothed_loss,test_loss,test_accuracy,"
+                                            "train_accuracy"));
         QVERIFY(curves.size() > 30);
         const auto layers = csvLines(ui::MainWindow::BuildTab, "layers.csv");
         QCOMPARE(layers.size(), 13);

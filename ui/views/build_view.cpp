@@ -1,6 +1,7 @@
 // BuildView: the layer tree, its in-place editing and the undoable edits.
 #include "build_view.h"
 
+#include <QEvent>
 #include <QTextStream>
 
 #include <QFile>
@@ -308,7 +309,12 @@ BuildView::BuildView(QWidget* parent) : View(parent) {
     m_tree->setAlternatingRowColors(true);
     m_tree->setUniformRowHeights(true);
     m_tree->header()->setStretchLastSection(false);
+    // Numbers always fit (whatever the font: presenter mode); the settings take the rest and
+    // the names elide first.
     m_tree->header()->setSectionResizeMode(Settings, QHeaderView::Stretch);
+    for (int c : {Type, Output, Params, Flops})
+        m_tree->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    m_tree->setTextElideMode(Qt::ElideMiddle);
     connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item, int col) {
         if ((col == Name || col == Settings) && (item->flags() & Qt::ItemIsEditable))
             m_tree->editItem(item, col);
@@ -507,8 +513,7 @@ void BuildView::rebuild() {
             item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
     }
     m_tree->expandAll();
-    for (int c : {Name, Type, Output, Params, Flops})
-        m_tree->resizeColumnToContents(c);
+    fitNameColumn();
     if (current)
         m_tree->setCurrentItem(current);
     if (QTreeWidgetItem* bad = itemOfRow(m_check.errorRow))
@@ -710,6 +715,17 @@ bool BuildView::saveFile(const QString& path, QString* error) const {
         return false;
     }
     return true;
+}
+
+void BuildView::fitNameColumn() {
+    m_tree->resizeColumnToContents(Name);
+    m_tree->setColumnWidth(Name, std::min(m_tree->columnWidth(Name), m_tree->width() / 3));
+}
+
+void BuildView::changeEvent(QEvent* e) {
+    View::changeEvent(e);
+    if (e->type() == QEvent::FontChange && m_tree)
+        fitNameColumn();
 }
 
 bool BuildView::exportCsv(const QString& path) {

@@ -55,6 +55,9 @@ public:
     bool exportCsv(const QString& path) override; // the layer table
     QString csvDescription() const override { return tr("the layer table"); }
 
+protected:
+    void changeEvent(QEvent* e) override; // a new font (presenter mode): the columns fit again
+
 signals:
     void specChanged(bool valid);
 
@@ -62,6 +65,7 @@ private:
     void apply(const QJsonObject& spec); // the undo commands' way in
     void rebuild();
     void refresh();
+    void fitNameColumn(); // to its contents, at most a third of the width
     void onItemChanged(QTreeWidgetItem* item, int column);
     QWidget* buildToolbar();
     QTreeWidgetItem* currentLayer() const; // the current item when it is a layer, not a branch

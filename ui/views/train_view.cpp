@@ -50,12 +50,20 @@ TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), 
     m_smoothed = new QLineSeries;
     m_smoothed->setName(tr("loss, smoothed"));
     m_accuracy = new QLineSeries;
-    m_accuracy->setName(tr("test accuracy (per epoch)"));
+    m_accuracy->setName(tr("test accuracy % (per epoch)"));
     m_accuracy->setPointsVisible(true);
+    m_accuracy->setPointLabelsVisible(true); // the numbers, said: "89.1"
+    m_accuracy->setPointLabelsFormat("@yPoint");
+    m_accuracy->setPointLabelsClipping(false);
+    m_trainAccuracy = new QLineSeries;
+    m_trainAccuracy->setName(tr("train accuracy %"));
+    m_trainAccuracy->setPointsVisible(true);
+    m_chance = new QLineSeries;
+    m_chance->setName(tr("chance"));
     m_testLoss = new QScatterSeries; // colours and widths: applyPalette()
     m_testLoss->setName(tr("test loss (per epoch)"));
-    for (QXYSeries* s :
-         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_accuracy})
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss,
+                                                          m_accuracy, m_trainAccuracy, m_chance})
         m_chart->addSeries(s);
     m_x = new QValueAxis;
     m_x->setTitleText(tr("step"));
@@ -64,22 +72,31 @@ TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), 
     m_yLoss->setTitleText(tr("cross-entropy loss"));
     m_yLoss->setTickCount(6);
     m_yAcc = new QValueAxis;
-    m_yAcc->setTitleText(tr("test accuracy"));
-    m_yAcc->setRange(0, 1);
+    m_yAcc->setTitleText(tr("accuracy (%)"));
+    m_yAcc->setRange(0, 100);
+    m_yAcc->setLabelFormat("%d");
     m_yAcc->setGridLineVisible(false); // the loss axis draws the grid: one set of lines
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_yLoss, Qt::AlignLeft);
     m_chart->addAxis(m_yAcc, Qt::AlignRight);
-    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss}) {
+    for (QXYSeries* s :
+         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_chance}) {
         s->attachAxis(m_x);
         s->attachAxis(m_yLoss);
     }
-    m_accuracy->attachAxis(m_x);
-    m_accuracy->attachAxis(m_yAcc);
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_accuracy, m_trainAccuracy}) {
+        s->attachAxis(m_x);
+        s->attachAxis(m_yAcc);
+    }
+
     m_x->setRange(0, 100);
     m_yLoss->setRange(0, 2.5);
     auto* view = new QChartView(m_chart);
     view->setRenderHint(QPainter::Antialiasing);
+    connect(m_accuracy, &QLineSeries::hovered, this, [view](const QPointF& p, bool on) {
+        if (on)
+            view->setToolTip(tr("step %1: test accuracy %2 %").arg(p.x()).arg(p.y()));
+    });
     m_confusion = new ConfusionMatrix;
     m_confusion->setObjectName("confusion matrix");
     connect(m_confusion, &ConfusionMatrix::cellClicked, this, &TrainView::confusionCellClicked);
@@ -135,9 +152,10 @@ TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), 
 }
 
 void TrainView::clear() {
-    for (QXYSeries* s :
-         std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_accuracy, m_testLoss})
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_accuracy,
+                                                          m_testLoss, m_trainAccuracy})
         s->clear();
+    m_lr.clear();
     m_smooth = 0;
     m_smoothCount = 0;
     m_maxLoss = 1;
@@ -145,9 +163,11 @@ void TrainView::clear() {
     m_confusion->setResult({});
 }
 
-void TrainView::appendLoss(const QVector<QPointF>& points, qint64 totalSteps) {
+void TrainView::appendLoss(const QVector<QPointF>& points, qint64 totalSteps,
+                           const QVector<double>& lrs) {
     // Thin the raw curve for long runs: the chart keeps at most ~4,000 points per series.
-    for (const QPointF& p : points) {
+    for (qsizetype k = 0; k < points.size(); ++k) {
+        const QPointF& p = points[k];
         // Exponential moving average with Adam's bias correction, so it does not lag at the start.
         m_smooth = 0.95 * m_smooth + 0.05 * p.y();
         ++m_smoothCount;
@@ -157,22 +177,64 @@ void TrainView::appendLoss(const QVector<QPointF>& points, qint64 totalSteps) {
         if (totalSteps <= 4000 || qint64(p.x()) % (totalSteps / 4000 + 1) == 0) {
             m_loss->append(p);
             m_smoothed->append(p.x(), smoothed);
+            m_lr.push_back(k < lrs.size() ? lrs[k] : std::nan(""));
         }
     }
 }
 
-void TrainView::addEpochPoints(const QVector<QPointF>& accuracy, const QVector<QPointF>& loss) {
+namespace {
+// A fraction as a percentage with one decimal (what the point labels print).
+QPointF percent(const QPointF& p) {
+    return {p.x(), std::round(1000.0 * p.y()) / 10.0};
+}
+} // namespace
+
+void TrainView::setClasses(int classes) {
+    m_classes = classes;
+    m_chance->clear();
+    if (classes < 2)
+        return;
+    const double level = std::log(double(classes));
+    m_chance->append(0, level);
+    m_chance->append(1e12, level); // the axis clips it
+    m_chance->setName(tr("chance: ln %1 = %2").arg(classes).arg(level, 0, 'f', 2));
+}
+
+double TrainView::chanceLevel() const {
+    return m_chance->count() > 0 ? m_chance->at(0).y() : 0.0;
+}
+
+QString TrainView::accuracyText() const {
+    if (m_accuracy->count() == 0)
+        return {};
+    const int epoch = int(m_accuracy->count());
+    QString text = tr("test %1 %").arg(m_accuracy->at(epoch - 1).y(), 0, 'f', 1);
+    if (m_trainAccuracy->count() > 0)
+        text += tr(" · train %1 %")
+                    .arg(m_trainAccuracy->at(m_trainAccuracy->count() - 1).y(), 0, 'f', 1);
+    return text + tr(" after epoch %1").arg(epoch);
+}
+
+int TrainView::trainAccuracyPoints() const {
+    return m_trainAccuracy->count();
+}
+
+void TrainView::addEpochPoints(const QVector<QPointF>& accuracy, const QVector<QPointF>& loss,
+                               const QVector<QPointF>& trainAccuracy) {
     for (const QPointF& p : accuracy)
-        m_accuracy->append(p);
+        m_accuracy->append(percent(p));
     for (const QPointF& p : loss)
         m_testLoss->append(p);
+    for (const QPointF& p : trainAccuracy)
+        m_trainAccuracy->append(percent(p));
 }
 
 void TrainView::setCurves(const QVector<QPointF>& loss, const QVector<QPointF>& accuracy,
                           const QVector<QPointF>& testLoss, qint64 steps) {
     clear();
     appendLoss(loss, steps);
-    m_accuracy->replace(QList<QPointF>(accuracy.begin(), accuracy.end()));
+    for (const QPointF& p : accuracy)
+        m_accuracy->append(percent(p));
     m_testLoss->replace(QList<QPointF>(testLoss.begin(), testLoss.end()));
     setNiceRange(m_x, double(std::max<qint64>(10, steps)));
     setNiceRange(m_yLoss, m_maxLoss * 1.05);
@@ -205,15 +267,21 @@ int TrainView::testLossPoints() const {
 
 bool TrainView::exportCsv(const QString& path) {
     return writeText(path, [this](QTextStream& out) {
-        out << "step,loss,smoothed_loss,test_loss,test_accuracy\n";
+        out << "step,lr,loss,smoothed_loss,test_loss,test_accuracy,train_accuracy\n";
         const auto raw = m_loss->points(), smooth = m_smoothed->points(),
-                   acc = m_accuracy->points(), testLoss = m_testLoss->points();
-        for (qsizetype i = 0; i < raw.size(); ++i)
-            out << qint64(raw[i].x()) << ',' << raw[i].y() << ','
-                << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,\n";
-        for (qsizetype i = 0; i < acc.size(); ++i)
-            out << qint64(acc[i].x()) << ",,," << (i < testLoss.size() ? testLoss[i].y() : 0.0)
-                << ',' << acc[i].y() << '\n';
+                   acc = m_accuracy->points(), testLoss = m_testLoss->points(),
+                   trainAcc = m_trainAccuracy->points();
+        for (qsizetype i = 0; i < raw.size(); ++i) {
+            out << qint64(raw[i].x()) << ',';
+            if (i < m_lr.size() && std::isfinite(m_lr[i]))
+                out << m_lr[i];
+            out << ',' << raw[i].y() << ',' << (i < smooth.size() ? smooth[i].y() : 0.0) << ",,,\n";
+        }
+        for (qsizetype i = 0; i < acc.size(); ++i) // accuracies as fractions, as in metrics.csv
+            out << qint64(acc[i].x()) << ",,,," << (i < testLoss.size() ? testLoss[i].y() : 0.0)
+                << ',' << acc[i].y() / 100 << ','
+                << (i < trainAcc.size() ? QString::number(trainAcc[i].y() / 100) : QString())
+                << '\n';
         // The confusion matrix after the curves, one row per true class.
         const ConfusionResult& c = m_confusion->result();
         if (c.classes > 0) {
@@ -250,6 +318,13 @@ void TrainView::applyPalette() {
     pen(m_loss, hc ? QColor(0xa0, 0xa0, 0xa0) : QColor(0x9e, 0xc5, 0xe8), 1);
     pen(m_smoothed, hc ? QColor(0, 0, 0) : QColor(0x00, 0x5a, 0xb5), 2);
     pen(m_accuracy, hc ? QColor(0xd5, 0x5e, 0x00) : QColor(0xdc, 0x32, 0x20), 2);
+    pen(m_trainAccuracy, hc ? QColor(0xcc, 0x79, 0xa7) : QColor(0xf0, 0x90, 0x80), 1);
+    QPen dashed(QColor(0x60, 0x60, 0x60));
+    dashed.setStyle(Qt::DashLine);
+    dashed.setWidth(hc ? 3 : 1);
+    m_chance->setPen(dashed);
+    m_accuracy->setPointLabelsFont(font());
+    m_accuracy->setPointLabelsColor(m_accuracy->color());
     m_testLoss->setColor(hc ? QColor(0x00, 0x72, 0xb2) : QColor(0xe6, 0x9f, 0x00));
     m_testLoss->setMarkerSize(hc ? 16 : 10);
 }

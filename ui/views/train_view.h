@@ -28,8 +28,17 @@ public:
 
     void clear();
     // Loss points (step, loss) of a run of `totalSteps` steps; long runs are thinned.
-    void appendLoss(const QVector<QPointF>& points, qint64 totalSteps);
-    void addEpochPoints(const QVector<QPointF>& accuracy, const QVector<QPointF>& testLoss);
+    // `lrs`: each point's learning rate (for the CSV; may be empty).
+    void appendLoss(const QVector<QPointF>& points, qint64 totalSteps,
+                    const QVector<double>& lrs = {});
+    // Per epoch: test accuracy, test loss and train accuracy (fractions; drawn in %).
+    void addEpochPoints(const QVector<QPointF>& accuracy, const QVector<QPointF>& testLoss,
+                        const QVector<QPointF>& trainAccuracy = {});
+    // The chance level ln K of a K-class network, a dashed line on the loss axis.
+    void setClasses(int classes);
+    int classes() const { return m_classes; }
+    // "test 89.1 % · train 90.2 % after epoch 5", empty before the first epoch.
+    QString accuracyText() const;
     // A reopened run's curves.
     void setCurves(const QVector<QPointF>& loss, const QVector<QPointF>& accuracy,
                    const QVector<QPointF>& testLoss, qint64 steps);
@@ -44,6 +53,8 @@ public:
 
     int lossPoints() const;
     int accuracyPoints() const;
+    int trainAccuracyPoints() const;
+    double chanceLevel() const; // the dashed line's loss, 0 when not drawn
     int testLossPoints() const;
 
     bool exportCsv(const QString& path) override;
@@ -61,7 +72,10 @@ private:
     void requestAdversarial();
 
     QChart* m_chart = nullptr;
-    QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr;
+    QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr,
+                *m_trainAccuracy = nullptr, *m_chance = nullptr;
+    QVector<double> m_lr; // the learning rate of each kept loss point (NaN: unknown)
+    int m_classes = 0;
     QScatterSeries* m_testLoss = nullptr;
     QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
     TrainingSession& m_session;

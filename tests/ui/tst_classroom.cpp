@@ -1,0 +1,195 @@
+// The classroom fixes of a lecturer's rehearsal, as a person clicks them (offscreen): reopening
+// runs of three presets in a row leaves every control naming the network Train trains; presenter
+// mode is full screen, Esc leaves it, Ctrl+D shows the settings, and the layer table's numbers
+// fit; the numbers are said (accuracy in the status bar and on the chart, the end message, the
+// chance level ln K, a first loss near it); Pause and Stop say what happened; a new run clears
+// the last one's gradients.
+#include "build_view.h"
+#include "data/synthetic.h"
+#include "main_window.h"
+#include "test_support.h"
+#include "train/run_folder.h"
+#include "train/trainer.h"
+#include "train_view.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QHeaderView>
+#include <QLabel>
+#include <QProgressBar>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QtTest>
+#include <cmath>
+
+using namespace convscope;
+
+namespace {
+// A run folder of `preset` trained 3 steps on gratings, as the window or the CLI writes it.
+bool makeRun(const QString& dir, const QString& preset) {
+    auto spec = model::preset(preset.toStdString());
+    if (!spec.ok())
+        return false;
+    static const data::TrainTestSplit data = data::makeGratingsSplit(640, 100, 28, 4, 5);
+    model::fitInput(*spec, 1, 28, 28);
+    model::Network net(*spec);
+    CpuBackend<float> be;
+    train::TrainConfig cfg;
+    cfg.maxSteps = 3;
+    train::Trainer t(be, net, data, cfg);
+    if (!t.setup().ok())
+        return false;
+    auto run = train::RunFolder::create(dir.toStdString(), *spec, "gratings", data);
+    if (!run.ok())
+        return false;
+    (void)t.run([&](const train::StepReport& r) { (void)run->logStep(r); }, {});
+    return run->close(t).ok();
+}
+
+QLabel* label(ui::MainWindow& w, const char* name) {
+    return w.findChild<QLabel*>(name);
+}
+} // namespace
+
+class TestClassroom : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        qputenv("CONVSCOPE_NO_DIALOGS", "1");
+        QStandardPaths::setTestModeEnabled(true);
+    }
+    void cleanupTestCase() {
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
+            .removeRecursively();
+    }
+    void cleanup() { QVERIFY2(testing::noValidationMessages(), "Vulkan validation messages"); }
+
+    // The window's state has one source: after reopening a run, the Network box, the summary,
+    // the status bar and what Train trains are all that run's.
+    void reopenedRunsShowTheirNetwork() {
+        QTemporaryDir dir;
+        const QStringList presets = {"mlp", "lenet5-bn", "resnet20"};
+        for (const QString& p : presets)
+            QVERIFY2(makeRun(dir.filePath(p), p), qPrintable(p));
+        ui::MainWindow w;
+        w.show();
+        w.presetBox()->setCurrentText("vgg-mini"); // something else first
+        for (const QString& p : presets) {
+            QVERIFY(w.openRun(dir.filePath(p)));
+            QCOMPARE(w.presetBox()->currentText(), p);
+            QCOMPARE(w.buildView()->spec().value("name").toString(), p); // what Train trains
+            QVERIFY2(label(w, "network summary")->text().contains(p),
+                     qPrintable(label(w, "network summary")->text()));
+            QCOMPARE(w.trainAction()->text(), QString("Continue"));
+            QVERIFY(w.findChild<QProgressBar*>()->value() <= 0);
+            bool said = false;
+            for (QLabel* l : w.findChildren<QLabel*>())
+                said |= l->text().contains("reopened at step 3");
+            QVERIFY(said);
+        }
+        // Editing it names it as edited; a preset picked by hand is that preset again.
+        w.buildView()->itemOfRow(0)->setText(ui::BuildView::Settings, "out=8 kernel=3 padding=1");
+        QCOMPARE(w.presetBox()->currentText(), QString("resnet20 (edited)"));
+        w.presetBox()->setCurrentText("lenet5");
+        QCOMPARE(w.buildView()->spec().value("name").toString(), QString("lenet5"));
+        QCOMPARE(w.presetBox()->currentText(), QString("lenet5"));
+        QCOMPARE(w.presetBox()->findText("resnet20 (edited)"), -1);
+    }
+
+    void presenterModeIsFullScreenAndKeepsTheControlsReachable() {
+        ui::MainWindow w;
+        w.resize(1280, 720);
+        w.show();
+        w.tabs()->setCurrentIndex(ui::MainWindow::BuildTab);
+        w.presenterAction()->trigger();
+        QVERIFY(w.presenterMode());
+        QVERIFY(w.isFullScreen());
+        auto* dock = w.findChild<QDockWidget*>("controls dock");
+        QVERIFY(!dock->isVisible());
+        w.showControlsAction()->trigger(); // Ctrl+D
+        QVERIFY(dock->isVisible());
+        QVERIFY(w.presetBox()->isVisible());
+        w.showControlsAction()->trigger();
+        QVERIFY(!dock->isVisible());
+        // The layer table's numbers fit their columns in the large font.
+        QTreeWidget* tree = w.buildView()->tree();
+        QTest::qWait(50);
+        const QFontMetrics fm(tree->font());
+        for (int row = 0; row < 12; ++row) {
+            QTreeWidgetItem* item = w.buildView()->itemOfRow(row);
+            if (!item)
+                break;
+            for (int c : {ui::BuildView::Output, ui::BuildView::Params, ui::BuildView::Flops})
+                QVERIFY2(tree->header()->sectionSize(c) >= fm.horizontalAdvance(item->text(c)),
+                         qPrintable(item->text(c)));
+        }
+        QTest::keyClick(&w, Qt::Key_Escape); // leaves presenter mode, does not stop anything
+        QVERIFY(!w.presenterMode());
+        QVERIFY(!w.isFullScreen());
+        QVERIFY(dock->isVisible());
+    }
+
+    // The numbers, said: per-epoch accuracy in the status bar and on the chart, the end
+    // message, the chance level ln 10 and a first loss near it; Pause and Stop say so.
+    void theNumbersAreSaid() {
+        ui::MainWindow w;
+        w.show();
+        QCOMPARE(w.presetBox()->currentText(), QString("lenet5")); // the first network
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.datasetBox()->setCurrentText("gratings");
+        w.findChild<QSpinBox*>("epochs")->setValue(2);
+        QCOMPARE(w.trainView()->chanceLevel(), std::log(10.0));
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 2 && !w.session().busy(), 120000);
+        QCOMPARE(w.trainView()->trainAccuracyPoints(), 2);
+        const QString acc = label(w, "accuracy")->text();
+        QVERIFY2(QRegularExpression("^test \\d+\\.\\d % · train \\d+\\.\\d % after epoch 2$")
+                     .match(acc)
+                     .hasMatch(),
+                 qPrintable(acc));
+        bool ended = false;
+        for (QLabel* l : w.findChildren<QLabel*>())
+            ended |= l->text().startsWith("Run complete: test accuracy") &&
+                     l->text().contains("after 2 epochs");
+        QVERIFY(ended);
+        // The CSV carries the learning rate and the train accuracy; the first loss is near ln 10.
+        QTemporaryDir dir;
+        w.tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
+        QVERIFY(w.exportCsv(dir.filePath("train.csv")));
+        QFile f(dir.filePath("train.csv"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        QCOMPARE(lines[0], QByteArray("step,lr,loss,smoothed_loss,test_loss,test_accuracy,"
+                                      "train_accuracy"));
+        const QList<QByteArray> first = lines[1].split(',');
+        QCOMPARE(first[0], QByteArray("1"));
+        QVERIFY(first[1].toDouble() > 0);
+        qInfo("first loss %.3f (ln 10 = 2.303)", first[2].toDouble());
+        QVERIFY(std::abs(first[2].toDouble() - std::log(10.0)) < 0.3);
+        QVERIFY(lines.last().isEmpty() || lines[lines.size() - 2].split(',').size() == 7);
+        // A new run: the last one's gradients go at once; Pause says "Paused"; Stop says where.
+        QVERIFY(w.gradientPoints() > 0);
+        w.findChild<QSpinBox*>("epochs")->setValue(50);
+        w.trainAction()->trigger();
+        QCOMPARE(w.gradientPoints(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(w.session().busy() && w.lossPoints() > 5, 60000);
+        w.pauseAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), 30000);
+        bool paused = false;
+        for (QLabel* l : w.findChildren<QLabel*>())
+            paused |= l->text().startsWith("Paused at step");
+        QVERIFY(paused);
+        QTest::keyClick(&w, Qt::Key_Escape);
+        bool stopped = false;
+        for (QLabel* l : w.findChildren<QLabel*>())
+            stopped |= l->text().startsWith("Stopped at step") && l->text().contains(w.runDir());
+        QVERIFY(stopped);
+    }
+};
+
+QTEST_MAIN(TestClassroom)
+#include "tst_classroom.moc"
