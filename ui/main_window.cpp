@@ -441,20 +441,28 @@ bool MainWindow::exportCsv(const QString& path) {
     return view && view->exportCsv(path);
 }
 
+// The save dialogs start in the folder of the last export.
 void MainWindow::onExportView() {
     const QString name = m_tabs->tabText(m_tabs->currentIndex()).toLower();
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Export the %1 view").arg(name), name + ".png",
-                                     tr("PNG image (*.png);;SVG drawing (*.svg)"));
-    if (!path.isEmpty() && !exportView(path))
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export the %1 view (PNG at twice the screen's resolution, or SVG)").arg(name),
+        QDir(m_exportDir).filePath(name + ".png"), tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty())
+        return;
+    m_exportDir = QFileInfo(path).absolutePath();
+    if (!exportView(path))
         QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
 }
 
 void MainWindow::onExportCsv() {
     const QString name = m_tabs->tabText(m_tabs->currentIndex()).toLower();
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export the numbers of the %1 view").arg(name), name + ".csv", tr("CSV (*.csv)"));
-    if (!path.isEmpty() && !exportCsv(path))
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export the numbers of the %1 view").arg(name),
+                                     QDir(m_exportDir).filePath(name + ".csv"), tr("CSV (*.csv)"));
+    if (path.isEmpty())
+        return;
+    m_exportDir = QFileInfo(path).absolutePath();
+    if (!exportCsv(path))
         QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
 }
 
@@ -656,7 +664,8 @@ bool MainWindow::openRun(const QString& dir) {
                          : tr("reopened at step %1 · test accuracy %2 %")
                                .arg(r.steps)
                                .arg(100 * r.testAccuracy.last().y(), 0, 'f', 1));
-    filterView()->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
+    m_filtersView->newRun(); // a reopened run's start is its last checkpoint's
+    m_filtersView->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
     if (r.hasCheckpoint) // the analysis views look at this run's last checkpoint
         m_session.analyseRun(dir, m_dataDir->text());
@@ -743,6 +752,7 @@ void MainWindow::onTrain() {
         m_trainView->clear();
     if (r.resumeDir.isEmpty()) { // a new run: nothing of the last one stays on screen
         m_gradientsView->setNorms({}, {});
+        m_filtersView->newRun();
         m_accuracy->clear();
     }
     m_reopened.clear();
@@ -761,9 +771,9 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     if (s.probe.index >= 0)
         featureMapView()->setProbe(s.probe);
     if (!s.filters.isEmpty())
-        filterView()->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
+        m_filtersView->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
     if (!s.gradientNorms.isEmpty())
-        m_gradientsView->setNorms(s.layerNames, s.gradientNorms);
+        m_gradientsView->setNorms(s.layerNames, s.gradientNorms, s.layerTypes);
     m_lastStep = s.step;
     if (!s.runDir.isEmpty() && s.runDir != m_runDir) {
         m_runDir = s.runDir;

@@ -47,7 +47,8 @@ public:
     QAction* pauseAction() const { return m_pause; }
     QAction* stepAction() const { return m_step; }
     int lossPoints() const;
-    // Export: the visible tab as PNG or SVG (by the file's suffix), and its numbers as CSV.
+    // Export: the visible tab as PNG (at twice the screen's resolution) or SVG (by the file's
+    // suffix), and its numbers as CSV.
     bool exportView(const QString& path);
     bool exportCsv(const QString& path);
     // Presenter mode (F11): larger fonts and thicker lines for a projector, controls hidden.
@@ -120,6 +121,7 @@ private:
     QToolButton* m_jobCancel = nullptr;
     QAction *m_leavePresenter = nullptr, *m_showControls = nullptr;
     bool m_wasMaximized = false;
+    QString m_exportDir; // where the last export went
     QTabWidget* m_tabs = nullptr;
     qint64 m_lastStep = 0;
     QString m_runDir;

@@ -171,6 +171,7 @@ private:
             pending.confusion = ConfusionResult{};
             pending.filters.clear();
             pending.layerNames.clear();
+            pending.layerTypes.clear();
             pending.gradientNorms.clear();
             sinceEmit.restart();
         };
@@ -319,10 +320,13 @@ private:
         if (!stats.ok() || m_trainer->stepsDone() == 0)
             return;
         s.layerNames.clear();
+        s.layerTypes.clear();
         s.gradientNorms.clear();
-        for (const auto& l : *stats) {
-            s.layerNames << QString::fromStdString(l.layer);
-            s.gradientNorms << l.gradNorm;
+        const auto& layers = m_network->paramLayers(); // layerStats() follows their order
+        for (std::size_t i = 0; i < stats->size(); ++i) {
+            s.layerNames << QString::fromStdString((*stats)[i].layer);
+            s.layerTypes << (i < layers.size() ? model::layerTypeName(layers[i].type) : "");
+            s.gradientNorms << (*stats)[i].gradNorm;
         }
     }
 

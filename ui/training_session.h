@@ -104,6 +104,7 @@ struct TrainSnapshot {
     int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
     // Per learnable layer, input to output, about once a second; empty when not in this one.
     QStringList layerNames;
+    QStringList layerTypes; // "conv2d", "linear", "batch_norm", "layer_norm", per layer
     QVector<double> gradientNorms;
     QString status;
     QString runDir; // where this run autosaves (spec.json, metrics.csv, checkpoints/)

@@ -6,6 +6,9 @@
 // the last one's gradients.
 #include "build_view.h"
 #include "data/synthetic.h"
+#include "filter_view.h"
+#include "filters_view.h"
+#include "gradients_view.h"
 #include "main_window.h"
 #include "test_support.h"
 #include "train/run_folder.h"
@@ -13,6 +16,7 @@
 #include "train_view.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QHeaderView>
@@ -188,6 +192,49 @@ private slots:
         for (QLabel* l : w.findChildren<QLabel*>())
             stopped |= l->text().startsWith("Stopped at step") && l->text().contains(w.runDir());
         QVERIFY(stopped);
+    }
+
+    // Figures for slides and the Gradients and Filters options: PNG at twice the resolution,
+    // SVG on white; the gradient chart names its layers, can hide batch norm and hold its
+    // y-range; the filters at the start beside the current ones.
+    void slidesGradientsAndFilters() {
+        ui::MainWindow w;
+        w.resize(1200, 760);
+        w.show();
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.datasetBox()->setCurrentText("gratings");
+        w.presetBox()->setCurrentText("lenet5-bn");
+        w.findChild<QSpinBox*>("epochs")->setValue(1);
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 120000);
+        // Gradients: conv1, bn1, conv2, bn2, fc1, bn3?, ... by name; batch norm hidden.
+        auto* g = w.findChild<ui::GradientsView*>();
+        QVERIFY(g);
+        const int all = w.gradientPoints();
+        QVERIFY(g->shownLayers().contains("conv1") && g->shownLayers().contains("bn1"));
+        g->hideNormsBox()->setChecked(true);
+        QVERIFY(w.gradientPoints() < all);
+        QVERIFY(!g->shownLayers().contains("bn1"));
+        g->holdRangeBox()->setChecked(true);
+        const auto held = g->yRange();
+        g->setNorms({"a", "b"}, {1e-9, 1e-8}, {"linear", "linear"});
+        QCOMPARE(g->yRange().second, held.second); // held: only grows
+        QVERIFY(g->yRange().first <= 1e-9);
+        // Filters: at start / now.
+        auto* f = w.findChild<ui::FiltersView*>();
+        f->compareBox()->setChecked(true);
+        QVERIFY(f->startFilters()->count() == f->filters()->count());
+        QVERIFY(f->startFilters()->weights() != f->filters()->weights()); // training changed them
+        // Export for slides.
+        QTemporaryDir dir;
+        w.tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
+        QVERIFY(w.exportView(dir.filePath("train.png")));
+        const QImage png(dir.filePath("train.png"));
+        QCOMPARE(png.width(), 2 * w.tabs()->currentWidget()->width());
+        QVERIFY(w.exportView(dir.filePath("train.svg")));
+        QFile svg(dir.filePath("train.svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        QVERIFY(svg.readAll().contains("fill=\"#ffffff\""));
     }
 };
 

@@ -3,6 +3,8 @@
 #include "feature_map_view.h"
 #include "filter_view.h"
 
+#include <QCheckBox>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -15,8 +17,31 @@ namespace convscope::ui {
 
 FiltersView::FiltersView(QWidget* parent) : View(parent) {
     m_filters = new FilterView;
+    m_start = new FilterView;
+    m_start->setObjectName("filters at start");
+    m_compare = new QCheckBox(tr("At start / now"));
+    m_compare->setObjectName("compare filters");
+    m_compare->setToolTip(tr("The first layer's filters when the run started beside the current "
+                             "ones: what training changed"));
+    m_startLabel = new QLabel(tr("at the start"));
+    m_nowLabel = new QLabel(tr("now"));
+    auto* pair = new QWidget;
+    auto* pairBox = new QGridLayout(pair);
+    pairBox->setContentsMargins(0, 0, 0, 0);
+    pairBox->addWidget(m_compare, 0, 0, 1, 2);
+    pairBox->addWidget(m_startLabel, 1, 0);
+    pairBox->addWidget(m_nowLabel, 1, 1);
+    pairBox->addWidget(m_start, 2, 0);
+    pairBox->addWidget(m_filters, 2, 1);
+    pairBox->setRowStretch(2, 1);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_start, m_startLabel, m_nowLabel})
+        w->setVisible(false);
+    connect(m_compare, &QCheckBox::toggled, this, [this](bool on) {
+        for (QWidget* w : std::initializer_list<QWidget*>{m_start, m_startLabel, m_nowLabel})
+            w->setVisible(on);
+    });
     auto* split = new QSplitter(Qt::Vertical);
-    split->addWidget(m_filters);
+    split->addWidget(pair);
     auto* maps = new QWidget;
     auto* mapsBox = new QVBoxLayout(maps);
     auto* mapsBar = new QHBoxLayout;
@@ -42,6 +67,14 @@ FiltersView::FiltersView(QWidget* parent) : View(parent) {
     connect(m_probe, &QSpinBox::valueChanged, this, &FiltersView::probeChanged);
 }
 
+void FiltersView::setFilters(const QVector<float>& weights, int count, int channels, int h, int w) {
+    if (!m_haveStart && !weights.isEmpty()) {
+        m_start->setFilters(weights, count, channels, h, w);
+        m_haveStart = true;
+    }
+    m_filters->setFilters(weights, count, channels, h, w);
+}
+
 bool FiltersView::exportCsv(const QString& path) {
     return writeText(path, [this](QTextStream& out) {
         out << "filter,channel,y,x,weight\n";
@@ -59,6 +92,7 @@ bool FiltersView::exportCsv(const QString& path) {
 void FiltersView::setPresenterMode(bool on) {
     View::setPresenterMode(on);
     m_filters->setHighContrast(on);
+    m_start->setHighContrast(on);
 }
 
 } // namespace convscope::ui

@@ -5,6 +5,8 @@
 #include "training_session.h"
 #include "view.h"
 
+class QCheckBox;
+class QLabel;
 class QSpinBox;
 
 namespace convscope::ui {
@@ -17,6 +19,13 @@ class FiltersView : public View {
 public:
     explicit FiltersView(QWidget* parent = nullptr);
     FilterView* filters() const { return m_filters; }
+    // The filters at the start of the run (the first ones seen), beside the current ones when
+    // "at start / now" is checked.
+    FilterView* startFilters() const { return m_start; }
+    QCheckBox* compareBox() const { return m_compare; }
+    // The run's first filters are the start; a new run forgets them.
+    void setFilters(const QVector<float>& weights, int count, int channels, int h, int w);
+    void newRun() { m_haveStart = false; }
     FeatureMapView* featureMaps() const { return m_maps; }
     QSpinBox* probeBox() const { return m_probe; }
     bool exportCsv(const QString& path) override; // the first layer's weights
@@ -29,7 +38,10 @@ signals:
     void probeChanged(int testImage);
 
 private:
-    FilterView* m_filters = nullptr;
+    FilterView *m_filters = nullptr, *m_start = nullptr;
+    QCheckBox* m_compare = nullptr;
+    QLabel *m_startLabel = nullptr, *m_nowLabel = nullptr;
+    bool m_haveStart = false;
     FeatureMapView* m_maps = nullptr;
     QSpinBox* m_probe = nullptr;
 };

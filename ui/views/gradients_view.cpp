@@ -1,8 +1,11 @@
 // GradientsView: one QLineSeries on a log axis; hover names the layer.
 #include "gradients_view.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
+#include <QCheckBox>
+#include <QHBoxLayout>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QPainter>
@@ -20,9 +23,10 @@ GradientsView::GradientsView(QWidget* parent) : View(parent) {
     m_series = new QLineSeries;
     m_series->setPointsVisible(true);
     m_chart->addSeries(m_series);
-    m_x = new QValueAxis;
-    m_x->setTitleText(tr("learnable layer, from the input (1) to the output"));
-    m_x->setLabelFormat("%d");
+    m_x = new QCategoryAxis;
+    m_x->setTitleText(tr("learnable layer, from the input to the output"));
+    m_x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    m_x->setLabelsAngle(-45);
     m_y = new QLogValueAxis;
     m_y->setTitleText(tr("gradient norm"));
     m_y->setLabelFormat("%.0e");
@@ -41,31 +45,79 @@ GradientsView::GradientsView(QWidget* parent) : View(parent) {
                         "connections (resnet20) keep it level"));
     connect(m_series, &QLineSeries::hovered, this, [this, view](const QPointF& p, bool on) {
         const int i = qRound(p.x()) - 1;
-        if (on && i >= 0 && i < m_layers.size())
-            view->setToolTip(tr("%1: %2").arg(m_layers[i]).arg(p.y(), 0, 'g', 3));
+        if (on && i >= 0 && i < m_shown.size())
+            view->setToolTip(tr("%1: %2").arg(m_shown[i]).arg(p.y(), 0, 'g', 3));
     });
+    m_hideNorms = new QCheckBox(tr("Hide batch-norm layers"));
+    m_hideNorms->setObjectName("hide norms");
+    m_hideNorms->setToolTip(tr("Plot conv and linear layers only: γ and β of the norm layers "
+                               "make a saw-tooth between them (ResNet-20: 43 points)"));
+    m_hold = new QCheckBox(tr("Hold the y-range"));
+    m_hold->setObjectName("hold range");
+    m_hold->setToolTip(tr("Keep the log axis across runs (it only grows), so deep-sigmoid and "
+                          "resnet20 can be compared on one scale"));
+    connect(m_hideNorms, &QCheckBox::toggled, this, &GradientsView::redraw);
+    connect(m_hold, &QCheckBox::toggled, this, [this](bool on) {
+        if (!on)
+            m_lo = m_hi = 0;
+        redraw();
+    });
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(m_hideNorms);
+    bar->addWidget(m_hold);
+    bar->addStretch(1);
     auto* box = new QVBoxLayout(this);
     box->setContentsMargins(0, 0, 0, 0);
-    box->addWidget(view);
+    box->addLayout(bar);
+    box->addWidget(view, 1);
     setPresenterMode(false);
 }
 
-void GradientsView::setNorms(const QStringList& layers, const QVector<double>& norms) {
+void GradientsView::setNorms(const QStringList& layers, const QVector<double>& norms,
+                             const QStringList& types) {
+    m_layers = layers;
+    m_norms = norms;
+    m_types = types;
+    redraw();
+}
+
+void GradientsView::redraw() {
     QList<QPointF> points;
+    m_shown.clear();
     double lo = 1e30, hi = 0;
-    for (int i = 0; i < norms.size(); ++i) {
-        const double g = std::max(norms[i], 1e-12); // a log axis needs > 0
-        points << QPointF(i + 1, g);
+    for (int i = 0; i < m_norms.size(); ++i) {
+        const QString type = m_types.value(i);
+        if (m_hideNorms->isChecked() && (type == "batch_norm" || type == "layer_norm"))
+            continue;
+        const double g = std::max(m_norms[i], 1e-12); // a log axis needs > 0
+        m_shown << m_layers.value(i);
+        points << QPointF(double(m_shown.size()), g);
         lo = std::min(lo, g);
         hi = std::max(hi, g);
     }
-    m_layers = layers;
     m_series->replace(points);
-    m_x->setRange(1, std::max<qsizetype>(2, points.size()));
-    m_x->setTickCount(points.size() <= 16 ? std::max<int>(2, int(points.size())) : 6);
-    if (!points.isEmpty())
-        m_y->setRange(std::pow(10.0, std::floor(std::log10(lo))),
-                      std::pow(10.0, std::ceil(std::log10(hi))));
+    // The layers' names on the axis (every k-th when there are many).
+    for (const QString& l : m_x->categoriesLabels())
+        m_x->remove(l);
+    const int n = int(points.size()), every = std::max(1, (n + 19) / 20);
+    for (int i = 0; i < n; i += every)
+        m_x->append(m_shown[i].isEmpty() ? QString::number(i + 1) : m_shown[i], double(i + 1));
+    m_x->setRange(1, std::max(2, n));
+    if (points.isEmpty())
+        return;
+    lo = std::pow(10.0, std::floor(std::log10(lo)));
+    hi = std::pow(10.0, std::ceil(std::log10(hi)));
+    if (m_hold->isChecked()) {
+        m_lo = m_lo > 0 ? std::min(m_lo, lo) : lo;
+        m_hi = std::max(m_hi, hi);
+        lo = m_lo;
+        hi = m_hi;
+    }
+    m_y->setRange(lo, hi);
+}
+
+QPair<double, double> GradientsView::yRange() const {
+    return {m_y->min(), m_y->max()};
 }
 
 int GradientsView::points() const {
@@ -76,7 +128,7 @@ bool GradientsView::exportCsv(const QString& path) {
     return writeText(path, [this](QTextStream& out) {
         out << "index,layer,grad_norm\n";
         for (int i = 0; i < m_series->count(); ++i)
-            out << i + 1 << ',' << m_layers.value(i) << ',' << m_series->at(i).y() << '\n';
+            out << i + 1 << ',' << m_shown.value(i) << ',' << m_series->at(i).y() << '\n';
     });
 }
 

@@ -5,13 +5,14 @@
 #include <QChart>
 #include <QLegend>
 #include <QPainter>
+#include <QPixmap>
 #include <QSaveFile>
 #include <QSvgGenerator>
 #include <QTextStream>
 
 namespace convscope::ui {
 
-bool View::exportWidget(QWidget* widget, const QString& path, const QString& title) {
+bool View::exportWidget(QWidget* widget, const QString& path, const QString& title, double scale) {
     if (path.endsWith(".svg", Qt::CaseInsensitive)) {
         QSvgGenerator svg;
         svg.setFileName(path);
@@ -21,14 +22,22 @@ bool View::exportWidget(QWidget* widget, const QString& path, const QString& tit
         QPainter p;
         if (!p.begin(&svg))
             return false;
+        p.fillRect(widget->rect(), Qt::white); // a slide's background, not transparency
         widget->render(&p);
         return p.end();
     }
-    return widget->grab().save(path, "PNG");
+    // Drawn at `scale`: text and lines are rendered at the higher resolution, not enlarged.
+    QPixmap picture(widget->size() * scale);
+    picture.setDevicePixelRatio(scale);
+    picture.fill(Qt::white);
+    QPainter p(&picture);
+    widget->render(&p);
+    p.end();
+    return picture.save(path, "PNG");
 }
 
-bool View::exportPicture(const QString& path) {
-    return exportWidget(this, path, window()->windowTitle());
+bool View::exportPicture(const QString& path, double scale) {
+    return exportWidget(this, path, window()->windowTitle(), scale);
 }
 
 bool View::writeText(const QString& path, const std::function<void(QTextStream&)>& fill) {

@@ -16,8 +16,10 @@ class View : public QWidget {
 public:
     using QWidget::QWidget;
 
-    // The view as a picture: SVG when `path` ends in .svg, else PNG. By default the whole view.
-    virtual bool exportPicture(const QString& path);
+    // The view as a picture: SVG when `path` ends in .svg (on white), else PNG drawn at
+    // `scale` times its size on screen (2: text stays sharp on a slide). By default the whole
+    // view.
+    virtual bool exportPicture(const QString& path, double scale = 2.0);
     // The view's numbers as CSV (written atomically).
     virtual bool exportCsv(const QString& path) = 0;
     // What exportCsv() writes, for the menu's tooltip.
@@ -28,8 +30,9 @@ public:
 
     // Writes `fill`'s text to `path` through a QSaveFile: never half a file.
     static bool writeText(const QString& path, const std::function<void(QTextStream&)>& fill);
-    // `widget` as PNG or SVG (by suffix).
-    static bool exportWidget(QWidget* widget, const QString& path, const QString& title = {});
+    // `widget` as PNG (at `scale`) or SVG (by suffix).
+    static bool exportWidget(QWidget* widget, const QString& path, const QString& title = {},
+                             double scale = 2.0);
     // A CSV field, quoted.
     static QString quoted(QString v);
     // A chart's title, legend and axes in `font` (presenter mode).
