@@ -65,6 +65,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     m_build = new BuildView;
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("New network"), QKeySequence::New, this, [this] {
+        m_build->newNetwork();
+        m_tabs->setCurrentWidget(m_build);
+    });
     m_openNetwork = file->addAction(tr("Open network…"), QKeySequence::Open, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a network"), QString(),
                                                           tr("NetSpec JSON (*.json)"));
@@ -740,6 +744,20 @@ void MainWindow::onTrain() {
         return;
     }
     m_build->commitEdit(); // a half-typed setting is part of the network that trains
+    // CIFAR-10 and image folders need their folder: ask for it here, not in an error.
+    const QString d = m_dataset->currentText();
+    if ((d == "cifar10" || d == "folder") && m_dataDir->text().trimmed().isEmpty()) {
+        const QString what = d == "cifar10" ? tr("the cifar-10-batches-bin folder")
+                                            : tr("a folder with one subfolder of images per class");
+        m_statusLine->setText(tr("Choose %1 first (the folder field under Dataset)").arg(what));
+        m_dataDir->setFocus();
+        if (qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+            return;
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose %1").arg(what));
+        if (dir.isEmpty())
+            return;
+        m_dataDir->setText(dir);
+    }
     if (!m_build->valid()) {
         m_tabs->setCurrentIndex(BuildTab);
         m_statusLine->setText(m_build->check().error);

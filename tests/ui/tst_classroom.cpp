@@ -21,11 +21,13 @@
 #include <QDockWidget>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProgressBar>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTreeWidget>
+#include <QUndoStack>
 #include <QtTest>
 #include <cmath>
 
@@ -235,6 +237,38 @@ private slots:
         QFile svg(dir.filePath("train.svg"));
         QVERIFY(svg.open(QIODevice::ReadOnly));
         QVERIFY(svg.readAll().contains("fill=\"#ffffff\""));
+    }
+
+    // Build: a new network to start from, its name and description edited (Save and the run
+    // folder use them); CIFAR-10 without its folder asks for it instead of failing.
+    void newNetworkNamesAndFolders() {
+        ui::MainWindow w;
+        w.show();
+        QAction* fresh = nullptr;
+        for (QAction* a : w.findChildren<QAction*>())
+            if (a->text() == "New network")
+                fresh = a;
+        QVERIFY(fresh);
+        fresh->trigger();
+        QCOMPARE(w.buildView()->spec().value("name").toString(), QString("my-network"));
+        QTRY_VERIFY(w.buildView()->valid());
+        QCOMPARE(w.presetBox()->currentText(), QString("my-network (custom)"));
+        auto* name = w.findChild<QLineEdit*>("network name");
+        QVERIFY(name);
+        name->setText("gabor-demo");
+        emit name->editingFinished();
+        QCOMPARE(w.buildView()->spec().value("name").toString(), QString("gabor-demo"));
+        QCOMPARE(w.presetBox()->currentText(), QString("gabor-demo (custom)"));
+        w.buildView()->undoStack()->undo();
+        QCOMPARE(w.buildView()->spec().value("name").toString(), QString("my-network"));
+        // CIFAR-10 without a folder: Train asks for the folder, nothing fails.
+        w.datasetBox()->setCurrentText("cifar10");
+        w.trainAction()->trigger();
+        QVERIFY(!w.session().busy());
+        bool asked = false;
+        for (QLabel* l : w.findChildren<QLabel*>())
+            asked |= l->text().contains("cifar-10-batches-bin");
+        QVERIFY(asked);
     }
 };
 

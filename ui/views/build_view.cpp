@@ -2,6 +2,7 @@
 #include "build_view.h"
 
 #include <QEvent>
+#include <QLineEdit>
 #include <QTextStream>
 
 #include <QFile>
@@ -346,6 +347,32 @@ BuildView::BuildView(QWidget* parent) : View(parent) {
     m_totals = new QLabel;
     auto* box = new QVBoxLayout(this);
     box->addWidget(buildToolbar());
+    // The network's name and description: Save and the run folder use them.
+    m_name = new QLineEdit;
+    m_name->setObjectName("network name");
+    m_name->setToolTip(tr("The network's name: the file name when saved, the run folder's name"));
+    m_about = new QLineEdit;
+    m_about->setObjectName("network description");
+    m_about->setPlaceholderText(tr("what this network shows"));
+    auto commitNames = [this] {
+        QJsonObject spec = m_spec;
+        const QString name = m_name->text().trimmed();
+        if (!name.isEmpty())
+            spec["name"] = name;
+        if (m_about->text().trimmed().isEmpty())
+            spec.remove("description");
+        else
+            spec["description"] = m_about->text().trimmed();
+        setSpec(spec, tr("Rename the network"));
+    };
+    connect(m_name, &QLineEdit::editingFinished, this, commitNames);
+    connect(m_about, &QLineEdit::editingFinished, this, commitNames);
+    auto* names = new QHBoxLayout;
+    names->addWidget(new QLabel(tr("Name")));
+    names->addWidget(m_name, 1);
+    names->addWidget(new QLabel(tr("Description")));
+    names->addWidget(m_about, 3);
+    box->addLayout(names);
     box->addWidget(m_description);
     box->addWidget(m_tree, 1);
     box->addWidget(m_error);
@@ -403,6 +430,19 @@ void BuildView::setSpec(const QJsonObject& spec, const QString& what) {
     if (spec == m_spec)
         return;
     m_undo->push(new SpecCommand(this, m_spec, spec, what));
+}
+
+void BuildView::newNetwork() {
+    // An input and a classifier: the smallest network that trains (a linear model).
+    QJsonObject spec{{"name", tr("my-network")},
+                     {"description", tr("a new network: add layers before the classifier")},
+                     {"layers", QJsonArray{QJsonObject{
+                                    {"type", "linear"}, {"name", "classifier"}, {"out", 10}}}}};
+    if (!m_input.isEmpty())
+        spec["input"] = QJsonArray{m_input[0], m_input[1], m_input[2]};
+    else
+        spec["input"] = QJsonArray{1, 28, 28};
+    setSpec(spec, tr("New network"));
 }
 
 bool BuildView::loadPreset(const QString& name) {
@@ -525,6 +565,10 @@ void BuildView::rebuild() {
         m_error->setVisible(true);
         m_refused.clear();
     }
+    if (!m_name->hasFocus())
+        m_name->setText(m_spec.value("name").toString());
+    if (!m_about->hasFocus())
+        m_about->setText(m_spec.value("description").toString());
     m_description->setText(QString("<b>%1</b> %2")
                                .arg(m_spec.value("name").toString().toHtmlEscaped(),
                                     m_spec.value("description").toString().toHtmlEscaped()));

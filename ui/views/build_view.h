@@ -12,6 +12,7 @@
 #include <QJsonObject>
 
 class QLabel;
+class QLineEdit;
 class QTreeWidget;
 class QTreeWidgetItem;
 class QUndoStack;
@@ -30,6 +31,8 @@ public:
     QByteArray specJson() const;
     void setSpec(const QJsonObject& spec, const QString& what);
     bool loadPreset(const QString& name);
+    // A network to start from: the dataset's input and a linear classifier (undoable).
+    void newNetwork();
     // The dataset decides the input shape; not an undoable edit (empty: keep the spec's).
     void setInput(const QVector<int>& chw);
 
@@ -76,6 +79,7 @@ private:
     QUndoStack* m_undo = nullptr;
     QTreeWidget* m_tree = nullptr;
     QLabel *m_error = nullptr, *m_totals = nullptr, *m_description = nullptr;
+    QLineEdit *m_name = nullptr, *m_about = nullptr;
     QList<QTreeWidgetItem*> m_rows; // layer items in execution (analysis) order
     QVector<int> m_input;           // the dataset's (C, H, W); empty: the spec's own
     QVariantList m_select;          // the item to make current after the next rebuild
