@@ -564,6 +564,7 @@ void TrainingSession::step() {
 }
 
 void TrainingSession::pause() {
+    m_resumeAfterJobs = false; // the user's pause: the jobs must not resume the run
     m_cancel->store(true);
 }
 

@@ -84,7 +84,7 @@ private slots:
         auto* w = new ui::MainWindow;
         w->show();
         w->findChild<QComboBox*>("backend")->setCurrentText(backend);
-        w->findChild<QSpinBox*>("epochs")->setValue(20); // long enough to pause mid-run
+        w->findChild<QSpinBox*>("epochs")->setValue(100); // long enough to pause mid-run
         QVERIFY(w->presetBox()->findText("lenet5") >= 0);
         QVERIFY(w->presetBox()->findText("resnet20") >= 0);
         w->datasetBox()->setCurrentText("gratings");
@@ -695,11 +695,13 @@ private slots:
 
     void aBadDatasetShowsTheEnginesMessage() {
         ui::MainWindow w;
-        w.datasetBox()->setCurrentText("cifar10"); // no folder given
+        w.datasetBox()->setCurrentText("cifar10");
+        w.findChild<QLineEdit*>("data folder")->setText("/nonexistent/cifar-10-batches-bin");
         QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
         w.trainAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 30000);
-        QVERIFY(failed.at(0).at(0).toString().contains("cifar-10-binary.tar.gz"));
+        QVERIFY2(failed.at(0).at(0).toString().contains("/nonexistent/cifar-10-batches-bin"),
+                 qPrintable(failed.at(0).at(0).toString()));
         QTRY_VERIFY(!w.session().busy());
         QVERIFY(w.trainAction()->isEnabled());
         QCOMPARE(w.trainAction()->text(), QString("Train"));

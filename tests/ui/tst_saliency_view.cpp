@@ -267,6 +267,22 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == 11, 60000);
         QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(), 120000);
     }
+
+    // Pause pressed while a job has paused the run: the run stays paused after the job.
+    void aPauseDuringAJobHolds() {
+        m_w->findChild<QSpinBox*>("epochs")->setValue(50);
+        m_w->trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->session().busy() && m_w->lossPoints() > 5, 60000);
+        view()->selectImage(12);
+        m_w->pauseAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == 12 && !m_w->session().jobRunning(),
+                                 60000);
+        QTest::qWait(500);
+        QVERIFY(!m_w->session().busy());
+        QVERIFY(m_w->session().started());
+        QCOMPARE(m_w->trainAction()->text(), QString("Resume"));
+        m_w->session().stop();
+    }
 };
 
 QTEST_MAIN(TestSaliencyView)

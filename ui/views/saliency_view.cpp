@@ -23,6 +23,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTextStream>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <QValueAxis>
 #include <cmath>
@@ -338,8 +339,12 @@ QString SaliencyView::className(int k) const {
 
 void SaliencyView::showEvent(QShowEvent* e) {
     View::showEvent(e);
-    if (m_stale)
-        refreshModel();
+    // Asked once the event loop has settled: a grab or an export of another tab can show this
+    // view for a moment, and that must not start jobs (which would pause training).
+    QTimer::singleShot(0, this, [this] {
+        if (m_stale && isVisible())
+            refreshModel();
+    });
 }
 
 void SaliencyView::refreshModel() {
