@@ -272,10 +272,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_progress->setMinimumWidth(200);
     m_progress->setFormat(tr("%p% of the run"));
     m_speed = new QLabel;
+    m_speed->setMinimumWidth(1);
     m_statusLine = new QLabel(tr("Ready: press Train (Ctrl+Enter)"));
     statusBar()->addWidget(m_statusLine, 1);
     m_accuracy = new QLabel;
     m_accuracy->setObjectName("accuracy");
+    m_accuracy->setStyleSheet("margin-right: 12px");
+    // Status texts elide rather than widen the window past a 1280-pixel projector.
+    for (QLabel* l : {m_accuracy, m_statusLine})
+        l->setMinimumWidth(1);
     m_accuracy->setToolTip(tr("The last epoch's test accuracy, and the train accuracy over its "
                               "batches: the gap is what dropout and augmentation shrink"));
     statusBar()->addPermanentWidget(m_accuracy);

@@ -509,11 +509,18 @@ private slots:
             QTest::qWait(300);
             QVERIFY(w.grab().save(dir + "/" + name + ".png"));
         }
+        // Presenter mode on a 1280x720 projector: Train, Build and (below) Gradients.
         w.presenterAction()->trigger();
-        w.tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
-        QTest::qWait(300);
-        QVERIFY(w.grab().save(dir + "/presenter.png"));
+        w.resize(1280, 720);
+        const std::pair<int, const char*> presented[] = {
+            {ui::MainWindow::TrainTab, "presenter"}, {ui::MainWindow::BuildTab, "presenter-build"}};
+        for (const auto& [tab, name] : presented) {
+            w.tabs()->setCurrentIndex(tab);
+            QTest::qWait(300);
+            QVERIFY(w.grab().save(dir + "/" + name + ".png"));
+        }
         w.presenterAction()->trigger();
+        w.resize(1280, 800);
         // Saliency: a coat the network calls a shirt-like answer, FGSM at ε = 0.05, accuracy vs
         // ε with PGD beside FGSM; then the sanity check.
         ui::SaliencyView* s = w.saliencyView();
@@ -541,6 +548,11 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 600000);
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/gradients.png"));
+        w.presenterAction()->trigger();
+        w.resize(1280, 720);
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(dir + "/presenter-gradients.png"));
+        w.presenterAction()->trigger();
     }
 
     // RGB filters (CIFAR-10) are drawn in colour; grey filters on the diverging scale.

@@ -48,9 +48,15 @@ SaliencyView::SaliencyView(TrainingSession& session, QWidget* parent)
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 4);
     split->setSizes({230, 1000});
+    // In a scroll area: the tab's many controls must not make the window wider than a
+    // 1280-pixel projector (a tab widget is as wide as its widest page).
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(split);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
     auto* box = new QVBoxLayout(this);
     box->setContentsMargins(0, 0, 0, 0);
-    box->addWidget(split);
+    box->addWidget(scroll);
 
     connect(&m_session, &TrainingSession::analysisModelChanged, this, [this] {
         m_stale = true;
@@ -123,7 +129,7 @@ QWidget* SaliencyView::buildBrowser() {
     box->addWidget(m_filter);
     box->addWidget(m_list, 1);
     box->addWidget(m_listInfo);
-    w->setMinimumWidth(220);
+    w->setMinimumWidth(190);
     return w;
 }
 
@@ -205,7 +211,7 @@ QWidget* SaliencyView::buildMaps() {
     m_sanityChart->legend()->setAlignment(Qt::AlignBottom);
     auto* chartView = new QChartView(m_sanityChart);
     chartView->setRenderHint(QPainter::Antialiasing);
-    chartView->setMinimumWidth(300);
+    chartView->setMinimumWidth(200);
     auto* sanityRow = new QHBoxLayout;
     sanityRow->addWidget(m_sanityStrip, 3);
     sanityRow->addWidget(chartView, 2);
@@ -231,6 +237,7 @@ QWidget* SaliencyView::buildAttack() {
     m_eps->setToolTip(tr("ε in pixel units (the image is in [0, 1]): each pixel moves by at most "
                          "ε. Drag it: the attack follows"));
     m_epsLabel = new QLabel;
+    m_epsLabel->setWordWrap(true);
     m_pgd = new QCheckBox(tr("PGD"));
     m_pgd->setObjectName("pgd");
     m_pgd->setToolTip(tr("Projected gradient descent (Madry et al.): k steps of 2.5ε/k, each "
@@ -287,15 +294,20 @@ QWidget* SaliencyView::buildAttack() {
     }
     auto* curve = new QChartView(m_curveChart);
     curve->setRenderHint(QPainter::Antialiasing);
-    curve->setMinimumWidth(240);
-    box->addLayout(controls, 1);
+    curve->setMinimumWidth(170);
+    auto* controlsBox = new QWidget;
+    controlsBox->setLayout(controls);
+    controlsBox->setMaximumWidth(200);
+    controls->setContentsMargins(0, 0, 0, 0);
+    box->addWidget(controlsBox, 1);
     box->addWidget(m_attackStrip, 3);
     box->addWidget(m_bars, 2);
-    m_bars->setMinimumWidth(200);
+    m_bars->setMinimumWidth(130);
     split->addWidget(w);
     split->addWidget(curve);
-    split->setStretchFactor(0, 3);
+    split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 1);
+    split->setSizes({640, 320});
     connect(m_eps, &QSlider::valueChanged, this, [this] { requestAttack(); });
     connect(m_pgd, &QCheckBox::toggled, this, [this] { requestAttack(); });
     connect(m_pgdSteps, &QSpinBox::valueChanged, this, [this] {
@@ -406,8 +418,7 @@ void SaliencyView::fillList() {
         const QImage img = pixelsImage(px, m_test.channels, m_test.h, m_test.w)
                                .scaled(56, 56, Qt::KeepAspectRatio, Qt::FastTransformation);
         auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(img)),
-                                         pred >= 0 ? QString("#%1 %2 %3%")
-                                                         .arg(i)
+                                         pred >= 0 ? QString("%1 %2%")
                                                          .arg(pred == label ? "✓" : "✗")
                                                          .arg(qRound(100 * m_confidence.value(i)))
                                                    : QString("#%1").arg(i));

@@ -46,22 +46,22 @@ TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), 
     m_chart = new QChart;
     m_chart->setTitle(tr("Training loss, test loss and test accuracy"));
     m_loss = new QLineSeries;
-    m_loss->setName(tr("loss per step"));
+    m_loss->setName(tr("loss"));
     m_smoothed = new QLineSeries;
-    m_smoothed->setName(tr("loss, smoothed"));
+    m_smoothed->setName(tr("smoothed"));
     m_accuracy = new QLineSeries;
-    m_accuracy->setName(tr("test accuracy % (per epoch)"));
+    m_accuracy->setName(tr("test acc. %"));
     m_accuracy->setPointsVisible(true);
     m_accuracy->setPointLabelsVisible(true); // the numbers, said: "89.1"
     m_accuracy->setPointLabelsFormat("@yPoint");
     m_accuracy->setPointLabelsClipping(false);
     m_trainAccuracy = new QLineSeries;
-    m_trainAccuracy->setName(tr("train accuracy %"));
+    m_trainAccuracy->setName(tr("train acc. %"));
     m_trainAccuracy->setPointsVisible(true);
     m_chance = new QLineSeries;
     m_chance->setName(tr("chance"));
     m_testLoss = new QScatterSeries; // colours and widths: applyPalette()
-    m_testLoss->setName(tr("test loss (per epoch)"));
+    m_testLoss->setName(tr("test loss"));
     for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss,
                                                           m_accuracy, m_trainAccuracy, m_chance})
         m_chart->addSeries(s);
@@ -196,8 +196,8 @@ void TrainView::setClasses(int classes) {
         return;
     const double level = std::log(double(classes));
     m_chance->append(0, level);
-    m_chance->append(1e12, level); // the axis clips it
-    m_chance->setName(tr("chance: ln %1 = %2").arg(classes).arg(level, 0, 'f', 2));
+    m_chance->append(std::max(1.0, m_x->max()), level); // across the axis (setProgress follows)
+    m_chance->setName(tr("chance ln %1 = %2").arg(classes).arg(level, 0, 'f', 2));
 }
 
 double TrainView::chanceLevel() const {
@@ -238,11 +238,18 @@ void TrainView::setCurves(const QVector<QPointF>& loss, const QVector<QPointF>& 
     m_testLoss->replace(QList<QPointF>(testLoss.begin(), testLoss.end()));
     setNiceRange(m_x, double(std::max<qint64>(10, steps)));
     setNiceRange(m_yLoss, m_maxLoss * 1.05);
+    stretchChanceLine();
 }
 
 void TrainView::setProgress(qint64 step, qint64 totalSteps) {
     setNiceRange(m_x, std::max(10.0, std::min(double(totalSteps), 1.25 * double(step) + 10)));
     setNiceRange(m_yLoss, m_maxLoss * 1.05);
+    stretchChanceLine();
+}
+
+void TrainView::stretchChanceLine() {
+    if (m_chance->count() == 2)
+        m_chance->replace(1, QPointF(m_x->max(), m_chance->at(0).y()));
 }
 
 void TrainView::setConfusion(const ConfusionResult& r) {
@@ -302,6 +309,8 @@ bool TrainView::exportCsv(const QString& path) {
 void TrainView::setPresenterMode(bool on) {
     View::setPresenterMode(on);
     setChartFont(m_chart, font());
+    // Six entries in a large font do not fit in a row: a column beside the chart.
+    m_chart->legend()->setAlignment(on ? Qt::AlignRight : Qt::AlignTop);
     applyPalette();
 }
 

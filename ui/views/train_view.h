@@ -70,6 +70,7 @@ signals:
 private:
     void applyPalette();
     void requestAdversarial();
+    void stretchChanceLine(); // the dashed line spans the step axis
 
     QChart* m_chart = nullptr;
     QLineSeries *m_loss = nullptr, *m_smoothed = nullptr, *m_accuracy = nullptr,

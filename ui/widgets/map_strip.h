@@ -47,7 +47,7 @@ public:
     const QVector<MapPanel>& panels() const; // the first row
     int rows() const { return int(m_rows.size()); }
     QSize sizeHint() const override { return {900, 240}; }
-    QSize minimumSizeHint() const override { return {300, 120}; }
+    QSize minimumSizeHint() const override { return {140, 100}; }
 
 protected:
     void paintEvent(QPaintEvent*) override;
