@@ -192,9 +192,11 @@ private:
                 readLayers(pending);
                 sinceLayers.restart();
             }
-            // A probe costs a forward pass: at most ~10% of the time (deep nets probe less often).
-            if (sinceProbe.elapsed() >= std::max<qint64>(1000, 10 * m_probeMs) &&
-                m_probeIndex->load() >= 0) {
+            // A probe costs a forward pass: at most ~10% of the time (deep nets probe less
+            // often), except that a newly chosen image is answered at once ("Next image").
+            const int wanted = m_probeIndex->load();
+            if (wanted >= 0 && (wanted != m_probed ||
+                                sinceProbe.elapsed() >= std::max<qint64>(1000, 10 * m_probeMs))) {
                 QElapsedTimer took;
                 took.start();
                 readProbe(pending);
@@ -267,6 +269,7 @@ private:
         const auto& test = m_data->test;
         Probe p;
         p.index = int(std::min<std::int64_t>(index, test.count - 1));
+        m_probed = index;
         if (Status st = m_trainer->probe(p.index); !st.ok()) {
             emit message(QString::fromStdString(st.message()));
             return;
@@ -333,6 +336,7 @@ private:
     std::shared_ptr<std::atomic<bool>> m_cancel;
     std::shared_ptr<std::atomic<int>> m_probeIndex;
     qint64 m_probeMs = 0; // how long the last probe took
+    int m_probed = -1;    // the test image of the last probe
     std::unique_ptr<data::TrainTestSplit> m_data;
     std::unique_ptr<Backend> m_backend;
     std::unique_ptr<model::Network> m_network;

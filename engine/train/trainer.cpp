@@ -338,13 +338,20 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         };
         std::deque<Chunk> inFlight;
         std::int64_t next = first;
+        double lastDone = now(); // when the device last finished a chunk (or was idle)
         while (next < last || !inFlight.empty()) {
             if (next < last && !cancelled()) {
                 // Chunks are aligned to multiples of `chunk` steps and the rate is the
                 // schedule's at the aligned start, so a run paused anywhere (or stepped one
                 // step at a time) uses exactly the rates of an uninterrupted one.
-                const std::int64_t n =
+                std::int64_t n =
                     std::min<std::int64_t>(m_cfg.chunk - next % m_cfg.chunk, last - next);
+                // Chunks of about kChunkSeconds, so a pause takes effect within two of them
+                // (at most two are in flight) whatever a step costs; the rate is still the
+                // aligned block's, so the steps are those of an unchunked run.
+                if (m_secondsPerStep > 0)
+                    n = std::clamp<std::int64_t>(std::int64_t(kChunkSeconds / m_secondsPerStep), 1,
+                                                 n);
                 const double lr =
                     m_cfg.schedule.at(m_cfg.optimizer.lr, next - next % m_cfg.chunk, planned, S);
                 if (lr != m_currentLr) {
@@ -361,10 +368,16 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
             }
             if (inFlight.empty())
                 break; // cancelled before anything more was submitted
-            if (inFlight.size() >= 2 || next >= last || cancelled()) {
+            // Steps slower than a chunk's time (resnet20 on a CPU): one in flight, so a pause
+            // waits for one step at most; otherwise two keep the device busy.
+            const std::size_t depth = m_secondsPerStep > kChunkSeconds ? 1 : 2;
+            if (inFlight.size() >= depth || next >= last || cancelled()) {
                 Chunk c = inFlight.front();
                 inFlight.pop_front();
                 CS_TRY(m_be.wait(c.ticket));
+                const double done = now(), per = (done - lastDone) / double(c.to - c.from);
+                m_secondsPerStep = m_secondsPerStep > 0 ? 0.7 * m_secondsPerStep + 0.3 * per : per;
+                lastDone = done;
                 m_stepsDone = c.to;
                 CS_TRY(collect(c.from, c.to, c.lr, epoch, start, first, onStep, lossSum, accSum));
             }

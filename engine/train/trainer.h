@@ -138,6 +138,9 @@ private:
     double m_currentLr = 0;
     bool m_diverged = false;
     std::int64_t m_stopAt = 0; // runSteps' limit (0: none)
+    // Measured cost of a step, for sizing chunks by time (0: not yet measured).
+    double m_secondsPerStep = 0;
+    static constexpr double kChunkSeconds = 0.05;
 };
 
 } // namespace convscope::train

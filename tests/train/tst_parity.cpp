@@ -73,6 +73,8 @@ private slots:
         // ResNet-20's first gradients), so only double precision can show the code is the same.
         QTest::newRow("resnet20 cpu-double") << "resnet20"
                                              << "cpu-double";
+        QTest::newRow("lenet5 cpu-double") << "lenet5"
+                                           << "cpu-double";
     }
     void matchesPyTorchFor100Steps() {
         QFETCH(QString, preset);
@@ -107,6 +109,15 @@ private slots:
                         ? model::loadNetSpec(qgetenv("CONVSCOPE_PARITY_SPEC").toStdString())
                         : model::preset(preset.toStdString());
         QVERIFY(spec.ok());
+        // fp32 rows keep He's scale on the classifier: with the default 0.1x classifier the
+        // first steps are ill-conditioned in fp32 (convscope fp32 and PyTorch fp32 drifted apart
+        // by 1e-2 to 1e-1 in the loss within 100 steps) while fp64 agrees to 4e-9 (the lenet5
+        // cpu-double row), so only the fp64 row can check the default.
+        if (backend != "cpu-double" && spec->layers.back().type == model::LayerType::Linear &&
+            !spec->layers.back().hasInit) {
+            spec->layers.back().hasInit = true;
+            spec->layers.back().init = spec->init;
+        }
         CS_VERIFY_OK(be->reset());
         model::Network net(*spec);
         train::Trainer trainer(*be, net, d, cfg);

@@ -205,6 +205,10 @@ private slots:
         auto stats = [&](const char* presetName) -> Result<std::vector<train::LayerStat>> {
             auto spec = *model::preset(presetName);
             spec.height = spec.width = 12;
+            // He's scale on the classifier too (the default is a tenth of it): the lecture's
+            // comparison is of the layers' scheme, not of the classifier's start.
+            spec.layers.back().hasInit = true;
+            spec.layers.back().init = spec.init;
             CS_TRY(m_cpu.reset());
             model::Network net(spec);
             train::TrainConfig c = config();
