@@ -9,6 +9,7 @@
 #include "model/network.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
+#include <cstdlib>
 
 #include <QDateTime>
 #include <QDir>
@@ -102,9 +103,33 @@ public slots:
                 return fail(checkpoint.status());
             if (Status s = m_trainer->loadCheckpoint(*checkpoint); !s.ok())
                 return fail(s);
-            emit message(QObject::tr("Continuing %1 from step %2")
-                             .arg(r.resumeDir)
-                             .arg(m_trainer->stepsDone()));
+            // The rule, stated: the cosine schedule spans the new total from the step reached,
+            // so raising Epochs raises the learning rate again.
+            const std::int64_t step = m_trainer->stepsDone(), S = m_trainer->stepsPerEpoch();
+            const double now = cfg.schedule.at(cfg.optimizer.lr, step, m_totalSteps, S);
+            auto meta = io::loadSafetensors(*checkpoint);
+            int before = 0;
+            if (meta.ok())
+                if (auto it = meta->metadata.find("epochs"); it != meta->metadata.end())
+                    before = std::atoi(it->second.c_str());
+            const double then =
+                before > 0 ? cfg.schedule.at(cfg.optimizer.lr, step, S * before, S) : now;
+            emit message(
+                before > 0 && before != cfg.epochs
+                    ? QObject::tr("Continuing %1 from step %2: the cosine schedule now spans %3 "
+                                  "epochs (%4 steps), so the learning rate goes from %5 (the "
+                                  "end of the %6-epoch run) to %7")
+                          .arg(r.resumeDir)
+                          .arg(step)
+                          .arg(cfg.epochs)
+                          .arg(m_totalSteps)
+                          .arg(then, 0, 'g', 2)
+                          .arg(before)
+                          .arg(now, 0, 'g', 2)
+                    : QObject::tr("Continuing %1 from step %2 at learning rate %3")
+                          .arg(r.resumeDir)
+                          .arg(step)
+                          .arg(now, 0, 'g', 2));
         }
         // Every run autosaves: nothing a lecturer trained is lost when the window closes.
         const QString dir =

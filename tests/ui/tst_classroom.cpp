@@ -25,6 +25,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -108,6 +109,26 @@ private slots:
         QCOMPARE(w.presetBox()->findText("resnet20 (edited)"), -1);
     }
 
+    // Continue after raising Epochs says the learning-rate rule: the cosine schedule spans the
+    // new total from the step reached.
+    void continueStatesTheLearningRateRule() {
+        QTemporaryDir dir;
+        QVERIFY(makeRun(dir.filePath("mlp"), "mlp")); // 3 steps of a 1-epoch run
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(w.openRun(dir.filePath("mlp")));
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.findChild<QSpinBox*>("epochs")->setValue(2);
+        QSignalSpy said(&w.session(), &ui::TrainingSession::message);
+        w.trainAction()->trigger(); // Continue
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() >= 2 && !w.session().busy(), 120000);
+        bool stated = false;
+        for (const auto& m : said)
+            stated |= m.at(0).toString().contains("the cosine schedule now spans 2 epochs");
+        QVERIFY(stated);
+        QVERIFY(w.trainView()->lrPoints() > 0);
+    }
+
     void presenterModeIsFullScreenAndKeepsTheControlsReachable() {
         ui::MainWindow w;
         w.resize(1280, 720);
@@ -154,6 +175,7 @@ private slots:
         w.trainAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 2 && !w.session().busy(), 120000);
         QCOMPARE(w.trainView()->trainAccuracyPoints(), 2);
+        QCOMPARE(w.trainView()->lrPoints(), w.lossPoints()); // the schedule is drawn too
         const QString acc = label(w, "accuracy")->text();
         QVERIFY2(QRegularExpression("^test \\d+\\.\\d % · train \\d+\\.\\d % after epoch 2$")
                      .match(acc)

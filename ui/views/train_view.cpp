@@ -60,10 +60,12 @@ TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), 
     m_trainAccuracy->setPointsVisible(true);
     m_chance = new QLineSeries;
     m_chance->setName(tr("chance"));
+    m_lrSeries = new QLineSeries;
+    m_lrSeries->setName(tr("learning rate"));
     m_testLoss = new QScatterSeries; // colours and widths: applyPalette()
     m_testLoss->setName(tr("test loss"));
-    for (QXYSeries* s : std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss,
-                                                          m_accuracy, m_trainAccuracy, m_chance})
+    for (QXYSeries* s : std::initializer_list<QXYSeries*>{
+             m_loss, m_smoothed, m_testLoss, m_accuracy, m_trainAccuracy, m_chance, m_lrSeries})
         m_chart->addSeries(s);
     m_x = new QValueAxis;
     m_x->setTitleText(tr("step"));
@@ -79,6 +81,14 @@ TrainView::TrainView(TrainingSession& session, QWidget* parent) : View(parent), 
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_yLoss, Qt::AlignLeft);
     m_chart->addAxis(m_yAcc, Qt::AlignRight);
+    m_yLr = new QValueAxis; // the schedule: a raised Epochs count raises it again on Continue
+    m_yLr->setTitleText(tr("learning rate"));
+    m_yLr->setLabelFormat("%.2g");
+    m_yLr->setGridLineVisible(false);
+    m_yLr->setRange(0, 0.025);
+    m_chart->addAxis(m_yLr, Qt::AlignRight);
+    m_lrSeries->attachAxis(m_x);
+    m_lrSeries->attachAxis(m_yLr);
     for (QXYSeries* s :
          std::initializer_list<QXYSeries*>{m_loss, m_smoothed, m_testLoss, m_chance}) {
         s->attachAxis(m_x);
@@ -156,6 +166,8 @@ void TrainView::clear() {
                                                           m_testLoss, m_trainAccuracy})
         s->clear();
     m_lr.clear();
+    m_lrSeries->clear();
+    m_maxLr = 0;
     m_smooth = 0;
     m_smoothCount = 0;
     m_maxLoss = 1;
@@ -178,6 +190,13 @@ void TrainView::appendLoss(const QVector<QPointF>& points, qint64 totalSteps,
             m_loss->append(p);
             m_smoothed->append(p.x(), smoothed);
             m_lr.push_back(k < lrs.size() ? lrs[k] : std::nan(""));
+            if (k < lrs.size()) {
+                m_lrSeries->append(p.x(), lrs[k]);
+                if (lrs[k] > m_maxLr) {
+                    m_maxLr = lrs[k];
+                    m_yLr->setRange(0, m_maxLr * 1.1);
+                }
+            }
         }
     }
 }
@@ -213,6 +232,10 @@ QString TrainView::accuracyText() const {
         text += tr(" · train %1 %")
                     .arg(m_trainAccuracy->at(m_trainAccuracy->count() - 1).y(), 0, 'f', 1);
     return text + tr(" after epoch %1").arg(epoch);
+}
+
+int TrainView::lrPoints() const {
+    return m_lrSeries->count();
 }
 
 int TrainView::trainAccuracyPoints() const {
@@ -328,6 +351,7 @@ void TrainView::applyPalette() {
     pen(m_smoothed, hc ? QColor(0, 0, 0) : QColor(0x00, 0x5a, 0xb5), 2);
     pen(m_accuracy, hc ? QColor(0xd5, 0x5e, 0x00) : QColor(0xdc, 0x32, 0x20), 2);
     pen(m_trainAccuracy, hc ? QColor(0xcc, 0x79, 0xa7) : QColor(0xf0, 0x90, 0x80), 1);
+    pen(m_lrSeries, hc ? QColor(0x00, 0x9e, 0x73) : QColor(0x2c, 0xa0, 0x2c), 1);
     QPen dashed(QColor(0x60, 0x60, 0x60));
     dashed.setStyle(Qt::DashLine);
     dashed.setWidth(hc ? 3 : 1);

@@ -54,6 +54,7 @@ public:
     int lossPoints() const;
     int accuracyPoints() const;
     int trainAccuracyPoints() const;
+    int lrPoints() const;
     double chanceLevel() const; // the dashed line's loss, 0 when not drawn
     int testLossPoints() const;
 
@@ -78,7 +79,9 @@ private:
     QVector<double> m_lr; // the learning rate of each kept loss point (NaN: unknown)
     int m_classes = 0;
     QScatterSeries* m_testLoss = nullptr;
-    QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr;
+    QValueAxis *m_x = nullptr, *m_yLoss = nullptr, *m_yAcc = nullptr, *m_yLr = nullptr;
+    QLineSeries* m_lrSeries = nullptr; // the learning rate per step (its own axis)
+    double m_maxLr = 0;
     TrainingSession& m_session;
     ConfusionMatrix* m_confusion = nullptr;
     ConfusionResult m_clean; // the last epoch's
