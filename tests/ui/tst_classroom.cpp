@@ -263,6 +263,27 @@ private slots:
         QVERIFY(svg.readAll().contains("fill=\"#ffffff\""));
     }
 
+    // New layers are numbered in order of position: a ReLU added after relu1 is relu2, and the
+    // ReLUs after it move up one.
+    void newLayersAreNumberedByPosition() {
+        ui::MainWindow w;
+        w.show();
+        w.presetBox()->setCurrentText("lenet5");
+        ui::BuildView* b = w.buildView();
+        b->tree()->setCurrentItem(b->itemOfRow(1)); // relu1
+        b->addLayer("relu");
+        QStringList relus;
+        for (int row = 0; b->itemOfRow(row); ++row)
+            if (b->itemOfRow(row)->text(ui::BuildView::Type) == "relu")
+                relus << b->itemOfRow(row)->text(ui::BuildView::Name);
+        QCOMPARE(relus, (QStringList{"relu1", "relu2", "relu3", "relu4", "relu5"}));
+        QCOMPARE(b->itemOfRow(2)->text(ui::BuildView::Name), QString("relu2")); // the new one
+        QCOMPARE(b->itemOfRow(5)->text(ui::BuildView::Name), QString("relu3")); // was relu2
+        QVERIFY(b->valid());
+        b->undoStack()->undo(); // one step: the names come back too
+        QCOMPARE(b->itemOfRow(4)->text(ui::BuildView::Name), QString("relu2"));
+    }
+
     // Build: a new network to start from, its name and description edited (Save and the run
     // folder use them); CIFAR-10 without its folder asks for it instead of failing.
     void newNetworkNamesAndFolders() {

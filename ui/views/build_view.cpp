@@ -21,6 +21,7 @@
 #include <QTreeWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <functional>
 
 namespace convscope::ui {
@@ -178,6 +179,37 @@ QString namePrefix(const QString& type) {
                                               {"layer_norm", "ln"},       {"dropout", "drop"},
                                               {"residual", "block"},      {"leaky_relu", "lrelu"}};
     return p.value(type, type);
+}
+
+// Generated names ("relu3") of the given prefixes renumbered in execution order, so a layer
+// added between relu1 and relu2 is relu2 and the old relu2 becomes relu3; other names stay.
+QJsonObject numberedByPosition(QJsonObject spec, const QSet<QString>& prefixes) {
+    QHash<QString, QList<Path>> found; // prefix → paths of its generated names, in order
+    std::function<void(const QJsonArray&, const Path&)> walk = [&](const QJsonArray& layers,
+                                                                   const Path& at) {
+        for (int i = 0; i < layers.size(); ++i) {
+            const QJsonObject l = layers[i].toObject();
+            const Path here = Path(at) << i;
+            const QString name = l.value("name").toString();
+            for (const QString& p : prefixes)
+                if (name.size() > p.size() && name.startsWith(p) &&
+                    std::all_of(name.begin() + p.size(), name.end(),
+                                [](QChar c) { return c.isDigit(); }))
+                    found[p] << here;
+            if (l.contains("body"))
+                walk(l.value("body").toArray(), Path(here) << "body");
+            const QJsonArray branches = l.value("branches").toArray();
+            for (int b = 0; b < branches.size(); ++b)
+                walk(branches[b].toArray(), Path(here) << "branches" << b);
+        }
+    };
+    walk(spec.value("layers").toArray(), Path{"layers"});
+    for (auto it = found.begin(); it != found.end(); ++it)
+        for (int k = 0; k < it.value().size(); ++k)
+            spec =
+                withValueAt(spec, Path(it.value()[k]) << "name", it.key() + QString::number(k + 1))
+                    .toObject();
+    return spec;
 }
 
 void collectNames(const QJsonValue& v, QSet<QString>& names) {
@@ -676,7 +708,19 @@ void BuildView::addLayer(const QString& type) {
     QJsonArray layers = valueAt(m_spec, parent).toArray();
     layers.insert(index, layer);
     m_select = Path(parent) << index;
-    setSpec(withValueAt(m_spec, parent, layers).toObject(), tr("Add %1").arg(type));
+    // Numbered in order of position: the prefixes of the layers this adds.
+    QSet<QString> prefixes{namePrefix(type)};
+    std::function<void(const QJsonArray&)> inner = [&](const QJsonArray& ls) {
+        for (const QJsonValue& v : ls) {
+            prefixes << namePrefix(v.toObject().value("type").toString());
+            inner(v.toObject().value("body").toArray());
+        }
+    };
+    inner(layer.value("body").toArray());
+    for (const QJsonValue& b : layer.value("branches").toArray())
+        inner(b.toArray());
+    setSpec(numberedByPosition(withValueAt(m_spec, parent, layers).toObject(), prefixes),
+            tr("Add %1").arg(type));
 }
 
 QTreeWidgetItem* BuildView::currentLayer() const {
