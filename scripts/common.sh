@@ -12,6 +12,7 @@ CONVSCOPE_PACKAGES=(
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libeigen3-dev nlohmann-json3-dev zlib1g-dev libstb-dev
   dataset-fashion-mnist
+  xvfb xauth
 )
 
 convscope_install_packages() {

@@ -9,6 +9,7 @@
 #include "train_view.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QComboBox>
 #include <QDirIterator>
 #include <QDockWidget>
@@ -20,6 +21,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -298,12 +300,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     onState(false, false);
     onDatasetChanged();
     showPreset();
+    qApp->installEventFilter(this);  // Ctrl+E whatever has focus (eventFilter)
     onSpecChanged(m_build->valid()); // the first network's summary, box and chance level
     m_build->undoStack()->clear();   // the first network is where undo stops
     updateEditActions();
 }
 
 MainWindow::~MainWindow() {
+    qApp->removeEventFilter(this);
     disconnect(m_build->undoStack(), nullptr, this, nullptr);
     disconnect(m_build, nullptr, this, nullptr);
 }
@@ -451,7 +455,22 @@ bool MainWindow::exportCsv(const QString& path) {
 }
 
 // The save dialogs start in the folder of the last export.
+bool MainWindow::eventFilter(QObject* watched, QEvent* e) {
+    // Ctrl+E and Ctrl+Shift+E export whichever widget has focus: a line edit would otherwise
+    // take Ctrl+E as "end of line" (its ShortcutOverride) and the export would not happen.
+    if (e->type() == QEvent::ShortcutOverride) {
+        const auto* k = static_cast<QKeyEvent*>(e);
+        if (k->key() == Qt::Key_E && (k->modifiers() & Qt::ControlModifier) &&
+            watched->isWidgetType() && static_cast<QWidget*>(watched)->window() == this)
+            return true;
+    }
+    return QMainWindow::eventFilter(watched, e);
+}
+
 void MainWindow::onExportView() {
+    ++m_exportRequests;
+    if (qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+        return; // tests and scripts call exportView() with a path
     const QString name = m_tabs->tabText(m_tabs->currentIndex()).toLower();
     const QString path = QFileDialog::getSaveFileName(
         this, tr("Export the %1 view (PNG at twice the screen's resolution, or SVG)").arg(name),
@@ -464,6 +483,9 @@ void MainWindow::onExportView() {
 }
 
 void MainWindow::onExportCsv() {
+    ++m_exportRequests;
+    if (qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+        return;
     const QString name = m_tabs->tabText(m_tabs->currentIndex()).toLower();
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export the numbers of the %1 view").arg(name),

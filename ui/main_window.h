@@ -51,6 +51,7 @@ public:
     // suffix), and its numbers as CSV.
     bool exportView(const QString& path);
     bool exportCsv(const QString& path);
+    int exportRequests() const { return m_exportRequests; } // Ctrl+E / Ctrl+Shift+E presses
     // Presenter mode (F11): larger fonts and thicker lines for a projector, controls hidden.
     void setPresenterMode(bool on);
     bool presenterMode() const { return m_presenter; }
@@ -76,6 +77,9 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
     QString runDir() const { return m_runDir; }
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* e) override;
 
 private slots:
     void onTrain();
@@ -122,6 +126,7 @@ private:
     QAction *m_leavePresenter = nullptr, *m_showControls = nullptr;
     bool m_wasMaximized = false;
     QString m_exportDir; // where the last export went
+    int m_exportRequests = 0;
     QTabWidget* m_tabs = nullptr;
     qint64 m_lastStep = 0;
     QString m_runDir;

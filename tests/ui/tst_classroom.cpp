@@ -306,6 +306,15 @@ private slots:
         QCOMPARE(w.presetBox()->currentText(), QString("gabor-demo (custom)"));
         w.buildView()->undoStack()->undo();
         QCOMPARE(w.buildView()->spec().value("name").toString(), QString("my-network"));
+        // Ctrl+E exports whatever has focus: here a line edit, which takes Ctrl+E as "end of
+        // line" unless the window claims it.
+        name->setFocus();
+        QApplication::setActiveWindow(&w);
+        const int exports = w.exportRequests();
+        QTest::keyClick(name, Qt::Key_E, Qt::ControlModifier);
+        QCOMPARE(w.exportRequests(), exports + 1);
+        QTest::keyClick(name, Qt::Key_E, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(w.exportRequests(), exports + 2);
         // CIFAR-10 without a folder: Train asks for the folder, nothing fails.
         w.datasetBox()->setCurrentText("cifar10");
         w.trainAction()->trigger();
