@@ -702,6 +702,7 @@ bool MainWindow::openRun(const QString& dir) {
         m_session.analyseRun(dir, m_dataDir->text());
     m_reopened = r.hasCheckpoint ? dir : QString(); // continuing needs a checkpoint
     m_reopenedSpec = m_build->spec();
+    m_reopenedEpochs = r.epochs;
     m_statusLine->setText(
         m_reopened.isEmpty()
             ? tr("Opened run %1: %2 steps, no checkpoint. Train starts a new run")
@@ -791,10 +792,12 @@ void MainWindow::onTrain() {
         return;
     }
     TrainRequest r = request();
-    if (!m_reopened.isEmpty())
+    if (!m_reopened.isEmpty()) {
         r.resumeDir = m_reopened; // the curves so far stay; the run continues after them
-    else
+        r.resumeEpochs = m_reopenedEpochs;
+    } else {
         m_trainView->clear();
+    }
     if (r.resumeDir.isEmpty()) { // a new run: nothing of the last one stays on screen
         m_gradientsView->setNorms({}, {});
         m_filtersView->newRun();

@@ -132,6 +132,7 @@ private:
     QString m_runDir;
     QString m_reopened;         // a run opened from disk that Train continues
     QJsonObject m_reopenedSpec; // its network: editing it makes Train start afresh
+    int m_reopenedEpochs = 0;   // the epochs it was planned for (the learning-rate rule)
 };
 
 } // namespace convscope::ui

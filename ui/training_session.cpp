@@ -9,7 +9,6 @@
 #include "model/network.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
-#include <cstdlib>
 
 #include <QDateTime>
 #include <QDir>
@@ -107,11 +106,7 @@ public slots:
             // so raising Epochs raises the learning rate again.
             const std::int64_t step = m_trainer->stepsDone(), S = m_trainer->stepsPerEpoch();
             const double now = cfg.schedule.at(cfg.optimizer.lr, step, m_totalSteps, S);
-            auto meta = io::loadSafetensors(*checkpoint);
-            int before = 0;
-            if (meta.ok())
-                if (auto it = meta->metadata.find("epochs"); it != meta->metadata.end())
-                    before = std::atoi(it->second.c_str());
+            const int before = r.resumeEpochs; // no second read of the checkpoint
             const double then =
                 before > 0 ? cfg.schedule.at(cfg.optimizer.lr, step, S * before, S) : now;
             emit message(

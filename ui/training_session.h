@@ -22,6 +22,7 @@ struct TrainRequest {
     QString preset = "lenet5";         // used when `spec` is empty
     QByteArray spec;                   // NetSpec JSON (the Build view's network)
     QString resumeDir;                 // continue this run folder from its last checkpoint
+    int resumeEpochs = 0;              // the epochs that run was planned for (0: unknown)
     QString dataset = "fashion-mnist"; // or gratings, blobs, cifar10, folder
     QString dataDir;
     QString backend = "auto";

@@ -24,8 +24,8 @@ struct Checkpoint {
     std::string path;
     NetSpec spec;
     io::SafeTensors file;
-    std::string dataset;      // "fashion-mnist", "cifar10", ... (empty when not recorded)
-    double mean = 0, std = 1; // the dataset's normalisation: the network saw (x − mean)/std
+    std::string dataset;           // "fashion-mnist", "cifar10", ... (empty when not recorded)
+    double mean = 0, std = 1;      // the dataset's normalisation: the network saw (x − mean)/std
     bool hasNormalization = false; // mean and std were in the metadata
     std::int64_t step = 0;
 };

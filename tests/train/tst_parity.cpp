@@ -6,6 +6,7 @@
 #include "data/synthetic.h"
 #include "io/atomic_file.h"
 #include "test_support.h"
+#include "torch_reference.h"
 #include "train/trainer.h"
 
 #include <QProcess>
@@ -40,15 +41,6 @@ const data::TrainTestSplit& parityData() {
         return d;
     }();
     return s;
-}
-
-QString torchMissing() {
-    QProcess p;
-    p.start(kPython, {"-c", "import torch"});
-    if (!p.waitForFinished(120000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
-        return QString("%1 cannot import torch (install python3-torch; scripts/test does): %2")
-            .arg(kPython, QString::fromUtf8(p.readAllStandardError()).trimmed().right(200));
-    return {};
 }
 
 } // namespace
