@@ -251,14 +251,12 @@ private:
         const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
         const bool complete = s.ok() && m_trainer->stepsDone() >= m_totalSteps;
         if (complete)
-            emit message(
-                m_lastEpoch.epoch > 0
-                    ? tr("Run complete: test accuracy %1 % after %2 epochs (train %3 %). Train "
-                         "starts a new run")
-                          .arg(100 * m_lastEpoch.test.accuracy, 0, 'f', 1)
-                          .arg(m_lastEpoch.epoch)
-                          .arg(100 * m_lastEpoch.trainAccuracy, 0, 'f', 1)
-                    : tr("Run complete after %1 steps: Train starts a new one").arg(m_totalSteps));
+            emit message(m_lastEpoch.epoch > 0
+                             ? tr("Run complete: test accuracy %1 % after %2 epochs (train %3 %)")
+                                   .arg(100 * m_lastEpoch.test.accuracy, 0, 'f', 1)
+                                   .arg(m_lastEpoch.epoch)
+                                   .arg(100 * m_lastEpoch.trainAccuracy, 0, 'f', 1)
+                             : tr("Run complete after %1 steps").arg(m_totalSteps));
         emit finished(s.ok() || cancelled ? QString() : QString::fromStdString(s.message()),
                       complete);
     }

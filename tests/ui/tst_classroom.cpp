@@ -11,6 +11,7 @@
 #include "filters_view.h"
 #include "gradients_view.h"
 #include "main_window.h"
+#include "probability_bars.h"
 #include "test_support.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
@@ -24,6 +25,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QProgressBar>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -160,6 +162,30 @@ private slots:
         QVERIFY(!w.presenterMode());
         QVERIFY(!w.isFullScreen());
         QVERIFY(dock->isVisible());
+    }
+
+    // The Saliency tab at 1280×720 with the controls dock open: the class names beside the
+    // probability bars and the thumbnails' "✗ 100%" captions are not cut.
+    void saliencyTabFitsAProjector() {
+        ui::MainWindow w;
+        w.resize(1280, 720);
+        w.show();
+        w.tabs()->setCurrentIndex(ui::MainWindow::SaliencyTab);
+        auto* bars = w.findChild<ui::ProbabilityBars*>();
+        QVERIFY(bars);
+        const QStringList names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+        bars->setProbabilities(QVector<double>(10, 0.1), QVector<double>(10, 0.1), names, 4);
+        QTest::qWait(50);
+        const QFontMetrics fm(bars->font());
+        QVERIFY2(bars->width() >= bars->minimumSizeHint().width(),
+                 qPrintable(QString("bars %1 px, need %2")
+                                .arg(bars->width())
+                                .arg(bars->minimumSizeHint().width())));
+        QVERIFY(bars->minimumSizeHint().width() > fm.horizontalAdvance("Ankle boot"));
+        auto* list = w.findChild<QListWidget*>("test images");
+        QVERIFY(list);
+        QVERIFY(list->iconSize().width() >= QFontMetrics(list->font()).horizontalAdvance("✗ 100%"));
     }
 
     // The numbers, said: per-epoch accuracy in the status bar and on the chart, the end

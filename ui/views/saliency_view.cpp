@@ -113,8 +113,9 @@ QWidget* SaliencyView::buildBrowser() {
     m_list = new QListWidget;
     m_list->setObjectName("test images");
     m_list->setViewMode(QListView::IconMode);
-    m_list->setIconSize(QSize(44, 44));
-    m_list->setGridSize(QSize(72, 70));
+    // The caption's width is the icon's: 56 px holds "✗ 100%".
+    m_list->setIconSize(QSize(56, 56));
+    m_list->setGridSize(QSize(80, 82));
     m_list->setResizeMode(QListView::Adjust);
     m_list->setMovement(QListView::Static);
     m_list->setUniformItemSizes(true);
@@ -129,7 +130,7 @@ QWidget* SaliencyView::buildBrowser() {
     box->addWidget(m_filter);
     box->addWidget(m_list, 1);
     box->addWidget(m_listInfo);
-    w->setMinimumWidth(190);
+    w->setMinimumWidth(200);
     return w;
 }
 
@@ -297,12 +298,11 @@ QWidget* SaliencyView::buildAttack() {
     curve->setMinimumWidth(170);
     auto* controlsBox = new QWidget;
     controlsBox->setLayout(controls);
-    controlsBox->setMaximumWidth(200);
+    controlsBox->setMaximumWidth(180);
     controls->setContentsMargins(0, 0, 0, 0);
     box->addWidget(controlsBox, 1);
     box->addWidget(m_attackStrip, 3);
     box->addWidget(m_bars, 2);
-    m_bars->setMinimumWidth(130);
     split->addWidget(w);
     split->addWidget(curve);
     split->setStretchFactor(0, 2);
@@ -681,8 +681,8 @@ void SaliencyView::setPresenterMode(bool on) {
         p.setWidth(on ? 5 : 2);
         s->setPen(p);
     }
-    m_list->setIconSize(on ? QSize(84, 84) : QSize(44, 44));
-    m_list->setGridSize(on ? QSize(120, 120) : QSize(72, 70));
+    m_list->setIconSize(on ? QSize(84, 84) : QSize(56, 56));
+    m_list->setGridSize(on ? QSize(120, 120) : QSize(80, 82));
     drawSanity();
 }
 

@@ -183,10 +183,16 @@ void MapStrip::paintEvent(QPaintEvent*) {
                 const QString lo = m.diverging ? QString("−%1").arg(m.scale, 0, 'g', 2) : "0";
                 const QString hi = QString(m.diverging ? "+%1" : "%1").arg(m.scale, 0, 'g', 2);
                 const QRect under(x, bar.bottom() + 1, side, line);
-                p.drawText(under, Qt::AlignLeft, lo);
-                p.drawText(under, Qt::AlignRight, hi);
-                if (m.diverging && side > fm.horizontalAdvance(lo + hi + " 0 "))
-                    p.drawText(under, Qt::AlignHCenter, "0");
+                if (side >= fm.horizontalAdvance(lo + "  " + hi)) {
+                    p.drawText(under, Qt::AlignLeft, lo);
+                    p.drawText(under, Qt::AlignRight, hi);
+                    if (m.diverging && side > fm.horizontalAdvance(lo + hi + " 0 "))
+                        p.drawText(under, Qt::AlignHCenter, "0");
+                } else { // too narrow for both ends: one label that says the range
+                    const QString range = m.diverging ? QString("±%1").arg(m.scale, 0, 'g', 2)
+                                                      : QString("0–%1").arg(m.scale, 0, 'g', 2);
+                    p.drawText(under, Qt::AlignHCenter, fm.elidedText(range, Qt::ElideRight, side));
+                }
                 y = bar.bottom() + 1 + line;
             }
             if (!m.caption.isEmpty()) {

@@ -17,7 +17,16 @@ void ProbabilityBars::setProbabilities(const QVector<double>& before, const QVec
     m_after = after;
     m_names = names;
     m_true = trueClass;
+    updateGeometry(); // the class names set the minimum width
     update();
+}
+
+QSize ProbabilityBars::minimumSizeHint() const {
+    const QFontMetrics fm(font());
+    int label = 0;
+    for (const QString& n : m_names)
+        label = std::max(label, fm.horizontalAdvance(n));
+    return {label + 12 + 40 + fm.horizontalAdvance("100%"), 6 * fm.height()};
 }
 
 void ProbabilityBars::paintEvent(QPaintEvent*) {
@@ -30,7 +39,8 @@ void ProbabilityBars::paintEvent(QPaintEvent*) {
     int label = 0;
     for (int k = 0; k < K; ++k)
         label = std::max(label, fm.horizontalAdvance(m_names.value(k, QString::number(k))));
-    label = std::min(label + 8, width() / 3);
+    // Names before bars: a class name is what the room reads, the bars can be short.
+    label = std::min(label + 8, width() / 2);
     const int row = std::max(6, (height() - fm.height()) / K);
     const int barW = width() - label - fm.horizontalAdvance("100%") - 8;
     const QColor before(0x00, 0x72, 0xb2), after(0xd5, 0x5e, 0x00);
@@ -51,11 +61,15 @@ void ProbabilityBars::paintEvent(QPaintEvent*) {
                    Qt::AlignLeft | Qt::AlignVCenter,
                    QString("%1%").arg(qRound(100 * std::max(a, b))));
     }
+    // The key under the bars, from the left edge so that both words fit a narrow panel.
+    const QString clean = tr("■ clean"), adversarial = tr("■ adversarial");
+    const int first = std::max(0, width() - fm.horizontalAdvance(clean + "  " + adversarial));
+    const int second = std::min(label, first) + fm.horizontalAdvance(clean + "  ");
     p.setPen(before);
-    p.drawText(QRect(label, K * row, width() / 2, fm.height()), Qt::AlignLeft, tr("■ clean"));
+    p.drawText(QRect(std::min(label, first), K * row, width(), fm.height()), Qt::AlignLeft, clean);
     p.setPen(after);
-    p.drawText(QRect(label + width() / 4, K * row, width() / 2, fm.height()), Qt::AlignLeft,
-               tr("■ adversarial"));
+    p.drawText(QRect(second, K * row, width() - second, fm.height()), Qt::AlignLeft,
+               fm.elidedText(adversarial, Qt::ElideRight, width() - second));
 }
 
 } // namespace convscope::ui

@@ -15,6 +15,7 @@ public:
     void setProbabilities(const QVector<double>& before, const QVector<double>& after,
                           const QStringList& classNames, int trueClass);
     QSize sizeHint() const override { return {320, 220}; }
+    QSize minimumSizeHint() const override; // the longest class name, a short bar, "100%"
 
 protected:
     void paintEvent(QPaintEvent*) override;
