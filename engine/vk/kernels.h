@@ -38,6 +38,7 @@ enum class Kernel : std::uint32_t {
     LayerNormForward,
     LayerNormBackwardData,
     LayerNormBackwardAffine,
+    Axpy,
     Count
 };
 
