@@ -36,6 +36,7 @@ Usage:
   convscope-cli saliency RUN --images 3,17 --out DIR   gradient maps (see below)
   convscope-cli fgsm RUN --out DIR         accuracy vs ε of adversarial examples
   convscope-cli confusion RUN              the test set's confusion matrix
+  convscope-cli landscape RUN --out DIR    the loss landscape around a checkpoint (see below)
   convscope-cli --help | --version
 
 train options:
@@ -334,6 +335,7 @@ int main(int argc, char** argv) {
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
         std::fputs(kUsage, stdout);
         std::fputs(cli::kAnalysisUsage, stdout);
+        std::fputs(cli::kLandscapeUsage, stdout);
         return 0;
     }
     if (cmd == "--version") {
@@ -342,8 +344,8 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> opt;
     std::vector<std::string> args;
-    static const char* flags[] = {"augment", "no-shuffle", "list", "sanity",
-                                  "smooth-squared"}; // options without a value
+    static const char* flags[] = {"augment",        "no-shuffle", "list", "sanity",
+                                  "smooth-squared", "line",       "hessian"}; // without a value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         if (a.rfind("--", 0) != 0) {
@@ -369,7 +371,9 @@ int main(int argc, char** argv) {
     for (auto& [k, v] : opt)
         if (std::find(std::begin(known), std::end(known), k) == std::end(known) &&
             std::find(cli::kAnalysisOptions.begin(), cli::kAnalysisOptions.end(), k) ==
-                cli::kAnalysisOptions.end())
+                cli::kAnalysisOptions.end() &&
+            std::find(cli::kLandscapeOptions.begin(), cli::kLandscapeOptions.end(), k) ==
+                cli::kLandscapeOptions.end())
             return usageError("unknown option --" + k);
     if (cmd == "saliency")
         return cli::saliencyCommand(args, opt);
@@ -377,6 +381,8 @@ int main(int argc, char** argv) {
         return cli::fgsmCommand(args, opt);
     if (cmd == "confusion")
         return cli::confusionCommand(args, opt);
+    if (cmd == "landscape")
+        return cli::landscapeCommand(args, opt);
     if (cmd == "inspect")
         return inspectCommand(args, opt);
     if (!args.empty())

@@ -14,8 +14,11 @@ using Options = std::map<std::string, std::string>;
 int saliencyCommand(const std::vector<std::string>& args, const Options& opt);
 int fgsmCommand(const std::vector<std::string>& args, const Options& opt);
 int confusionCommand(const std::vector<std::string>& args, const Options& opt);
+int landscapeCommand(const std::vector<std::string>& args, const Options& opt); // cli_landscape
 
 extern const char* kAnalysisUsage;
 extern const std::vector<std::string> kAnalysisOptions; // their option names
+extern const char* kLandscapeUsage;
+extern const std::vector<std::string> kLandscapeOptions;
 
 } // namespace convscope::cli

@@ -80,6 +80,38 @@ Status maxPool2dForward(Backend& be, const Pool2dShape& s, const Tensor& x, cons
         T* ys = c.real(y);
         std::int32_t* arg = c.i32(argmax);
         const std::int64_t P = s.outH(), Q = s.outW(), planes = s.batch * s.channels;
+        // The common 2×2, stride 2, unpadded window (LeNet-5, VGG) without the general loop's
+        // bounds checks: a third of a LeNet-5 forward pass before. Same choices: the first
+        // maximum, a NaN wins.
+        if (s.kernelH == 2 && s.kernelW == 2 && s.strideH == 2 && s.strideW == 2 && s.padH == 0 &&
+            s.padW == 0) {
+            const std::int64_t W = s.width;
+#pragma omp parallel for if (planes * P * Q > (1 << 14))
+            for (std::int64_t pl = 0; pl < planes; ++pl) {
+                const T* img = xs + pl * s.height * W;
+                T* out = ys + pl * P * Q;
+                std::int32_t* outArg = arg + pl * P * Q;
+                for (std::int64_t p = 0; p < P; ++p) {
+                    const T* r0 = img + 2 * p * W;
+                    const T* r1 = r0 + W;
+                    for (std::int64_t q = 0; q < Q; ++q) {
+                        const std::int64_t w = 2 * q;
+                        const T v[4] = {r0[w], r0[w + 1], r1[w], r1[w + 1]};
+                        const std::int32_t at[4] = {std::int32_t(2 * p * W + w),
+                                                    std::int32_t(2 * p * W + w + 1),
+                                                    std::int32_t((2 * p + 1) * W + w),
+                                                    std::int32_t((2 * p + 1) * W + w + 1)};
+                        int k = 0;
+                        for (int i = 1; i < 4; ++i)
+                            if (v[i] > v[k] || std::isnan(v[i]))
+                                k = i;
+                        out[p * Q + q] = v[k];
+                        outArg[p * Q + q] = at[k];
+                    }
+                }
+            }
+            return;
+        }
 #pragma omp parallel for if (planes * P * Q > (1 << 14))
         for (std::int64_t pl = 0; pl < planes; ++pl) {
             const T* img = xs + pl * s.height * s.width;

@@ -1,0 +1,29 @@
+// Contours of a loss surface: levels, marching-squares segments (the window's contour map draws
+// the same segments with QPainter) and the command line's PNG (the surface on a sequential colour
+// scale of log loss, labelled contour lines, the trajectory with its snapshots).
+#pragma once
+
+#include "analysis/landscape.h"
+#include "io/png.h"
+#include <array>
+
+namespace convscope::analysis {
+
+// About `count` contour levels between the surface's minimum and maximum, evenly spaced in
+// log(loss) (a landscape spans orders of magnitude), rounded to two significant digits.
+std::vector<double> contourLevels(const Surface& s, int count = 12);
+
+// A segment in grid units: x = column (α index), y = row (β index), both fractional.
+struct Segment {
+    double x0, y0, x1, y1;
+};
+// Marching squares on rows × cols values (row-major) at `level`; cells with a NaN are skipped.
+std::vector<Segment> contourSegments(std::span<const double> values, int rows, int cols,
+                                     double level);
+
+// The picture: `title` above, the surface `pixels` wide, α to the right and β up, a colour bar.
+// `path` (optional): the trajectory in (α, β) coordinates, drawn over it.
+io::Canvas contourPicture(const Surface& s, const std::string& title,
+                          const std::vector<std::array<double, 2>>& path = {}, int pixels = 480);
+
+} // namespace convscope::analysis
