@@ -344,7 +344,7 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> opt;
     std::vector<std::string> args;
-    static const char* flags[] = {"augment",        "no-shuffle", "list", "sanity",
+    static const char* flags[] = {"augment",        "no-shuffle", "list",   "sanity",
                                   "smooth-squared", "line",       "hessian"}; // without a value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];

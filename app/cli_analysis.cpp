@@ -1,11 +1,11 @@
 // convscope-cli saliency | fgsm | confusion: load the checkpoint and its test set, run the
 // engine's analysis, write the files, print a summary.
 #include "cli_analysis.h"
-#include "cli_options.h"
 #include "analysis/adversarial.h"
 #include "analysis/render.h"
 #include "analysis/saliency.h"
 #include "backend/backend.h"
+#include "cli_options.h"
 #include "data/datasets.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"

@@ -75,8 +75,8 @@ Result<Setup> openLandscape(const std::string& run, const Options& opt, std::int
     std::int64_t batch = 0;
     if (!parseCount(opt, "batch", 0, 0, 4096, batch))
         return Status::error("--batch must be a whole number from 1 to 4096", "convscope-cli");
-    CS_TRY_ASSIGN(s.land, analysis::LossLandscape::create(*s.backend.backend, s.ckpt,
-                                                          s.data.train, images, batch));
+    CS_TRY_ASSIGN(s.land, analysis::LossLandscape::create(*s.backend.backend, s.ckpt, s.data.train,
+                                                          images, batch));
     std::fprintf(stderr, "convscope: %s (step %lld), %lld %s training images; %s\n",
                  s.ckpt.path.c_str(), (long long)s.ckpt.step, (long long)s.land->images(),
                  dr.name.c_str(), s.backend.backend->description().c_str());
@@ -113,8 +113,8 @@ Status sameNetwork(const io::SafeTensors& a, const io::SafeTensors& b, const std
         same = same && it != b.tensors.end() && it->second.shape == t.shape;
     }
     if (!same)
-        return Status::error("the two checkpoints are of different networks (" + pa + " and " +
-                                 pb + ")",
+        return Status::error("the two checkpoints are of different networks (" + pa + " and " + pb +
+                                 ")",
                              "--interpolate",
                              "Interpolate between two checkpoints of one run, or of twins with "
                              "the same layers");
@@ -282,13 +282,13 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
         meta["dir"] = "pca";
         meta["explained"] = fmt(plane->explained[0]) + "," + fmt(plane->explained[1]);
     } else {
-        delta = analysis::randomDirection(land.layout(), land.theta(), norm, std::uint64_t(seed), 0);
+        delta =
+            analysis::randomDirection(land.layout(), land.theta(), norm, std::uint64_t(seed), 0);
         if (!oneDimensional)
-            eta = analysis::randomDirection(land.layout(), land.theta(), norm,
-                                            std::uint64_t(seed), 1);
-        what = std::string(analysis::directionNormName(norm)) +
-               "-normalised random direction" + (oneDimensional ? "" : "s") + " (seed " +
-               std::to_string(seed) + ")";
+            eta = analysis::randomDirection(land.layout(), land.theta(), norm, std::uint64_t(seed),
+                                            1);
+        what = std::string(analysis::directionNormName(norm)) + "-normalised random direction" +
+               (oneDimensional ? "" : "s") + " (seed " + std::to_string(seed) + ")";
         meta["dir"] = "random";
         meta["norm"] = analysis::directionNormName(norm);
         meta["seed"] = std::to_string(seed);
@@ -298,13 +298,14 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
             return failed(s);
         const std::string dpath = (fs::path(out) / "directions.safetensors").string();
         // A folder with a partial grid must have been started with these directions.
-        if (auto old = io::loadSafetensors(dpath); old.ok() && old->metadata != meta &&
-                                                   fs::exists(fs::path(out) / "landscape.partial.csv"))
+        if (auto old = io::loadSafetensors(dpath);
+            old.ok() && old->metadata != meta &&
+            fs::exists(fs::path(out) / "landscape.partial.csv"))
             return failed(Status::error("the folder holds a partial grid computed with other "
                                         "settings",
                                         out, "Use the same options, or another --out"));
-        if (Status s = io::saveSafetensors(dpath, analysis::directionsFile(land.layout(), delta,
-                                                                            eta, meta));
+        if (Status s = io::saveSafetensors(
+                dpath, analysis::directionsFile(land.layout(), delta, eta, meta));
             !s.ok())
             return failed(s);
     }
@@ -324,11 +325,11 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
     analysis::Surface surf = analysis::emptySurface(alpha, beta);
     const std::string base = interpolate ? "interpolation" : "landscape";
     const std::string partial = (fs::path(out) / (base + ".partial.csv")).string();
-    const std::string target =
-        slice ? (fs::path(out) / (base + ".rows-" + std::to_string(firstRow) + "-" +
-                                  std::to_string(lastRow) + ".csv"))
-                    .string()
-              : (fs::path(out) / (base + ".csv")).string();
+    const std::string target = slice
+                                   ? (fs::path(out) / (base + ".rows-" + std::to_string(firstRow) +
+                                                       "-" + std::to_string(lastRow) + ".csv"))
+                                         .string()
+                                   : (fs::path(out) / (base + ".csv")).string();
     int resumed = 0;
     for (const auto& e : fs::directory_iterator(out, ec)) {
         const std::string n = e.path().filename().string();
@@ -343,7 +344,8 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
         resumed += surf.rowsDone() - before;
     }
     if (resumed > 0)
-        std::fprintf(stderr, "convscope: %d of %d rows already computed in %s; computing the rest\n",
+        std::fprintf(stderr,
+                     "convscope: %d of %d rows already computed in %s; computing the rest\n",
                      surf.rowsDone(), beta.points, out.c_str());
     const std::string progressFile = slice ? target : partial;
     const bool tty = isatty(fileno(stderr));
@@ -366,8 +368,8 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
             return failed(w);
         fs::remove(partial, ec);
         if (complete) {
-            const std::string title = setup->ckpt.spec.name + " step " +
-                                      std::to_string(setup->ckpt.step) + ": " + what;
+            const std::string title =
+                setup->ckpt.spec.name + " step " + std::to_string(setup->ckpt.step) + ": " + what;
             if (Status w = io::savePng((fs::path(out) / (base + ".png")).string(),
                                        analysis::contourPicture(surf, title, path));
                 !w.ok())
@@ -404,8 +406,8 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
                 base.c_str(), setup->ckpt.spec.name.c_str(), (long long)setup->ckpt.step,
                 alpha.points, beta.points,
                 complete ? "complete" : (std::to_string(surf.rowsDone()) + " rows").c_str(),
-                (long long)land.images(), what.c_str(), summaryOf(surf).c_str(),
-                curvature.c_str(), gridSeconds, seconds, target.c_str());
+                (long long)land.images(), what.c_str(), summaryOf(surf).c_str(), curvature.c_str(),
+                gridSeconds, seconds, target.c_str());
     return 0;
 }
 

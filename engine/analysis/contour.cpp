@@ -97,7 +97,8 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
     for (int py = 0; py < H; ++py)
         for (int px = 0; px < W; ++px) {
             const double gx = (px + 0.5) / W * (C - 1), gy = (1 - (py + 0.5) / H) * (R - 1);
-            const int c0 = std::min(int(gx), std::max(C - 2, 0)), r0 = std::min(int(gy), std::max(R - 2, 0));
+            const int c0 = std::min(int(gx), std::max(C - 2, 0)),
+                      r0 = std::min(int(gy), std::max(R - 2, 0));
             const int c1 = std::min(c0 + 1, C - 1), r1 = std::min(r0 + 1, R - 1);
             const double fx = C > 1 ? gx - c0 : 0, fy = R > 1 ? gy - r0 : 0;
             const double v = (1 - fy) * ((1 - fx) * s.lossAt(r0, c0) + fx * s.lossAt(r0, c1)) +
@@ -123,13 +124,14 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
             for (const Segment& g : segs)
                 line(toPixel(g.x0, g.y0), toPixel(g.x1, g.y1), {255, 255, 255}, 1);
             if (!segs.empty()) { // label the level at its segment nearest the top-right
-                const Segment& g = *std::max_element(segs.begin(), segs.end(), [](auto& a, auto& b) {
-                    return a.x0 + a.y0 < b.x0 + b.y0;
-                });
+                const Segment& g =
+                    *std::max_element(segs.begin(), segs.end(),
+                                      [](auto& a, auto& b) { return a.x0 + a.y0 < b.x0 + b.y0; });
                 const auto p = toPixel(g.x0, g.y0);
                 char text[32];
                 std::snprintf(text, sizeof text, "%.3g", level);
-                canvas.fill(p[0] - 1, p[1] - 4, io::Canvas::textWidth(text) + 2, 9, {255, 255, 255});
+                canvas.fill(p[0] - 1, p[1] - 4, io::Canvas::textWidth(text) + 2, 9,
+                            {255, 255, 255});
                 canvas.text(p[0], p[1] - 3, text, {0, 0, 0});
             }
         }
@@ -157,7 +159,8 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
     for (int k = 0; k < 3; ++k) {
         const double a = s.alpha.lo + (s.alpha.hi - s.alpha.lo) * k / 2;
         std::snprintf(t, sizeof t, "%.3g", a);
-        canvas.text(left + (W - 1) * k / 2 - io::Canvas::textWidth(t) / 2, top + H + 6, t, {0, 0, 0});
+        canvas.text(left + (W - 1) * k / 2 - io::Canvas::textWidth(t) / 2, top + H + 6, t,
+                    {0, 0, 0});
         if (R > 1) {
             const double b = s.beta.lo + (s.beta.hi - s.beta.lo) * k / 2;
             std::snprintf(t, sizeof t, "%.3g", b);

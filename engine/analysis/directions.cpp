@@ -102,9 +102,12 @@ std::vector<double> randomDirection(const std::vector<Slice>& layout, std::span<
     const std::int64_t n = flatSize(layout);
     // One stream per direction: δ and η are independent and each is reproducible on its own.
     Rng rng(seed * 0x9e3779b97f4a7c15ull + std::uint64_t(index) * 0xd1b54a32d192ed03ull + 1);
-    std::vector<double> d(std::size_t(n), 0.0);
-    for (double& v : d)
+    std::vector<double> drawn(std::size_t(n), 0.0), d(std::size_t(n), 0.0);
+    for (double& v : drawn)
         v = rng.normal();
+    // Only the tensors' elements: the arena's alignment gaps between them stay zero.
+    for (const Slice& s : layout)
+        std::copy_n(drawn.begin() + s.offset, s.numel, d.begin() + s.offset);
     normalizeDirection(layout, theta, norm, d);
     return d;
 }
@@ -138,17 +141,18 @@ Status readDirections(const io::SafeTensors& file, const std::vector<Slice>& lay
     const bool hasEta = file.tensors.count("eta." + layout.front().name) > 0;
     if (hasEta)
         eta.assign(std::size_t(n), 0.0);
-    for (const auto& [prefix, v] : {std::pair{std::string("delta."), &delta},
-                                    std::pair{std::string("eta."), &eta}}) {
+    for (const auto& [prefix, v] :
+         {std::pair{std::string("delta."), &delta}, std::pair{std::string("eta."), &eta}}) {
         if (v->empty())
             continue;
         for (const Slice& s : layout) {
             auto it = file.tensors.find(prefix + s.name);
             if (it == file.tensors.end() || it->second.dtype != "F32" ||
                 it->second.numel() != s.numel)
-                return Status::error("tensor \"" + prefix + s.name + "\" is missing or has the "
-                                     "wrong size", where,
-                                     "Use the directions written for this network");
+                return Status::error("tensor \"" + prefix + s.name +
+                                         "\" is missing or has the "
+                                         "wrong size",
+                                     where, "Use the directions written for this network");
             std::copy(it->second.f32.begin(), it->second.f32.end(), v->begin() + s.offset);
         }
     }

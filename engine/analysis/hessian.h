@@ -12,11 +12,11 @@
 namespace convscope::analysis {
 
 struct HessianOptions {
-    int maxIterations = 100;  // per eigenvalue
-    double tolerance = 1e-3;  // stop when |λ_k − λ_{k−1}| ≤ tolerance·|λ_k|
-    double h = 0;             // the difference step; 0: 1e-4 in double, 1e-2 in float
-    std::uint64_t seed = 7;   // the starting vector
-    bool bothEnds = true;     // also the other end of the spectrum
+    int maxIterations = 100; // per eigenvalue
+    double tolerance = 1e-3; // stop when |λ_k − λ_{k−1}| ≤ tolerance·|λ_k|
+    double h = 0;            // the difference step; 0: 1e-4 in double, 1e-2 in float
+    std::uint64_t seed = 7;  // the starting vector
+    bool bothEnds = true;    // also the other end of the spectrum
 };
 
 struct HessianResult {
@@ -24,7 +24,7 @@ struct HessianResult {
     int iterations = 0;                  // Hessian-vector products in all
     bool converged = true;               // both reached the tolerance
     double tolerance = 0, h = 0;
-    std::int64_t images = 0;             // the subset the loss is averaged over
+    std::int64_t images = 0; // the subset the loss is averaged over
     // |λ_min / λ_max|: Li et al.'s measure of non-convexity (0: convex at θ*).
     double ratio() const { return lambdaMax != 0 ? std::abs(lambdaMin / lambdaMax) : 0; }
 };

@@ -39,17 +39,15 @@ const model::NetSpec& LossLandscape::spec() const {
     return m->net.spec();
 }
 
-Result<std::unique_ptr<LossLandscape>> LossLandscape::create(Backend& be,
-                                                             const model::Checkpoint& ckpt,
-                                                             const data::ImageDataset& set,
-                                                             std::int64_t images,
-                                                             std::int64_t batch) {
+Result<std::unique_ptr<LossLandscape>>
+LossLandscape::create(Backend& be, const model::Checkpoint& ckpt, const data::ImageDataset& set,
+                      std::int64_t images, std::int64_t batch) {
     const char* who = "loss landscape";
     if (images < 0 || images > set.count)
-        return Status::error("the subset of " + std::to_string(images) + " images is larger than " +
-                                 set.name + "'s " + std::to_string(set.count),
-                             who, "Pass --images between 1 and " + std::to_string(set.count) +
-                                      " (0: all of them)");
+        return Status::error(
+            "the subset of " + std::to_string(images) + " images is larger than " + set.name +
+                "'s " + std::to_string(set.count),
+            who, "Pass --images between 1 and " + std::to_string(set.count) + " (0: all of them)");
     if (images == 0)
         images = set.count;
     if (images == 0)
@@ -136,8 +134,7 @@ Result<std::unique_ptr<LossLandscape>> LossLandscape::create(Backend& be,
         CS_TRY(ops::gatherBatch(be, {B, D, images, scale, shift}, m.images, m.labels, m.order,
                                 m.state, m.x, m.y));
         CS_TRY(m.net.recordForward(be, m.x, false, m.state));
-        return ops::softmaxCrossEntropy(be, B, C, m.net.logits(), m.y, m.net.dlogits(),
-                                        m.metrics);
+        return ops::softmaxCrossEntropy(be, B, C, m.net.logits(), m.y, m.net.dlogits(), m.metrics);
     };
     CS_TRY_ASSIGN(m.eval, be.record([&]() -> Status {
         CS_TRY(batchForward());
@@ -279,8 +276,7 @@ Result<Axis> parseAxis(const std::string& text) {
         std::istringstream in(item);
         in >> v[k];
         if (item.empty() || !in.eof() || in.fail() || !std::isfinite(v[k]))
-            return Status::error("'" + item + "' is not a number", "--grid",
-                                 "Write it as -1:1:41");
+            return Status::error("'" + item + "' is not a number", "--grid", "Write it as -1:1:41");
         start = end + 1;
     }
     a.lo = v[0];
@@ -394,8 +390,7 @@ Status readSurfaceCsv(const std::string& text, Surface& s, const std::string& wh
         const int c = index(s.alpha, v[0]), r = index(s.beta, v[1]);
         if (c < 0 || r < 0)
             return Status::error("line " + std::to_string(lineNo) + " (α " + std::to_string(v[0]) +
-                                     ", β " + std::to_string(v[1]) +
-                                     ") is not on this grid",
+                                     ", β " + std::to_string(v[1]) + ") is not on this grid",
                                  where, "Merge files computed with the same --grid");
         const auto i = std::size_t(r) * std::size_t(s.alpha.points) + std::size_t(c);
         if (std::isnan(s.loss[i]))

@@ -25,21 +25,19 @@ public:
     // A landscape of `checkpoint` over the first `images` images of `set` (all of them when
     // `images` is 0), evaluated `batch` images at a time (0: up to 500). The backend is reset:
     // give it one of its own.
-    static Result<std::unique_ptr<LossLandscape>> create(Backend& be,
-                                                         const model::Checkpoint& checkpoint,
-                                                         const data::ImageDataset& set,
-                                                         std::int64_t images,
-                                                         std::int64_t batch = 0);
+    static Result<std::unique_ptr<LossLandscape>>
+    create(Backend& be, const model::Checkpoint& checkpoint, const data::ImageDataset& set,
+           std::int64_t images, std::int64_t batch = 0);
     ~LossLandscape();
 
     Backend& backend() { return m_be; }
     const model::NetSpec& spec() const;
     std::int64_t images() const { return m_images; }
     std::int64_t batch() const { return m_batch; }
-    const std::vector<Slice>& layout() const { return m_layout; }        // parameters
+    const std::vector<Slice>& layout() const { return m_layout; } // parameters
     const std::vector<Slice>& bufferLayout() const { return m_bufferLayout; }
     std::int64_t parameterCount() const { return flatSize(m_layout); }
-    const std::vector<double>& theta() const { return m_theta; }         // θ* as loaded
+    const std::vector<double>& theta() const { return m_theta; } // θ* as loaded
     const std::vector<double>& thetaBuffers() const { return m_thetaBuffers; }
 
     // The plane: δ and η flat in layout() (η empty: a line). Running statistics do not move.

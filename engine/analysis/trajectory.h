@@ -34,8 +34,8 @@ private:
 };
 
 struct PcaPlane {
-    std::vector<double> d1, d2;              // unit vectors, flat in the layout, zero on 1-D tensors
-    std::array<double, 2> explained{};       // share of the variance, each in [0, 1]
+    std::vector<double> d1, d2;        // unit vectors, flat in the layout, zero on 1-D tensors
+    std::array<double, 2> explained{}; // share of the variance, each in [0, 1]
     std::vector<std::array<double, 2>> path; // ⟨θ_t − θ_final, d_k⟩ per snapshot
 };
 

@@ -23,8 +23,8 @@ Status axpy(Backend& be, const Tensor& x, const Tensor& a, const Tensor& b, cons
         return Status::error("the coefficients c need two real elements", op);
     if (auto* vk = be.asVulkan()) {
         FlatGrid g = elementwiseGrid(n);
-        return vk->dispatch(vk::Kernel::Axpy, {x, a, b, c, y}, AxpyPush{std::uint32_t(n), g.groupsX},
-                            g.groups);
+        return vk->dispatch(vk::Kernel::Axpy, {x, a, b, c, y},
+                            AxpyPush{std::uint32_t(n), g.groupsX}, g.groups);
     }
     return enqueueCpu(be, [=](auto& ctx) {
         const auto* xs = ctx.real(x);

@@ -31,6 +31,8 @@ IN.safetensors (float tensors F32 or F64, cast to the chosen dtype):
   "eps" = comma list of floats                                         (tasks "fgsm", "pgd")
   "pgd_steps" = k (>= 1)                                                         (task "pgd")
   "keep_images" = "0" leaves fgsm_images, pgd_images and their logits out (large N)
+  "points" = "a1:b1,a2:b2,..." grid points (task "landscape"), with the input tensors
+             "delta.<name>" and "eta.<name>" (the directions, the checkpoint's parameter names)
 
 OUT.safetensors (E = number of eps values, K = classes):
   "logits"          (N, K) logits of the clean pixels (always)
@@ -56,6 +58,10 @@ OUT.safetensors (E = number of eps values, K = classes):
               x <- clamp(clamp(x + alpha * sign(d CE / dx at x), x_clean - eps, x_clean + eps), 0, 1)
               "pgd_images" (E,N,C,H,W), "pgd_accuracy" (E,) (same rule as FGSM), and also
               "pgd_logits" (E,N,K), "pgd_confidence" (E,) (same definitions as FGSM's)
+  landscape:  as tomgoldstein/loss-landscape does per point: every parameter p <- p* + a*delta + b*eta
+              (buffers, i.e. batch-norm running statistics, stay the checkpoint's), model.eval(),
+              "landscape_loss" (P,) = F.cross_entropy(logits, labels) (mean over the N images),
+              "landscape_accuracy" (P,) = mean(argmax(logits) == labels)
 argmax ties go to the lowest class index (torch.argmax).
 
 Exit 0 on success; 2 with one line on stderr for a missing file or tensor, bad metadata or
@@ -72,7 +78,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import convscope_torch as cs  # noqa: E402
 
-TASKS = ("grad_logit", "grad_loss", "smoothgrad", "ig", "gradcam", "fgsm", "pgd")
+TASKS = ("grad_logit", "grad_loss", "smoothgrad", "ig", "gradcam", "fgsm", "pgd", "landscape")
 
 
 class Fail(Exception):
@@ -322,6 +328,32 @@ def run(a):
         images = torch.stack(images)
         out["pgd_images"] = images
         out["pgd_logits"] = summarise("pgd", images)
+
+    if "landscape" in tasks:
+        try:
+            points = [tuple(float(v) for v in p.split(":")) for p in meta["points"].split(",")]
+        except (KeyError, ValueError):
+            raise Fail("metadata points: expected a1:b1,a2:b2,... (task landscape)") from None
+        named = dict(model.named_parameters())
+        base = {k: v.detach().clone() for k, v in named.items()}
+        dirs = {}
+        for k in named:
+            for d in ("delta", "eta"):
+                if f"{d}.{k}" not in ins:
+                    raise Fail(f"inputs: direction tensor {d}.{k} missing (task landscape)")
+                dirs[(d, k)] = ins[f"{d}.{k}"].to(dtype).reshape(base[k].shape)
+        losses, accs = [], []
+        with torch.no_grad():
+            for a_, b_ in points:
+                for k, p in named.items():
+                    p.copy_(base[k] + a_ * dirs[("delta", k)] + b_ * dirs[("eta", k)])
+                lg = ref.forward(pixels)
+                losses.append(F.cross_entropy(lg, labels))
+                accs.append((lg.argmax(1) == labels).to(dtype).mean())
+            for k, p in named.items():
+                p.copy_(base[k])
+        out["landscape_loss"] = torch.stack(losses)
+        out["landscape_accuracy"] = torch.stack(accs)
 
     if meta.get("keep_images", "1") == "0":
         for k in ("fgsm_images", "fgsm_logits", "pgd_images", "pgd_logits", "fgsm_gradient"):

@@ -51,7 +51,8 @@ class TestAxpy : public OpTest {
     void compare(Backend& be) override {
         QFETCH(qint64, n);
         QFETCH(bool, inPlace);
-        const auto x = asFloat(uniform(n, 1)), a = asFloat(uniform(n, 2)), b = asFloat(uniform(n, 3));
+        const auto x = asFloat(uniform(n, 1)), a = asFloat(uniform(n, 2)),
+                   b = asFloat(uniform(n, 3));
         const std::vector<std::pair<double, double>> coefs = {
             {0.0, 0.0}, {-1.0, 0.5}, {0.25, -0.75}, {1.0, 1.0}};
         auto ref = run(m_ref, x, a, b, coefs, inPlace);
@@ -62,8 +63,9 @@ class TestAxpy : public OpTest {
             for (std::size_t i = 0; i < x.size(); ++i)
                 formula[i] = x[i] + coefs[k].first * a[i] + coefs[k].second * b[i];
             QVERIFY(relError((*ref)[k], formula) <= 1e-14);
-            QVERIFY2(relError((*got)[k], (*ref)[k]) <= 1e-6,
-                     qPrintable(QString("point %1: %2").arg(k).arg(relError((*got)[k], (*ref)[k]))));
+            QVERIFY2(
+                relError((*got)[k], (*ref)[k]) <= 1e-6,
+                qPrintable(QString("point %1: %2").arg(k).arg(relError((*got)[k], (*ref)[k]))));
         }
         // The first pair (0, 0) leaves x as it was: the landscape's centre is θ* exactly.
         QCOMPARE((*got)[0], x);
