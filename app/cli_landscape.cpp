@@ -245,7 +245,8 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
         const auto ckpts = checkpointsOf(run);
         std::vector<std::vector<double>> snaps;
         for (const auto& [step, file] : ckpts) {
-            if (file == setup->ckpt.path)
+            // Every checkpoint up to the final one, which is a zero row (as in Li et al.'s code).
+            if (step > setup->ckpt.step)
                 continue;
             auto c = model::loadCheckpoint(file);
             if (!c.ok())
@@ -314,11 +315,9 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
         for (std::size_t i = 0; i < path.size(); ++i)
             csv += std::to_string(pathSteps[i]) + "," + fmt(path[i][0], "%.9g") + "," +
                    fmt(path[i][1], "%.9g") + "\n";
-        csv += std::to_string(setup->ckpt.step) + ",0,0\n";
         if (Status s = io::writeFileAtomic((fs::path(out) / "trajectory.csv").string(), csv);
             !s.ok())
             return failed(s);
-        path.push_back({0, 0});
     }
 
     // The grid: whatever earlier runs and slices in DIR computed, then the missing rows.

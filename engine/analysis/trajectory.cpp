@@ -38,9 +38,9 @@ Result<PcaPlane> pcaPlane(const std::vector<std::vector<double>>& snapshots,
     const char* who = "trajectory PCA";
     const auto T = Eigen::Index(snapshots.size());
     const auto n = std::size_t(flatSize(layout));
-    if (T < 2)
+    if (T < 3)
         return Status::error("the trajectory has " + std::to_string(T) +
-                                 " snapshot(s); the PCA needs at least 2 besides the final weights",
+                                 " snapshot(s); the PCA needs at least 3 (the final weights count)",
                              who, "Train longer, or keep snapshots more often");
     if (final.size() != n)
         return Status::error("the final weights have the wrong size", who);

@@ -39,8 +39,9 @@ struct PcaPlane {
     std::vector<std::array<double, 2>> path; // ⟨θ_t − θ_final, d_k⟩ per snapshot
 };
 
-// The plane of `snapshots` around `final` (flat in `layout`). Needs two snapshots that differ
-// from `final` in different directions; errors say how many more to keep.
+// The plane of `snapshots` around `final` (flat in `layout`); as in Li et al.'s code the final
+// weights are usually one of the snapshots (a zero row). Needs three snapshots spanning a plane;
+// errors say how many more to keep.
 Result<PcaPlane> pcaPlane(const std::vector<std::vector<double>>& snapshots,
                           std::span<const double> final, const std::vector<Slice>& layout);
 

@@ -5,6 +5,7 @@
 #include "io/safetensors.h"
 #include "test_support.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -213,6 +214,91 @@ private slots:
             QVERIFY2(
                 o.exitCode == b.code && o.err.contains(b.message),
                 qPrintable(b.args.join(' ') + " -> " + QString::number(o.exitCode) + ": " + o.err));
+        }
+    }
+
+    // landscape on a three-epoch run: the files it promises, slices that merge into the same
+    // grid, the PCA plane of the checkpoints, a line, an interpolation, the Hessian, and bad
+    // input as one line with exit code 1 or 2.
+    void landscapeCommandWritesItsFiles() {
+        QTemporaryDir dir;
+        const QString run = dir.filePath("run"), a = dir.filePath("a"), b = dir.filePath("b");
+        Outcome o = runCli({"train", "--preset", "lenet5", "--dataset", "gratings", "--backend",
+                            "cpu", "--epochs", "3", "--batch", "256", "--out", run});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        const QStringList common = {"--backend", "cpu", "--images", "64", "--grid", "-1:1:5"};
+        o = runCli(QStringList{"landscape", run, "--out", a} + common);
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains("min loss") && o.out.contains("5×5 grid (complete)"),
+                 qPrintable(o.out));
+        auto text = [](const QString& path) {
+            QFile f(path);
+            return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+        };
+        const QString full = text(a + "/landscape.csv");
+        QCOMPARE(full.count('\n'), 26);
+        QVERIFY(QFile::exists(a + "/landscape.png"));
+        auto dirs = io::loadSafetensors((a + "/directions.safetensors").toStdString());
+        QVERIFY2(dirs.ok(), dirs.status().message().c_str());
+        QVERIFY((dirs->tensors.at("delta.conv1.weight").shape ==
+                 std::vector<std::int64_t>{6, 1, 5, 5}));
+        QVERIFY(dirs->tensors.count("eta.fc3.bias"));
+        // Two slices, then the same command without --rows: it merges them, computes nothing.
+        for (const char* rows : {"0:2", "2:5"}) {
+            o = runCli(QStringList{"landscape", run, "--out", b, "--rows", rows} + common);
+            QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        }
+        QVERIFY(QFile::exists(b + "/landscape.rows-0-2.csv"));
+        o = runCli(QStringList{"landscape", run, "--out", b} + common);
+        QVERIFY2(o.exitCode == 0 && o.err.contains("5 of 5 rows already computed"),
+                 qPrintable(o.err + o.out));
+        QCOMPARE(text(b + "/landscape.csv"), full);
+
+        o = runCli({"landscape", run, "--out", dir.filePath("pca"), "--dir", "pca", "--backend",
+                    "cpu", "--images", "64", "--grid", "-1:1:3"});
+        QVERIFY2(o.exitCode == 0 && o.out.contains("PCA plane of 3 checkpoints"),
+                 qPrintable(o.err + o.out));
+        QCOMPARE(text(dir.filePath("pca/trajectory.csv")).count('\n'), 4); // header, 3 epochs
+        o = runCli({"landscape", run, "--out", dir.filePath("line"), "--line", "--grid", "-1:1:7",
+                    "--backend", "cpu", "--images", "64", "--hessian", "--tolerance", "0.01"});
+        QVERIFY2(o.exitCode == 0 && o.out.contains("λ_max"), qPrintable(o.err + o.out));
+        QCOMPARE(text(dir.filePath("line/landscape.csv")).count('\n'), 8);
+        QVERIFY(text(dir.filePath("line/hessian.csv")).startsWith("lambda_max,lambda_min"));
+        QDir ck(run + "/checkpoints");
+        const QStringList files = ck.entryList({"step-*.safetensors"}, QDir::Files, QDir::Name);
+        QVERIFY(files.size() >= 2);
+        o = runCli({"landscape", run, "--out", dir.filePath("interp"), "--interpolate",
+                    ck.filePath(files[0]), ck.filePath(files[1]), "--grid", "0:1:3", "--backend",
+                    "cpu", "--images", "64"});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QCOMPARE(text(dir.filePath("interp/interpolation.csv")).count('\n'), 4);
+
+        const QString mlp = dir.filePath("mlp");
+        o = runCli({"train", "--preset", "mlp", "--dataset", "gratings", "--backend", "cpu",
+                    "--max-steps", "2", "--out", mlp});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        const struct {
+            QStringList args;
+            int code;
+            const char* message;
+        } bad[] = {
+            {{"landscape", run, "--out", b, "--grid", "-1:1:0"}, 2, "whole number from 1"},
+            {{"landscape", run, "--out", b, "--grid", "-1:1:1000"}, 2, "too large"},
+            {{"landscape", run, "--out", b, "--rows", "3:2"}, 2, "--rows must be"},
+            {{"landscape", run, "--out", b, "--norm", "unit"}, 2, "--norm must be"},
+            {{"landscape", run}, 2, "needs --out"},
+            {{"landscape", run, "--out", b, "--images", "99999999"}, 1, "larger than"},
+            {{"landscape", dir.filePath("nothing"), "--out", b}, 1, "no such run folder"},
+            {{"landscape", mlp, "--out", b, "--dir", "pca"}, 1, "PCA needs at least 3"},
+            {{"landscape", run, "--out", b, "--interpolate", ck.filePath(files[0]), mlp},
+             1,
+             "different networks"},
+        };
+        for (const auto& x : bad) {
+            o = runCli(x.args + QStringList{"--backend", "cpu"});
+            QVERIFY2(
+                o.exitCode == x.code && o.err.contains(x.message),
+                qPrintable(x.args.join(' ') + " -> " + QString::number(o.exitCode) + ": " + o.err));
         }
     }
 
