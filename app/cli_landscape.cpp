@@ -83,48 +83,16 @@ Result<Setup> openLandscape(const std::string& run, const Options& opt, std::int
     return s;
 }
 
-// The run's checkpoints by step (the PCA's trajectory).
-std::vector<std::pair<std::int64_t, std::string>> checkpointsOf(const std::string& run) {
-    std::vector<std::pair<std::int64_t, std::string>> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(fs::path(run) / "checkpoints", ec)) {
-        const std::string n = e.path().filename().string();
-        if (n.rfind("step-", 0) != 0 || !n.ends_with(".safetensors"))
-            continue;
-        try {
-            std::size_t used = 0;
-            const std::string digits = n.substr(5, n.size() - 5 - 12);
-            const long long step = std::stoll(digits, &used);
-            if (used == digits.size())
-                out.emplace_back(step, e.path().string());
-        } catch (const std::exception&) {
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-// Same tensor names and shapes: checkpoints of one network.
-Status sameNetwork(const io::SafeTensors& a, const io::SafeTensors& b, const std::string& pa,
-                   const std::string& pb) {
-    bool same = a.tensors.size() == b.tensors.size();
-    for (const auto& [name, t] : a.tensors) {
-        auto it = b.tensors.find(name);
-        same = same && it != b.tensors.end() && it->second.shape == t.shape;
-    }
-    if (!same)
-        return Status::error("the two checkpoints are of different networks (" + pa + " and " + pb +
-                                 ")",
-                             "--interpolate",
-                             "Interpolate between two checkpoints of one run, or of twins with "
-                             "the same layers");
-    return {};
-}
-
 std::string summaryOf(const analysis::Surface& s) {
-    const analysis::Roughness r = analysis::roughness(s, 1e9);
-    return "min loss " + fmt(r.minLoss, "%.4g") + " at (" + fmt(r.minAlpha, "%.3g") + ", " +
-           fmt(r.minBeta, "%.3g") + ")";
+    const analysis::Roughness all = analysis::roughness(s, 1e9);
+    std::string out = "min loss " + fmt(all.minLoss, "%.4g") + " at (" + fmt(all.minAlpha, "%.3g") +
+                      ", " + fmt(all.minBeta, "%.3g") + ")";
+    if (s.beta.points > 2 && s.alpha.points > 2) { // Li et al.'s roughness, within |α|, |β| ≤ 0.5
+        const analysis::Roughness r = analysis::roughness(s, 0.5);
+        out += ", within |α|,|β| ≤ 0.5: " + std::to_string(r.localMinima) +
+               " local minima, mean |discrete Laplacian| " + fmt(r.meanAbsLaplacian, "%.4g");
+    }
+    return out;
 }
 
 } // namespace
@@ -235,37 +203,22 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
         auto b = model::loadCheckpoint(ckptB);
         if (!b.ok())
             return failed(b.status());
-        if (Status s = sameNetwork(a->file, b->file, a->path, b->path); !s.ok())
+        if (Status s = analysis::sameNetwork(a->file, b->file, a->path, b->path); !s.ok())
             return failed(s);
         if (Status s = land.setInterpolation(a->file, b->file, b->path); !s.ok())
             return failed(s);
         what = "interpolation " + a->path + " → " + b->path;
         meta["interpolate"] = a->path + " " + b->path;
     } else if (dirMode == "pca") {
-        const auto ckpts = checkpointsOf(run);
-        std::vector<std::vector<double>> snaps;
-        for (const auto& [step, file] : ckpts) {
-            // Every checkpoint up to the final one, which is a zero row (as in Li et al.'s code).
-            if (step > setup->ckpt.step)
-                continue;
-            auto c = model::loadCheckpoint(file);
-            if (!c.ok())
-                return failed(c.status());
-            if (Status s = sameNetwork(c->file, setup->ckpt.file, c->path, setup->ckpt.path);
-                !s.ok())
-                return failed(s);
-            std::vector<double> theta(land.theta().size());
-            for (const auto& sl : land.layout()) {
-                const auto& t = c->file.tensors.at(sl.name).f32;
-                std::copy(t.begin(), t.end(), theta.begin() + sl.offset);
-            }
-            snaps.push_back(std::move(theta));
-            pathSteps.push_back(step);
-        }
+        auto traj = analysis::runTrajectory(run, setup->ckpt.step, land.layout());
+        if (!traj.ok())
+            return failed(traj.status());
+        const std::vector<std::vector<double>>& snaps = traj->snapshots;
+        pathSteps = traj->steps;
         auto plane = analysis::pcaPlane(snaps, land.theta(), land.layout());
         if (!plane.ok())
             return failed(Status::error(plane.status().message() + " (the run has " +
-                                            std::to_string(ckpts.size()) +
+                                            std::to_string(snaps.size()) +
                                             " checkpoints, one per epoch)",
                                         run, "Train 3 or more epochs for a PCA plane"));
         delta = plane->d1;

@@ -3,16 +3,34 @@
 #include "analysis_engine.h"
 
 #include "analysis/adversarial.h"
+#include "analysis/contour.h"
+#include "analysis/hessian.h"
+#include "analysis/landscape.h"
 #include "analysis/saliency.h"
+#include "analysis/trajectory.h"
 #include "backend/backend.h"
 #include "data/datasets.h"
 #include "model/network.h"
 #include "model/weights.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <cstdlib>
 
 namespace convscope::ui {
+
+namespace {
+// A backend for analysis work: the training's choice (vulkan, cpu) or auto; validation as the
+// environment asks (the tests).
+Result<std::unique_ptr<Backend>> analysisBackend(const std::string& name) {
+    BackendOptions bo;
+    bo.backend = name == "vulkan" || name == "cpu" ? name : "auto";
+    bo.validation = std::getenv("CONVSCOPE_VALIDATION") &&
+                    std::string(std::getenv("CONVSCOPE_VALIDATION")) == "1";
+    CS_TRY_ASSIGN(auto choice, createBackend(bo));
+    return std::move(choice.backend);
+}
+} // namespace
 
 struct AnalysisEngine::State {
     // The live model (owned by the worker) ...
@@ -25,6 +43,9 @@ struct AnalysisEngine::State {
     std::unique_ptr<data::TrainTestSplit> runData;
     bool live = false;
     std::string backendName = "auto";
+    std::string runDir; // the live run's autosave folder, or the reopened run's
+    // The landscapes' backend (a LossLandscape resets its backend: not the inspector's).
+    std::unique_ptr<Backend> landscapeBackend;
     // The inspector and what it holds.
     std::unique_ptr<Backend> backend;
     std::unique_ptr<analysis::Inspector> inspector;
@@ -37,8 +58,9 @@ AnalysisEngine::~AnalysisEngine() = default;
 
 void AnalysisEngine::useLive(Backend* backend, const model::Network* network,
                              const data::TrainTestSplit* data, std::int64_t step,
-                             const std::string& backendName) {
+                             const std::string& backendName, const std::string& runDir) {
     m->live = true;
+    m->runDir = runDir;
     m->liveBackend = backend;
     m->liveNetwork = network;
     m->liveData = data;
@@ -66,6 +88,7 @@ QString AnalysisEngine::useRun(const QString& dir, const QString& dataDir,
     m->checkpoint = std::make_unique<model::Checkpoint>(std::move(*c));
     m->runData = std::make_unique<data::TrainTestSplit>(std::move(*d));
     m->live = false;
+    m->runDir = dir.toStdString();
     m->backendName = backendName;
     m->inspectorStep = -1;
     m->inspectorSource.clear();
@@ -96,13 +119,7 @@ Status AnalysisEngine::ensure() {
     const std::string json = model::toJson(spec);
     const std::string source = m->live ? "live" : m->checkpoint->path;
     if (!m->backend) {
-        BackendOptions bo;
-        bo.backend =
-            m->backendName == "vulkan" || m->backendName == "cpu" ? m->backendName : "auto";
-        bo.validation = std::getenv("CONVSCOPE_VALIDATION") &&
-                        std::string(std::getenv("CONVSCOPE_VALIDATION")) == "1";
-        CS_TRY_ASSIGN(auto choice, createBackend(bo));
-        m->backend = std::move(choice.backend);
+        CS_TRY_ASSIGN(m->backend, analysisBackend(m->backendName));
     }
     if (!m->inspector || json != m->inspectorSpec) {
         const analysis::Normalization norm =
@@ -321,6 +338,200 @@ TestSet AnalysisEngine::testSet() {
     t.w = int(test.width);
     t.classNames = classNames();
     return t;
+}
+
+} // namespace convscope::ui
+
+namespace convscope::ui {
+
+namespace {
+// The contour lines of the rows computed so far.
+void contoursOf(const analysis::Surface& s, LandscapeSurface& out) {
+    out.levels.clear();
+    out.contours.clear();
+    for (double level : analysis::contourLevels(s)) {
+        QVector<QLineF> lines;
+        for (const auto& g :
+             analysis::contourSegments(s.loss, s.beta.points, s.alpha.points, level))
+            lines.push_back(QLineF(g.x0, g.y0, g.x1, g.y1));
+        out.levels.push_back(level);
+        out.contours.push_back(std::move(lines));
+    }
+}
+
+// One surface of a landscape job into `out`, streaming rows through `update`.
+Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::string& runDir,
+                      const data::ImageDataset& train, const LandscapeRequest& r,
+                      Progress* progress, LandscapeSurface& out,
+                      const std::function<void()>& update) {
+    CS_TRY_ASSIGN(auto land, analysis::LossLandscape::create(be, ckpt, train, r.images));
+    analysis::LossLandscape& L = *land;
+    std::vector<double> delta, eta;
+    double lo = -r.range, hi = r.range;
+    if (r.directions == "pca") {
+        CS_TRY_ASSIGN(auto traj, analysis::runTrajectory(runDir, ckpt.step, L.layout()));
+        auto plane = analysis::pcaPlane(traj.snapshots, L.theta(), L.layout());
+        if (!plane.ok())
+            return Status::error(plane.status().message(), runDir.empty() ? "the run" : runDir,
+                                 "The PCA plane needs checkpoints from three epochs or more: "
+                                 "train longer, or use random directions");
+        delta = plane->d1;
+        eta = plane->d2;
+        double reach = 0;
+        for (std::size_t i = 0; i < plane->path.size(); ++i) {
+            out.path.push_back(QPointF(plane->path[i][0], plane->path[i][1]));
+            out.pathSteps.push_back(traj.steps[i]);
+            reach = std::max({reach, std::abs(plane->path[i][0]), std::abs(plane->path[i][1])});
+        }
+        if (r.range <= 0) {
+            lo = -1.2 * reach;
+            hi = 1.2 * reach;
+        }
+        out.explained1 = plane->explained[0];
+        out.explained2 = plane->explained[1];
+    } else {
+        analysis::DirectionNorm norm = analysis::DirectionNorm::Filter;
+        if (!analysis::parseDirectionNorm(r.norm.toStdString(), norm))
+            return Status::error("unknown normalisation " + r.norm.toStdString(), "landscape");
+        delta = analysis::randomDirection(L.layout(), L.theta(), norm, r.seed, 0);
+        eta = analysis::randomDirection(L.layout(), L.theta(), norm, r.seed, 1);
+    }
+    if (!(hi > lo))
+        return Status::error("the grid's range is empty", "landscape");
+    const analysis::Axis axis{lo, hi, r.points};
+    // The 1-D line along δ first: quick, and the view shows it while the surface fills in.
+    CS_TRY(L.setDirections(delta, {}));
+    for (int c = 0; c < r.points; ++c) {
+        if (cancelled(progress))
+            return Progress::cancelledStatus("loss landscape");
+        CS_TRY_ASSIGN(auto v, L.evaluate(axis.at(c), 0));
+        out.lineAlpha.push_back(axis.at(c));
+        out.lineLoss.push_back(v.loss);
+    }
+    CS_TRY(L.setDirections(delta, eta));
+    analysis::Surface s = analysis::emptySurface(axis, axis);
+    out.rows = out.cols = r.points;
+    out.alphaLo = out.betaLo = lo;
+    out.alphaHi = out.betaHi = hi;
+    out.loss = QVector<double>(s.loss.begin(), s.loss.end());
+    out.accuracy = out.loss;
+    update();
+    CS_TRY(analysis::computeRows(L, s, 0, r.points, progress, [&](int row) -> Status {
+        for (int c = 0; c < r.points; ++c) {
+            const auto i = std::size_t(row * r.points + c);
+            out.loss[qsizetype(i)] = s.loss[i];
+            out.accuracy[qsizetype(i)] = s.accuracy[i];
+        }
+        out.rowsDone = s.rowsDone();
+        contoursOf(s, out);
+        update();
+        return {};
+    }));
+    const analysis::Roughness rough = analysis::roughness(s, 0.5);
+    out.localMinima = rough.localMinima;
+    out.meanAbsLaplacian = rough.meanAbsLaplacian;
+    out.minLoss = analysis::roughness(s, 1e9).minLoss;
+    if (r.hessian) {
+        analysis::HessianOptions ho;
+        CS_TRY_ASSIGN(auto h, analysis::hessianAt(L, ho, progress));
+        out.hasHessian = true;
+        out.lambdaMax = h.lambdaMax;
+        out.lambdaMin = h.lambdaMin;
+    }
+    return {};
+}
+} // namespace
+
+void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
+                               const std::function<void(const LandscapeResult&)>& onUpdate) {
+    LandscapeResult result;
+    result.request = r;
+    QElapsedTimer clock;
+    clock.start();
+    auto fail = [&](const Status& s) {
+        result.error = Progress::isCancellation(s) ? QObject::tr("Cancelled")
+                                                   : QString::fromStdString(s.message());
+        result.finished = true;
+        result.seconds = clock.elapsed() / 1000.0;
+        onUpdate(result);
+    };
+    if (!hasModel() || !data())
+        return fail(Status::error("there is no network to analyse yet", "landscape",
+                                  "Train one (Ctrl+Enter) or open a run (File → Open run)"));
+    if (r.points < 2 || r.points > 201 || r.images < 1)
+        return fail(Status::error("the grid needs 2 to 201 points per axis and at least one image",
+                                  "landscape"));
+    // The analysed weights as a checkpoint.
+    model::Checkpoint ckpt;
+    if (m->live) {
+        auto w = model::readWeights(*m->liveBackend, *m->liveNetwork);
+        if (!w.ok())
+            return fail(w.status());
+        ckpt.path = "the live network";
+        ckpt.spec = m->liveNetwork->spec();
+        ckpt.file = std::move(*w);
+        ckpt.mean = data()->mean;
+        ckpt.std = data()->std;
+        ckpt.step = m->liveStep;
+    } else {
+        ckpt = *m->checkpoint;
+    }
+    if (!m->landscapeBackend) {
+        auto be = analysisBackend(m->backendName);
+        if (!be.ok())
+            return fail(be.status());
+        m->landscapeBackend = std::move(*be);
+    }
+    const data::ImageDataset& train = data()->train;
+    LandscapeRequest req = r;
+    req.images = int(std::min<std::int64_t>(r.images, train.count));
+    std::vector<std::pair<model::Checkpoint, std::string>> models{{ckpt, m->runDir}};
+    if (!r.twinRun.isEmpty()) {
+        auto twin = model::loadCheckpoint(r.twinRun.toStdString());
+        if (!twin.ok())
+            return fail(twin.status());
+        if (twin->spec.channels != ckpt.spec.channels || twin->spec.height != ckpt.spec.height ||
+            twin->spec.width != ckpt.spec.width)
+            return fail(Status::error("the twin takes other images than this network", twin->path,
+                                      "Pick a run trained on the same dataset"));
+        if (!twin->hasNormalization) {
+            twin->mean = data()->mean;
+            twin->std = data()->std;
+        }
+        models.emplace_back(std::move(*twin), r.twinRun.toStdString());
+    }
+    for (std::size_t k = 0; k < models.size(); ++k) {
+        const auto& [c, dir] = models[k];
+        LandscapeSurface surface;
+        surface.title = QString::fromStdString(c.spec.name) + QObject::tr(" step %1").arg(c.step);
+        result.surfaces.push_back(surface);
+        Status s = computeSurface(*m->landscapeBackend, c, dir, train, req, progress,
+                                  result.surfaces.back(), [&] {
+                                      result.seconds = clock.elapsed() / 1000.0;
+                                      onUpdate(result);
+                                  });
+        if (!s.ok())
+            return fail(s);
+    }
+    result.finished = true;
+    result.seconds = clock.elapsed() / 1000.0;
+    QStringList parts;
+    for (const LandscapeSurface& s : result.surfaces) {
+        QString part = QObject::tr("%1: min loss %2, %3 local minima, mean |∇²L| %4 within 0.5")
+                           .arg(s.title)
+                           .arg(s.minLoss, 0, 'g', 4)
+                           .arg(s.localMinima)
+                           .arg(s.meanAbsLaplacian, 0, 'g', 4);
+        if (s.hasHessian)
+            part += QObject::tr(", λ_max %1, λ_min %2")
+                        .arg(s.lambdaMax, 0, 'g', 4)
+                        .arg(s.lambdaMin, 0, 'g', 4);
+        parts << part;
+    }
+    result.summary =
+        parts.join(QStringLiteral(" · ")) +
+        QObject::tr(" (%1 s, %2 training images)").arg(result.seconds, 0, 'f', 1).arg(req.images);
+    onUpdate(result);
 }
 
 } // namespace convscope::ui

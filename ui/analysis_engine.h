@@ -31,7 +31,7 @@ public:
     // The model to analyse: the live training (its backend, network, data and step), or a
     // reopened run (its last checkpoint and dataset). `backendName` picks the analysis backend.
     void useLive(Backend* backend, const model::Network* network, const data::TrainTestSplit* data,
-                 std::int64_t step, const std::string& backendName);
+                 std::int64_t step, const std::string& backendName, const std::string& runDir = {});
     QString useRun(const QString& dir, const QString& dataDir, const std::string& backendName);
     bool hasModel() const;
 
@@ -43,6 +43,10 @@ public:
     // adversarial versions when eps > 0.
     ConfusionResult confusion(int count, Progress* progress, double eps = 0, int pgdSteps = 0);
     TestSet testSet();
+    // The loss landscape of the analysed weights (and of request.twinRun's checkpoint), streamed:
+    // `onUpdate` after each row and when done (the last call has finished = true).
+    void landscape(const LandscapeRequest& r, Progress* progress,
+                   const std::function<void(const LandscapeResult&)>& onUpdate);
 
 private:
     Status ensure(); // the inspector exists, fits the model and holds its current weights

@@ -2,7 +2,9 @@
 // across the engine thread, never engine types (the views do not include the engine).
 #pragma once
 
+#include <QLineF>
 #include <QMetaType>
+#include <QPointF>
 #include <QString>
 #include <QStringList>
 #include <QVector>
@@ -101,8 +103,54 @@ struct TestSet {
     QStringList classNames;
 };
 
+// A loss landscape (Li et al. 2018) around the analysed weights: a points × points grid over
+// [−range, range]² along two directions, the mean cross-entropy over the first `images`
+// training images in evaluation mode.
+struct LandscapeRequest {
+    QString directions = "random"; // random | pca (the trajectory's plane: the run's checkpoints)
+    QString norm = "filter";       // filter | layer | none (random directions)
+    int points = 21;               // per axis, both ends included
+    double range = 1.0;            // random: the grid spans [−range, range]; pca: 0 = auto
+    int images = 500;
+    quint64 seed = 1;     // the directions' seed
+    bool hessian = false; // also λ_max and λ_min at θ*
+    QString twinRun;      // also this run's surface, on the same grid (twins)
+};
+
+// One surface, streamed row by row (rowsDone grows) until complete.
+struct LandscapeSurface {
+    QString title; // "resnet20 step 2814"
+    int rows = 0, cols = 0;
+    double alphaLo = -1, alphaHi = 1, betaLo = -1, betaHi = 1;
+    QVector<double> loss, accuracy; // rows × cols, NaN where not computed yet
+    int rowsDone = 0;
+    // Contour lines (the engine's marching squares) in grid units: x = column, y = row.
+    QVector<double> levels;
+    QVector<QVector<QLineF>> contours;   // one list of segments per level
+    QVector<double> lineAlpha, lineLoss; // the 1-D line along δ through θ* (β = 0)
+    QVector<QPointF> path;               // the trajectory in (α, β), PCA only
+    QVector<qint64> pathSteps;
+    double explained1 = 0, explained2 = 0;
+    bool hasHessian = false;
+    double lambdaMax = 0, lambdaMin = 0;
+    // Li et al.'s roughness within |α|, |β| ≤ 0.5 (when complete).
+    int localMinima = 0;
+    double meanAbsLaplacian = 0, minLoss = 0;
+};
+
+struct LandscapeResult {
+    QString error; // empty when it worked (so far)
+    LandscapeRequest request;
+    QVector<LandscapeSurface> surfaces; // the model's, then the twin's
+    bool finished = false;              // false: rows still coming
+    double seconds = 0;
+    QString summary; // one line for the status area
+};
+
 } // namespace convscope::ui
 
+Q_DECLARE_METATYPE(convscope::ui::LandscapeRequest)
+Q_DECLARE_METATYPE(convscope::ui::LandscapeResult)
 Q_DECLARE_METATYPE(convscope::ui::SaliencyRequest)
 Q_DECLARE_METATYPE(convscope::ui::SaliencyResult)
 Q_DECLARE_METATYPE(convscope::ui::AttackRequest)

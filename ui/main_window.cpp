@@ -5,6 +5,7 @@
 #include "filter_view.h"
 #include "filters_view.h"
 #include "gradients_view.h"
+#include "landscape_view.h"
 #include "saliency_view.h"
 #include "train_view.h"
 
@@ -237,6 +238,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->setTabToolTip(GradientsTab, tr("Gradient norm per layer: vanishing gradients"));
     m_saliency = new SaliencyView(m_session);
     m_tabs->addTab(m_saliency, tr("Saliency"));
+    m_landscape = new LandscapeView(m_session);
+    m_tabs->addTab(m_landscape, tr("Landscape"));
+    m_tabs->setTabToolTip(LandscapeTab, tr("Li et al.'s loss landscapes: the surface around the "
+                                           "trained weights, with and without skip connections"));
     m_tabs->setTabToolTip(SaliencyTab, tr("From ∇θL to ∇xL: saliency maps, Grad-CAM, the sanity "
                                           "check and adversarial examples"));
     m_tabs->setCurrentIndex(TrainTab);

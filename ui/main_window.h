@@ -30,6 +30,7 @@ class FeatureMapView;
 class FilterView;
 class FiltersView;
 class GradientsView;
+class LandscapeView;
 class SaliencyView;
 class TrainView;
 
@@ -63,6 +64,7 @@ public:
     BuildView* buildView() const { return m_build; }
     TrainView* trainView() const { return m_trainView; }
     SaliencyView* saliencyView() const { return m_saliency; }
+    LandscapeView* landscapeView() const { return m_landscape; }
     QSpinBox* probeBox() const;
     QComboBox* initBox() const { return m_init; }
     // Reopens a run folder: its network, curves and last filters; false with a message if not.
@@ -73,7 +75,7 @@ public:
     static QStringList recentRuns(int count);
     int testLossPoints() const;
     int accuracyPoints() const;
-    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab };
+    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab, LandscapeTab };
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
     QString runDir() const { return m_runDir; }
@@ -110,6 +112,7 @@ private:
     FiltersView* m_filtersView = nullptr;
     GradientsView* m_gradientsView = nullptr;
     SaliencyView* m_saliency = nullptr;
+    LandscapeView* m_landscape = nullptr;
     QDoubleSpinBox* m_lr = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
     QLabel* m_summary = nullptr;

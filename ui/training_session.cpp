@@ -35,7 +35,7 @@ public:
     AnalysisEngine& analysis() {
         if (m_live && m_trainer)
             m_analysis.useLive(m_backend.get(), m_network.get(), m_data.get(),
-                               m_trainer->stepsDone(), m_backendName);
+                               m_trainer->stepsDone(), m_backendName, m_runDir.toStdString());
         return m_analysis;
     }
     void analyseRun(const QString& dir, const QString& dataDir) {
@@ -381,6 +381,8 @@ TrainingSession::TrainingSession(QObject* parent)
     m_worker = new TrainingWorker(m_cancel, m_probe);
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    qRegisterMetaType<LandscapeRequest>();
+    qRegisterMetaType<LandscapeResult>();
     qRegisterMetaType<SaliencyRequest>();
     qRegisterMetaType<SaliencyResult>();
     qRegisterMetaType<AttackRequest>();
@@ -701,6 +703,16 @@ void TrainingSession::requestTestSet() {
         const TestSet t = w->analysis().testSet();
         QMetaObject::invokeMethod(
             this, [this, t] { emit testSetReady(t); }, Qt::QueuedConnection);
+    });
+}
+
+void TrainingSession::requestLandscape(const LandscapeRequest& r) {
+    Progress* p = m_job.get();
+    post(tr("the loss landscape"), [this, r, p](TrainingWorker* w) {
+        w->analysis().landscape(r, p, [this](const LandscapeResult& out) {
+            QMetaObject::invokeMethod(
+                this, [this, out] { emit landscapeUpdated(out); }, Qt::QueuedConnection);
+        });
     });
 }
 

@@ -152,6 +152,7 @@ public:
     void requestCurve(const convscope::ui::CurveRequest& r);
     void requestConfusion(int count = 0, double eps = 0, int pgdSteps = 0);
     void requestTestSet();
+    void requestLandscape(const convscope::ui::LandscapeRequest& r);
     void analyseRun(const QString& dir, const QString& dataDir = {});
     void cancelJob(); // the running job stops between batches; waiting ones are dropped
     bool jobRunning() const { return m_jobs > 0; }
@@ -174,6 +175,7 @@ signals:
     void curveFinished(const QString& error); // empty: complete
     void confusionReady(const convscope::ui::ConfusionResult& r);
     void testSetReady(const convscope::ui::TestSet& t);
+    void landscapeUpdated(const convscope::ui::LandscapeResult& r); // rows as they come, then done
     void analysisModelChanged(); // a new network or run to analyse: views ask again
     void jobProgress(double fraction, const QString& job);
     void jobStateChanged(bool running, const QString& job);

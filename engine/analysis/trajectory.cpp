@@ -2,8 +2,12 @@
 // snapshots, up to millions of weights).
 #include "analysis/trajectory.h"
 
+#include "model/weights.h"
+
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 namespace convscope::analysis {
 
@@ -93,6 +97,64 @@ Result<PcaPlane> pcaPlane(const std::vector<std::vector<double>>& snapshots,
         out.path[std::size_t(t)] = {a, b};
     }
     return out;
+}
+
+Result<std::vector<double>> flatWeights(const io::SafeTensors& file,
+                                        const std::vector<Slice>& layout,
+                                        const std::string& where) {
+    std::vector<double> theta(std::size_t(flatSize(layout)), 0.0);
+    for (const Slice& sl : layout) {
+        auto it = file.tensors.find(sl.name);
+        if (it == file.tensors.end() || it->second.dtype != "F32" || it->second.numel() != sl.numel)
+            return Status::error("tensor \"" + sl.name + "\" is missing or has the wrong size",
+                                 where, "Use checkpoints of this network");
+        std::copy(it->second.f32.begin(), it->second.f32.end(), theta.begin() + sl.offset);
+    }
+    return theta;
+}
+
+Result<RunTrajectory> runTrajectory(const std::string& runDir, std::int64_t lastStep,
+                                    const std::vector<Slice>& layout) {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<std::int64_t, std::string>> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::path(runDir) / "checkpoints", ec)) {
+        const std::string n = e.path().filename().string();
+        if (n.rfind("step-", 0) != 0 || !n.ends_with(".safetensors"))
+            continue;
+        const std::string digits = n.substr(5, n.size() - 5 - std::string(".safetensors").size());
+        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit) ||
+            digits.size() > 15)
+            continue;
+        const std::int64_t step = std::stoll(digits);
+        if (step <= lastStep)
+            files.emplace_back(step, e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    RunTrajectory out;
+    for (const auto& [step, path] : files) {
+        CS_TRY_ASSIGN(io::SafeTensors f, io::loadSafetensors(path));
+        CS_TRY_ASSIGN(auto theta, flatWeights(f, layout, path));
+        out.steps.push_back(step);
+        out.snapshots.push_back(std::move(theta));
+    }
+    return out;
+}
+
+Status sameNetwork(const io::SafeTensors& a, const io::SafeTensors& b, const std::string& pa,
+                   const std::string& pb) {
+    bool same = a.tensors.size() == b.tensors.size();
+    for (const auto& [name, t] : a.tensors) {
+        auto it = b.tensors.find(name);
+        same = same && it != b.tensors.end() && it->second.shape == t.shape;
+    }
+    if (!same)
+        return Status::error("the two checkpoints are of different networks (" + pa + " and " + pb +
+                                 ")",
+                             "interpolation",
+                             "Interpolate between two checkpoints of one run, or of twins with "
+                             "the same layers");
+    return {};
 }
 
 } // namespace convscope::analysis

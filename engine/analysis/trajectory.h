@@ -45,4 +45,22 @@ struct PcaPlane {
 Result<PcaPlane> pcaPlane(const std::vector<std::vector<double>>& snapshots,
                           std::span<const double> final, const std::vector<Slice>& layout);
 
+// The weights of a checkpoint file, flat in `layout` (the tensors must all be there and the
+// right size: a checkpoint of this network).
+Result<std::vector<double>> flatWeights(const io::SafeTensors& file,
+                                        const std::vector<Slice>& layout, const std::string& where);
+
+// A run's trajectory: every checkpoints/step-N.safetensors of `runDir` up to step `lastStep`
+// (the final weights are one of them), by step.
+struct RunTrajectory {
+    std::vector<std::int64_t> steps;
+    std::vector<std::vector<double>> snapshots;
+};
+Result<RunTrajectory> runTrajectory(const std::string& runDir, std::int64_t lastStep,
+                                    const std::vector<Slice>& layout);
+
+// Same tensor names and shapes: checkpoints of one network. The error names both files.
+Status sameNetwork(const io::SafeTensors& a, const io::SafeTensors& b, const std::string& pathA,
+                   const std::string& pathB);
+
 } // namespace convscope::analysis

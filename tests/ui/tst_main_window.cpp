@@ -4,6 +4,7 @@
 #include "build_view.h"
 #include "feature_map_view.h"
 #include "filter_view.h"
+#include "landscape_view.h"
 #include "main_window.h"
 #include "saliency_view.h"
 #include "test_support.h"
@@ -539,6 +540,20 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(s->sanityRows() == 6, 120000);
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/sanity.png"));
+        // The loss landscape around the trained LeNet-5: 21 × 21 on 500 training images, in 3-D
+        // where OpenGL is (xvfb-run), else the contour map.
+        ui::LandscapeView* land = w.landscapeView();
+        w.tabs()->setCurrentIndex(ui::MainWindow::LandscapeTab);
+        land->pointsBox()->setValue(21);
+        land->imagesBox()->setValue(500);
+        land->hessianBox()->setChecked(true);
+        land->compute();
+        QTRY_VERIFY_WITH_TIMEOUT(land->result().finished, 600000);
+        QVERIFY2(land->result().error.isEmpty(), qPrintable(land->result().error));
+        QTest::qWait(500);
+        QPixmap shot = w.grab();
+        land->paint3dInto(shot, &w);
+        QVERIFY(shot.save(dir + "/landscape.png"));
         // Vanishing gradients: ten sigmoid layers, one epoch.
         w.session().stop();
         w.presetBox()->setCurrentText("deep-sigmoid");

@@ -1,0 +1,80 @@
+// LandscapeView (the Landscape tab): Li et al.'s loss landscape around the trained weights — a
+// 3-D surface the room can turn (when OpenGL is there) or the contour map, the 1-D line along δ,
+// the curvature numbers, and twins side by side (this network and another run, e.g. plain20 and
+// resnet20) on one colour scale, one z-range and one camera. Computing runs on the engine thread
+// with progress and Cancel; rows stream in as they are done.
+#pragma once
+
+#include "analysis_types.h"
+#include "view.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineSeries;
+class QChart;
+class QPushButton;
+class QSpinBox;
+class QSplitter;
+class QStackedWidget;
+
+namespace convscope::ui {
+
+class ContourMap;
+class Surface3D;
+class TrainingSession;
+
+class LandscapeView : public View {
+    Q_OBJECT
+public:
+    explicit LandscapeView(TrainingSession& session, QWidget* parent = nullptr);
+
+    bool exportCsv(const QString& path) override;
+    // PNG: the tab with the 3-D surfaces drawn in (a window grab leaves OpenGL windows blank);
+    // SVG: the contour maps (vector), whichever is on screen.
+    bool exportPicture(const QString& path, double scale = 2.0) override;
+    // `shot` (a grab of `grabbed`, an ancestor of this view or the view) with the 3-D surfaces
+    // painted where they are on screen.
+    void paint3dInto(QPixmap& shot, QWidget* grabbed);
+    QString csvDescription() const override {
+        return tr("alpha, beta, loss and accuracy of every grid point (and the twin's)");
+    }
+    void setPresenterMode(bool on) override;
+
+    // For tests and the keyboard.
+    void compute();
+    QPushButton* computeButton() const { return m_compute; }
+    QPushButton* cancelButton() const { return m_cancel; }
+    QComboBox* directionsBox() const { return m_directions; }
+    QSpinBox* pointsBox() const { return m_points; }
+    QSpinBox* imagesBox() const { return m_images; }
+    QCheckBox* hessianBox() const { return m_hessian; }
+    void setTwinRun(const QString& dir); // empty: none
+    ContourMap* contour(int k) const;
+    Surface3D* surface3d(int k) const; // null without OpenGL
+    bool showing3d() const;
+    const LandscapeResult& result() const { return m_result; }
+    QLabel* summary() const { return m_summary; }
+
+private:
+    void onUpdate(const LandscapeResult& r);
+    void ensurePanels(int count);
+    void show3d(bool on);
+
+    TrainingSession& m_session;
+    QComboBox* m_directions = nullptr;
+    QSpinBox *m_points = nullptr, *m_images = nullptr;
+    QCheckBox *m_hessian = nullptr, *m_log = nullptr;
+    QPushButton *m_compute = nullptr, *m_cancel = nullptr, *m_twin = nullptr, *m_view3d = nullptr;
+    QSplitter* m_panels = nullptr;
+    QVector<QSplitter*> m_stacks; // one panel a surface
+    QVector<ContourMap*> m_contours;
+    QVector<Surface3D*> m_surfaces;
+    QChart* m_lineChart = nullptr;
+    QLabel *m_summary = nullptr, *m_twinLabel = nullptr;
+    QString m_twinRun;
+    LandscapeResult m_result;
+    bool m_want3d = true;
+};
+
+} // namespace convscope::ui
