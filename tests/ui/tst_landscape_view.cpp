@@ -70,6 +70,8 @@ private slots:
     // A random filter-normalised surface; the event loop stays responsive (p99 < 50 ms) while it
     // computes, and its centre is the run's checkpoint evaluated by the engine on its own.
     void randomSurfaceOfTheTrainedNetwork() {
+        view()->pointsBox()->setValue(15); // long enough (~2 s) to measure the event loop
+        view()->imagesBox()->setValue(500);
         QVector<qint64> gaps;
         QElapsedTimer tick;
         tick.start();
@@ -82,14 +84,14 @@ private slots:
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QCOMPARE(r.surfaces.size(), 1);
         const ui::LandscapeSurface& s = r.surfaces[0];
-        QCOMPARE(s.rows, 7);
-        QCOMPARE(s.rowsDone, 7);
+        QCOMPARE(s.rows, 15);
+        QCOMPARE(s.rowsDone, 15);
         for (int i = 0; i < s.loss.size(); ++i)
             QVERIFY2(std::isfinite(s.loss[i]) && s.loss[i] >= 0, // 0: gratings can be that easy
                      qPrintable(QString("point %1: %2").arg(i).arg(s.loss[i])));
-        QCOMPARE(s.lineLoss.size(), 7);
+        QCOMPARE(s.lineLoss.size(), 15);
         QVERIFY(!s.contours.isEmpty());
-        QCOMPARE(view()->contour(0)->surface().rowsDone, 7);
+        QCOMPARE(view()->contour(0)->surface().rowsDone, 15);
         QVERIFY(view()->summary()->text().contains("local minima"));
         std::sort(gaps.begin(), gaps.end());
         const qint64 p99 = gaps.isEmpty() ? 0 : gaps[gaps.size() * 99 / 100];
@@ -98,8 +100,8 @@ private slots:
         QVERIFY2(p99 < 50, qPrintable(QString("p99 %1 ms").arg(p99)));
         // The centre (α = β = 0) is θ*: the engine, on the run's last checkpoint and the same
         // images, agrees; the 1-D line meets the plane there.
-        QCOMPARE(s.lineAlpha[3], 0.0);
-        QCOMPARE(s.loss[3 * 7 + 3], s.lineLoss[3]);
+        QCOMPARE(s.lineAlpha[7], 0.0);
+        QCOMPARE(s.loss[7 * 15 + 7], s.lineLoss[7]);
         auto ckpt = model::loadCheckpoint(m_w->runDir().toStdString());
         QVERIFY2(ckpt.ok(), ckpt.status().message().c_str());
         data::DatasetRequest dr;
@@ -107,12 +109,12 @@ private slots:
         auto d = data::loadDataset(dr);
         QVERIFY2(d.ok(), d.status().message().c_str());
         CpuBackend<float> be;
-        auto land = analysis::LossLandscape::create(be, *ckpt, d->train, 64);
+        auto land = analysis::LossLandscape::create(be, *ckpt, d->train, 500);
         QVERIFY2(land.ok(), land.status().message().c_str());
         auto centre = (*land)->evaluate(0, 0);
         QVERIFY(centre.ok());
-        qInfo("centre: view %.7g, engine on the checkpoint %.7g", s.loss[3 * 7 + 3], centre->loss);
-        QVERIFY(std::abs(centre->loss - s.loss[3 * 7 + 3]) <= 1e-4 * centre->loss + 1e-6);
+        qInfo("centre: view %.7g, engine on the checkpoint %.7g", s.loss[7 * 15 + 7], centre->loss);
+        QVERIFY(std::abs(centre->loss - s.loss[7 * 15 + 7]) <= 1e-4 * centre->loss + 1e-6);
         // A corner, (α, β) = (−1, −1), along the same seeded directions.
         auto& L = **land;
         using analysis::DirectionNorm;
@@ -124,6 +126,8 @@ private slots:
         qInfo("corner: view %.7g, engine %.7g", s.loss[0], corner->loss);
         QVERIFY(corner->loss > 0.01);
         QVERIFY(std::abs(corner->loss - s.loss[0]) <= 1e-4 * corner->loss);
+        view()->pointsBox()->setValue(7);
+        view()->imagesBox()->setValue(64);
     }
 
     void cancelStopsALongSurface() {
@@ -184,6 +188,21 @@ private slots:
         QVERIFY(view()->exportPicture(dir.filePath("landscape.png")));
         view()->setTwinRun({});
         view()->hessianBox()->setChecked(false);
+    }
+
+    // Live: while a new run trains, a coarse surface arrives after its second epoch (training
+    // pauses for it and resumes), without anyone pressing Compute.
+    void liveSurfaceWhileTraining() {
+        view()->liveBox()->setChecked(true);
+        m_w->findChild<QSpinBox*>("epochs")->setValue(2);
+        m_w->trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(view()->result().request.points == 11 && view()->result().finished,
+                                 300000);
+        QVERIFY2(view()->result().error.isEmpty(), qPrintable(view()->result().error));
+        QCOMPARE(view()->result().request.images, 256);
+        QCOMPARE(view()->result().surfaces[0].rowsDone, 11);
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(), 300000);
+        view()->liveBox()->setChecked(false);
     }
 
     // On a platform with OpenGL (xvfb-run), the 3-D surface exists, holds the grid and renders.

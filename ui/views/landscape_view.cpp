@@ -67,6 +67,12 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
     m_log = new QCheckBox(tr("Log loss"));
     m_log->setChecked(true);
     m_log->setToolTip(tr("Draw the loss axis of the 3-D surface on a log scale"));
+    m_live = new QCheckBox(tr("Live"));
+    m_live->setObjectName("landscape live");
+    m_live->setToolTip(
+        tr("While training: every two epochs a coarse surface (11 × 11 points on 256 "
+           "images) along the plane the trajectory moves in (its PCA, once three "
+           "epochs are saved), with the path drawn over it; Pause refines it"));
     m_twin = new QPushButton(tr("Twin…"));
     m_twin->setToolTip(tr("Also compute another run's surface on the same grid (e.g. plain20 "
                           "beside resnet20, trained the same way), shown side by side with one "
@@ -85,7 +91,7 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
     m_cancel = new QPushButton(tr("Cancel"));
     m_cancel->setEnabled(false);
     for (QWidget* w : std::initializer_list<QWidget*>{m_directions, m_points, m_images, m_hessian,
-                                                      m_log, m_twin, m_twinLabel, m_view3d})
+                                                      m_log, m_live, m_twin, m_twinLabel, m_view3d})
         bar->addWidget(w);
     bar->addStretch(1);
     bar->addWidget(m_compute);
@@ -138,11 +144,26 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
     connect(&m_session, &TrainingSession::landscapeUpdated, this, &LandscapeView::onUpdate);
     connect(&m_session, &TrainingSession::jobStateChanged, this,
             [this](bool running, const QString&) {
+                m_jobRunning = running;
                 if (!running) {
                     m_cancel->setEnabled(false);
                     m_compute->setEnabled(true);
                 }
             });
+    // Live: a coarse surface every few epochs, a finer one when training pauses.
+    connect(&m_session, &TrainingSession::snapshot, this, [this](const TrainSnapshot& s) {
+        if (s.testAccuracy.isEmpty())
+            return;
+        m_epochsSeen += int(s.testAccuracy.size());
+        if (m_live->isChecked() && m_epochsSeen % m_liveEvery == 0 && !m_jobRunning &&
+            m_session.busy())
+            requestSurface(11, 256, true);
+    });
+    connect(&m_session, &TrainingSession::analysisModelChanged, this, [this] { m_epochsSeen = 0; });
+    connect(&m_session, &TrainingSession::stateChanged, this, [this](bool busy, bool started) {
+        if (m_live->isChecked() && !busy && started && !m_jobRunning && m_epochsSeen > 0)
+            requestSurface(m_points->value(), m_images->value(), true);
+    });
 }
 
 void LandscapeView::setTwinRun(const QString& dir) {
@@ -217,6 +238,19 @@ void LandscapeView::compute() {
     r.images = m_images->value();
     r.hessian = m_hessian->isChecked();
     r.twinRun = m_twinRun;
+    startRequest(r);
+}
+
+void LandscapeView::requestSurface(int points, int images, bool pcaIfPossible) {
+    LandscapeRequest r;
+    r.directions = pcaIfPossible && m_epochsSeen >= 3 ? "pca" : "random";
+    r.range = r.directions == "pca" ? 0 : 1.0;
+    r.points = points;
+    r.images = images;
+    startRequest(r);
+}
+
+void LandscapeView::startRequest(const LandscapeRequest& r) {
     m_result = LandscapeResult{};
     m_compute->setEnabled(false);
     m_cancel->setEnabled(true);

@@ -49,6 +49,11 @@ public:
     QSpinBox* pointsBox() const { return m_points; }
     QSpinBox* imagesBox() const { return m_images; }
     QCheckBox* hessianBox() const { return m_hessian; }
+    QCheckBox* liveBox() const { return m_live; }
+    // Live: every `every` epochs while training, a coarse surface (11 × 11 on 256 images) along
+    // the trajectory's PCA plane (random directions until three epochs are saved); when training
+    // pauses, a finer one (the chosen grid).
+    void setLiveEvery(int every) { m_liveEvery = std::max(1, every); }
     void setTwinRun(const QString& dir); // empty: none
     ContourMap* contour(int k) const;
     Surface3D* surface3d(int k) const; // null without OpenGL
@@ -60,11 +65,13 @@ private:
     void onUpdate(const LandscapeResult& r);
     void ensurePanels(int count);
     void show3d(bool on);
+    void requestSurface(int points, int images, bool pcaIfPossible);
+    void startRequest(const LandscapeRequest& r);
 
     TrainingSession& m_session;
     QComboBox* m_directions = nullptr;
     QSpinBox *m_points = nullptr, *m_images = nullptr;
-    QCheckBox *m_hessian = nullptr, *m_log = nullptr;
+    QCheckBox *m_hessian = nullptr, *m_log = nullptr, *m_live = nullptr;
     QPushButton *m_compute = nullptr, *m_cancel = nullptr, *m_twin = nullptr, *m_view3d = nullptr;
     QSplitter* m_panels = nullptr;
     QVector<QSplitter*> m_stacks; // one panel a surface
@@ -75,6 +82,8 @@ private:
     QString m_twinRun;
     LandscapeResult m_result;
     bool m_want3d = true;
+    int m_liveEvery = 2, m_epochsSeen = 0;
+    bool m_jobRunning = false;
 };
 
 } // namespace convscope::ui
