@@ -444,23 +444,43 @@ Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::str
 
 void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
                                const std::function<void(const LandscapeResult&)>& onUpdate) {
-    LandscapeResult result;
-    result.request = r;
-    QElapsedTimer clock;
-    clock.start();
     auto fail = [&](const Status& s) {
-        result.error = Progress::isCancellation(s) ? QObject::tr("Cancelled")
-                                                   : QString::fromStdString(s.message());
+        LandscapeResult result;
+        result.request = r;
+        result.error = QString::fromStdString(s.message());
         result.finished = true;
-        result.seconds = clock.elapsed() / 1000.0;
         onUpdate(result);
     };
-    if (!hasModel() || !data())
-        return fail(Status::error("there is no network to analyse yet", "landscape",
-                                  "Train one (Ctrl+Enter) or open a run (File → Open run)"));
     if (r.points < 2 || r.points > 201 || r.images < 1)
         return fail(Status::error("the grid needs 2 to 201 points per axis and at least one image",
                                   "landscape"));
+    // Runs named in the request (twins trained for it): their checkpoints and datasets.
+    if (!r.runs.isEmpty()) {
+        std::vector<std::pair<model::Checkpoint, std::string>> models;
+        std::vector<std::unique_ptr<data::TrainTestSplit>> sets;
+        for (const QString& dir : r.runs) {
+            auto c = model::loadCheckpoint(dir.toStdString());
+            if (!c.ok())
+                return fail(c.status());
+            data::DatasetRequest dr;
+            dr.name = c->dataset.empty() ? "fashion-mnist" : c->dataset;
+            dr.side = int(c->spec.height);
+            dr.channels = int(c->spec.channels);
+            auto d = data::loadDataset(dr);
+            if (!d.ok())
+                return fail(d.status());
+            if (!c->hasNormalization) {
+                c->mean = d->mean;
+                c->std = d->std;
+            }
+            sets.push_back(std::make_unique<data::TrainTestSplit>(std::move(*d)));
+            models.emplace_back(std::move(*c), dir.toStdString());
+        }
+        return landscapeOf(models, sets, r, progress, onUpdate);
+    }
+    if (!hasModel() || !data())
+        return fail(Status::error("there is no network to analyse yet", "landscape",
+                                  "Train one (Ctrl+Enter) or open a run (File → Open run)"));
     // The analysed weights as a checkpoint.
     model::Checkpoint ckpt;
     if (m->live) {
@@ -476,15 +496,6 @@ void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
     } else {
         ckpt = *m->checkpoint;
     }
-    if (!m->landscapeBackend) {
-        auto be = analysisBackend(m->backendName);
-        if (!be.ok())
-            return fail(be.status());
-        m->landscapeBackend = std::move(*be);
-    }
-    const data::ImageDataset& train = data()->train;
-    LandscapeRequest req = r;
-    req.images = int(std::min<std::int64_t>(r.images, train.count));
     std::vector<std::pair<model::Checkpoint, std::string>> models{{ckpt, m->runDir}};
     if (!r.twinRun.isEmpty()) {
         auto twin = model::loadCheckpoint(r.twinRun.toStdString());
@@ -500,8 +511,37 @@ void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
         }
         models.emplace_back(std::move(*twin), r.twinRun.toStdString());
     }
+    landscapeOf(models, {}, r, progress, onUpdate);
+}
+
+void AnalysisEngine::landscapeOf(
+    const std::vector<std::pair<model::Checkpoint, std::string>>& models,
+    const std::vector<std::unique_ptr<data::TrainTestSplit>>& sets, const LandscapeRequest& r,
+    Progress* progress, const std::function<void(const LandscapeResult&)>& onUpdate) {
+    LandscapeResult result;
+    result.request = r;
+    QElapsedTimer clock;
+    clock.start();
+    auto fail = [&](const Status& s) {
+        result.error = Progress::isCancellation(s) ? QObject::tr("Cancelled")
+                                                   : QString::fromStdString(s.message());
+        result.finished = true;
+        result.seconds = clock.elapsed() / 1000.0;
+        onUpdate(result);
+    };
+    if (!m->landscapeBackend) {
+        auto be = analysisBackend(m->backendName);
+        if (!be.ok())
+            return fail(be.status());
+        m->landscapeBackend = std::move(*be);
+    }
     for (std::size_t k = 0; k < models.size(); ++k) {
         const auto& [c, dir] = models[k];
+        // Each surface on its own run's training images (the analysed model's: data()).
+        const data::ImageDataset& train = k < sets.size() ? sets[k]->train : data()->train;
+        LandscapeRequest req = r;
+        req.images = int(std::min<std::int64_t>(r.images, train.count));
+        result.request.images = req.images;
         LandscapeSurface surface;
         surface.title = QString::fromStdString(c.spec.name) + QObject::tr(" step %1").arg(c.step);
         result.surfaces.push_back(surface);
@@ -528,9 +568,9 @@ void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
                         .arg(s.lambdaMin, 0, 'g', 4);
         parts << part;
     }
-    result.summary =
-        parts.join(QStringLiteral(" · ")) +
-        QObject::tr(" (%1 s, %2 training images)").arg(result.seconds, 0, 'f', 1).arg(req.images);
+    result.summary = parts.join(QStringLiteral(" · ")) + QObject::tr(" (%1 s, %2 training images)")
+                                                             .arg(result.seconds, 0, 'f', 1)
+                                                             .arg(result.request.images);
     onUpdate(result);
 }
 

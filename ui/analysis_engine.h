@@ -16,7 +16,8 @@ namespace convscope {
 class Backend;
 namespace model {
 class Network;
-}
+struct Checkpoint;
+} // namespace model
 namespace data {
 struct TrainTestSplit;
 }
@@ -49,6 +50,12 @@ public:
                    const std::function<void(const LandscapeResult&)>& onUpdate);
 
 private:
+    // The surfaces of `models` (checkpoint, run folder) on their datasets (`sets`, one a model,
+    // or empty: the analysed model's).
+    void landscapeOf(const std::vector<std::pair<model::Checkpoint, std::string>>& models,
+                     const std::vector<std::unique_ptr<data::TrainTestSplit>>& sets,
+                     const LandscapeRequest& r, Progress* progress,
+                     const std::function<void(const LandscapeResult&)>& onUpdate);
     Status ensure(); // the inspector exists, fits the model and holds its current weights
     // ensure(), then test image `index` (pixels and label), or why not.
     Result<analysis::Inspector::Images> image(int index);

@@ -115,6 +115,7 @@ struct LandscapeRequest {
     quint64 seed = 1;     // the directions' seed
     bool hessian = false; // also λ_max and λ_min at θ*
     QString twinRun;      // also this run's surface, on the same grid (twins)
+    QStringList runs;     // instead of the analysed model: these runs' last checkpoints
 };
 
 // One surface, streamed row by row (rowsDone grows) until complete.

@@ -239,6 +239,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_saliency = new SaliencyView(m_session);
     m_tabs->addTab(m_saliency, tr("Saliency"));
     m_landscape = new LandscapeView(m_session);
+    m_landscape->setRequestSource([this] { return request(); });
     m_tabs->addTab(m_landscape, tr("Landscape"));
     m_tabs->setTabToolTip(LandscapeTab, tr("Li et al.'s loss landscapes: the surface around the "
                                            "trained weights, with and without skip connections"));

@@ -399,7 +399,11 @@ TrainingSession::TrainingSession(QObject* parent)
     });
     connect(m_worker, &TrainingWorker::analysisModelChanged, this,
             &TrainingSession::analysisModelChanged);
-    connect(m_worker, &TrainingWorker::snapshot, this, &TrainingSession::snapshot);
+    connect(m_worker, &TrainingWorker::snapshot, this, [this](const TrainSnapshot& snap) {
+        if (!snap.runDir.isEmpty())
+            m_runDir = snap.runDir;
+        emit snapshot(snap);
+    });
     connect(m_worker, &TrainingWorker::message, this, &TrainingSession::message);
     connect(m_worker, &TrainingWorker::finished, this, [this](const QString& error, bool complete) {
         if (!error.isEmpty()) {
@@ -408,6 +412,7 @@ TrainingSession::TrainingSession(QObject* parent)
         }
         // After an error or a complete run, Train starts afresh.
         setState(false, m_started && error.isEmpty() && !complete);
+        emit runFinished(complete && error.isEmpty(), m_runDir);
     });
     m_thread.start();
 }

@@ -176,6 +176,8 @@ signals:
     void confusionReady(const convscope::ui::ConfusionResult& r);
     void testSetReady(const convscope::ui::TestSet& t);
     void landscapeUpdated(const convscope::ui::LandscapeResult& r); // rows as they come, then done
+    // A run stopped: complete (all its epochs), or paused/stopped/failed; its folder.
+    void runFinished(bool complete, const QString& runDir);
     void analysisModelChanged(); // a new network or run to analyse: views ask again
     void jobProgress(double fraction, const QString& job);
     void jobStateChanged(bool running, const QString& job);
@@ -191,6 +193,7 @@ private:
     std::shared_ptr<std::atomic<bool>> m_cancel;
     std::shared_ptr<std::atomic<int>> m_probe; // the test image the feature-map view shows
     bool m_busy = false, m_started = false;
+    QString m_runDir;                // the run being trained (from its snapshots)
     std::shared_ptr<Progress> m_job; // the running job's progress and cancel flag
     int m_jobs = 0;                  // posted and not finished
     bool m_resumeAfterJobs = false;  // training was paused for them

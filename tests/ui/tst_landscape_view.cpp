@@ -6,6 +6,7 @@
 // under xvfb-run (ctest tst_landscape_view_xcb) the 3-D surface is created and drawn too.
 #include "analysis/landscape.h"
 #include "backend/cpu_backend.h"
+#include "build_view.h"
 #include "contour_map.h"
 #include "data/datasets.h"
 #include "landscape_view.h"
@@ -17,6 +18,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
@@ -28,6 +31,20 @@
 #include <cmath>
 
 using namespace convscope;
+
+namespace {
+// A small residual network (a stem, one block with an identity shortcut, a classifier).
+const QByteArray kTinyResidual = R"({"name": "tiny-res", "input": [1, 28, 28], "layers": [
+    {"type": "conv2d", "name": "conv1", "out": 4, "kernel": 3, "stride": 2, "padding": 1},
+    {"type": "relu", "name": "relu1"},
+    {"type": "residual", "name": "block1", "body": [
+        {"type": "conv2d", "name": "conv_a", "out": 4, "kernel": 3, "padding": 1},
+        {"type": "relu", "name": "relu_a"},
+        {"type": "conv2d", "name": "conv_b", "out": 4, "kernel": 3, "padding": 1}],
+     "shortcut": "identity", "activation": "relu"},
+    {"type": "global_avg_pool", "name": "pool"},
+    {"type": "linear", "name": "fc", "out": 10}]})";
+} // namespace
 
 class TestLandscapeView : public QObject {
     Q_OBJECT
@@ -203,6 +220,40 @@ private slots:
         QCOMPARE(view()->result().surfaces[0].rowsDone, 11);
         QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(), 300000);
         view()->liveBox()->setChecked(false);
+    }
+
+    // The twin of a network: presets pair up by depth; any residual network loses its shortcuts;
+    // a network without any has none (and says so).
+    void twinSpecsArePaired() {
+        auto t = ui::LandscapeView::twinsOf(ui::TrainingSession::presetJson("resnet56"));
+        QVERIFY(t.error.isEmpty());
+        QCOMPARE(t.plainName, QString("plain56"));
+        QCOMPARE(t.plain, ui::TrainingSession::presetJson("plain56"));
+        t = ui::LandscapeView::twinsOf(ui::TrainingSession::presetJson("plain20"));
+        QCOMPARE(t.residualName, QString("resnet20"));
+        QCOMPARE(t.residual, ui::TrainingSession::presetJson("resnet20"));
+        t = ui::LandscapeView::twinsOf(kTinyResidual);
+        QVERIFY(t.error.isEmpty());
+        QCOMPARE(t.plainName, QString("tiny-res-plain"));
+        QVERIFY(!t.plain.contains("identity") && t.plain.contains("\"shortcut\":\"none\""));
+        t = ui::LandscapeView::twinsOf(ui::TrainingSession::presetJson("lenet5"));
+        QVERIFY(t.error.contains("no skip connections"));
+    }
+
+    // One click: both twins train the same way, then both surfaces appear side by side.
+    void trainTwinsOneClick() {
+        m_w->findChild<QSpinBox*>("epochs")->setValue(1);
+        m_w->buildView()->setSpec(QJsonDocument::fromJson(kTinyResidual).object(), "tiny");
+        QVERIFY(view()->trainTwins());
+        QTRY_VERIFY_WITH_TIMEOUT(view()->result().finished && view()->result().surfaces.size() == 2,
+                                 300000);
+        const ui::LandscapeResult& r = view()->result();
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QVERIFY(r.surfaces[0].title.startsWith("tiny-res step"));
+        QVERIFY(r.surfaces[1].title.startsWith("tiny-res-plain step"));
+        QVERIFY(r.surfaces[0].hasHessian && r.surfaces[1].hasHessian);
+        QCOMPARE(r.request.runs.size(), 2);
+        QVERIFY(view()->twinsButton()->isEnabled());
     }
 
     // On a platform with OpenGL (xvfb-run), the 3-D surface exists, holds the grid and renders.

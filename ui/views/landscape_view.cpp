@@ -10,10 +10,14 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPainter>
 #include <QPixmap>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -78,6 +82,13 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
                           "beside resnet20, trained the same way), shown side by side with one "
                           "colour scale, one z-range and one camera"));
     m_twinLabel = new QLabel;
+    m_trainTwins = new QPushButton(tr("Train twins"));
+    m_trainTwins->setObjectName("train twins");
+    m_trainTwins->setToolTip(
+        tr("Train this network and its twin without skip connections (resnet20 ↔ plain20, "
+           "resnet56 ↔ plain56, or a copy with shortcuts set to none) the same way — same seed, "
+           "same initial weights where the layers agree, same data order — then show both "
+           "surfaces side by side (Li et al. 2018, Fig. 5)"));
     m_view3d = new QPushButton(tr("3-D"));
     m_view3d->setCheckable(true);
     m_view3d->setChecked(true);
@@ -90,8 +101,9 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
                              "pauses for it and resumes after"));
     m_cancel = new QPushButton(tr("Cancel"));
     m_cancel->setEnabled(false);
-    for (QWidget* w : std::initializer_list<QWidget*>{m_directions, m_points, m_images, m_hessian,
-                                                      m_log, m_live, m_twin, m_twinLabel, m_view3d})
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{m_directions, m_points, m_images, m_hessian, m_log, m_live,
+                                         m_twin, m_twinLabel, m_trainTwins, m_view3d})
         bar->addWidget(w);
     bar->addStretch(1);
     bar->addWidget(m_compute);
@@ -142,6 +154,8 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
             setTwinRun(dir);
     });
     connect(&m_session, &TrainingSession::landscapeUpdated, this, &LandscapeView::onUpdate);
+    connect(&m_session, &TrainingSession::runFinished, this, &LandscapeView::onRunFinished);
+    connect(m_trainTwins, &QPushButton::clicked, this, [this] { trainTwins(); });
     connect(&m_session, &TrainingSession::jobStateChanged, this,
             [this](bool running, const QString&) {
                 m_jobRunning = running;
@@ -392,6 +406,115 @@ bool LandscapeView::exportPicture(const QString& path, double scale) {
     render(&shot);
     paint3dInto(shot, this);
     return shot.save(path);
+}
+
+LandscapeView::TwinSpecs LandscapeView::twinsOf(const QByteArray& spec) {
+    TwinSpecs t;
+    const QJsonObject root = QJsonDocument::fromJson(spec).object();
+    const QString name = root.value("name").toString();
+    static const QRegularExpression depth("^(resnet|plain)(\\d+)$");
+    if (const auto m = depth.match(name); m.hasMatch()) { // a preset pair
+        t.residualName = "resnet" + m.captured(2);
+        t.plainName = "plain" + m.captured(2);
+        t.residual = m.captured(1) == "resnet" ? spec : TrainingSession::presetJson(t.residualName);
+        t.plain = m.captured(1) == "plain" ? spec : TrainingSession::presetJson(t.plainName);
+        if (!t.residual.isEmpty() && !t.plain.isEmpty())
+            return t;
+    }
+    // Any network with skip connections: its copy with every shortcut set to none.
+    bool shortcuts = false;
+    std::function<QJsonValue(const QJsonValue&)> strip = [&](const QJsonValue& v) -> QJsonValue {
+        if (v.isArray()) {
+            QJsonArray a;
+            for (const QJsonValue& e : v.toArray())
+                a.append(strip(e));
+            return a;
+        }
+        if (!v.isObject())
+            return v;
+        QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            if (it.key() == "shortcut" && it.value().toString() != "none") {
+                shortcuts = true;
+                it.value() = QStringLiteral("none");
+            } else {
+                it.value() = strip(it.value());
+            }
+        }
+        return o;
+    };
+    QJsonObject plain = strip(root).toObject();
+    if (!shortcuts) {
+        t.error = tr("%1 has no skip connections, so it has no plain twin: pick resnet20 or "
+                     "resnet56 (or a network with residual blocks)")
+                      .arg(name.isEmpty() ? tr("This network") : name);
+        return t;
+    }
+    t.residual = spec;
+    t.residualName = name;
+    t.plainName = name + "-plain";
+    plain["name"] = t.plainName;
+    plain["description"] = tr("%1 without its skip connections").arg(name);
+    t.plain = QJsonDocument(plain).toJson(QJsonDocument::Compact);
+    return t;
+}
+
+bool LandscapeView::trainTwins() {
+    if (!m_source)
+        return false;
+    TrainRequest base = m_source();
+    if (base.spec.isEmpty())
+        base.spec = TrainingSession::presetJson(base.preset);
+    TwinSpecs specs = twinsOf(base.spec);
+    if (!specs.error.isEmpty()) {
+        m_summary->setText(specs.error);
+        return false;
+    }
+    if (m_session.busy())
+        m_session.stop();
+    m_twins = TwinsRun{specs, base, 1, {}};
+    TrainRequest r = base;
+    r.spec = specs.residual;
+    r.resumeDir.clear();
+    m_summary->setText(tr("Twins: training %1 (1 of 2), then %2 the same way (seed %3, %4 "
+                          "epochs); then both surfaces")
+                           .arg(specs.residualName, specs.plainName)
+                           .arg(base.seed)
+                           .arg(base.epochs));
+    m_trainTwins->setEnabled(false);
+    m_session.start(r);
+    return true;
+}
+
+void LandscapeView::onRunFinished(bool complete, const QString& dir) {
+    if (!m_twins)
+        return;
+    TwinsRun& t = *m_twins;
+    if (!complete) {
+        m_summary->setText(tr("Twins stopped while training %1: nothing compared")
+                               .arg(t.stage == 1 ? t.specs.residualName : t.specs.plainName));
+        m_twins.reset();
+        m_trainTwins->setEnabled(true);
+        return;
+    }
+    t.dirs[t.stage - 1] = dir;
+    if (t.stage == 1) {
+        t.stage = 2;
+        TrainRequest r = t.base;
+        r.spec = t.specs.plain;
+        r.resumeDir.clear();
+        m_summary->setText(tr("Twins: training %1 (2 of 2)").arg(t.specs.plainName));
+        m_session.start(r);
+        return;
+    }
+    LandscapeRequest req;
+    req.points = m_points->value();
+    req.images = m_images->value();
+    req.hessian = true;
+    req.runs = {t.dirs[0], t.dirs[1]};
+    m_twins.reset();
+    m_trainTwins->setEnabled(true);
+    startRequest(req);
 }
 
 bool LandscapeView::exportCsv(const QString& path) {

@@ -6,7 +6,11 @@
 #pragma once
 
 #include "analysis_types.h"
+#include "training_session.h"
 #include "view.h"
+
+#include <functional>
+#include <optional>
 
 class QCheckBox;
 class QComboBox;
@@ -54,6 +58,19 @@ public:
     // the trajectory's PCA plane (random directions until three epochs are saved); when training
     // pauses, a finer one (the chosen grid).
     void setLiveEvery(int every) { m_liveEvery = std::max(1, every); }
+    // Twins: what Train would train now (the window's controls), for "Train twins".
+    void setRequestSource(std::function<TrainRequest()> source) { m_source = std::move(source); }
+    // Trains the network and its twin (with and without skip connections) the same way, one
+    // after the other, then computes both surfaces side by side. False (and a message in the
+    // summary) when the network has no twin.
+    bool trainTwins();
+    QPushButton* twinsButton() const { return m_trainTwins; }
+    // The residual and plain specs of `spec` (NetSpec JSON), or an error.
+    struct TwinSpecs {
+        QByteArray residual, plain;
+        QString residualName, plainName, error;
+    };
+    static TwinSpecs twinsOf(const QByteArray& spec);
     void setTwinRun(const QString& dir); // empty: none
     ContourMap* contour(int k) const;
     Surface3D* surface3d(int k) const; // null without OpenGL
@@ -72,7 +89,8 @@ private:
     QComboBox* m_directions = nullptr;
     QSpinBox *m_points = nullptr, *m_images = nullptr;
     QCheckBox *m_hessian = nullptr, *m_log = nullptr, *m_live = nullptr;
-    QPushButton *m_compute = nullptr, *m_cancel = nullptr, *m_twin = nullptr, *m_view3d = nullptr;
+    QPushButton *m_compute = nullptr, *m_cancel = nullptr, *m_twin = nullptr, *m_view3d = nullptr,
+                *m_trainTwins = nullptr;
     QSplitter* m_panels = nullptr;
     QVector<QSplitter*> m_stacks; // one panel a surface
     QVector<ContourMap*> m_contours;
@@ -84,6 +102,15 @@ private:
     bool m_want3d = true;
     int m_liveEvery = 2, m_epochsSeen = 0;
     bool m_jobRunning = false;
+    std::function<TrainRequest()> m_source;
+    struct TwinsRun {
+        TwinSpecs specs;
+        TrainRequest base;
+        int stage = 0; // 1: training the residual twin, 2: the plain one
+        QString dirs[2];
+    };
+    std::optional<TwinsRun> m_twins;
+    void onRunFinished(bool complete, const QString& dir);
 };
 
 } // namespace convscope::ui
