@@ -144,8 +144,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                      "the settings hide (Ctrl+D shows them), F11 or Esc returns"));
     connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
     viewMenu->addSeparator();
-    const QStringList tabNames = {tr("Build"), tr("Train"), tr("Filters"), tr("Gradients"),
-                                  tr("Saliency")};
+    const QStringList tabNames = {tr("Build"),     tr("Train"),    tr("Filters"),
+                                  tr("Gradients"), tr("Saliency"), tr("Landscape")};
     for (int tab = 0; tab < tabNames.size(); ++tab)
         viewMenu->addAction(tabNames[tab], QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + tab)), this,
                             [this, tab] { m_tabs->setCurrentIndex(tab); });
@@ -163,10 +163,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                "leaves it</td></tr>"
                "<tr><td><b>Ctrl+D</b></td><td>show or hide the settings (in presenter mode "
                "too)</td></tr>"
-               "<tr><td><b>Ctrl+1 … 5</b></td><td>Build, Train, Filters, Gradients, "
-               "Saliency</td></tr>"
+               "<tr><td><b>Ctrl+1 … 6</b></td><td>Build, Train, Filters, Gradients, "
+               "Saliency, Landscape</td></tr>"
                "<tr><td><b>[</b>, <b>]</b></td><td>Saliency: ε down, up</td></tr>"
                "<tr><td><b>Ctrl+Shift+K</b></td><td>Saliency: sanity check</td></tr>"
+               "<tr><td><b>Ctrl+L</b></td><td>Landscape: compute the surface</td></tr>"
                "<tr><td><b>Ctrl+Backspace</b></td><td>cancel the running analysis</td></tr>"
                "<tr><td><b>F2</b>, double-click</td><td>edit a layer's name or settings</td></tr>"
                "<tr><td><b>Del</b>, <b>Ctrl+Up/Down</b>, <b>Ctrl+R</b></td>"

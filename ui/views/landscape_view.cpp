@@ -395,11 +395,14 @@ void LandscapeView::paint3dInto(QPixmap& shot, QWidget* grabbed) {
 }
 
 bool LandscapeView::exportPicture(const QString& path, double scale) {
-    if (!showing3d() || path.endsWith(".svg", Qt::CaseInsensitive)) {
-        if (path.endsWith(".svg", Qt::CaseInsensitive))
-            show3d(false); // the vector picture is the contour map
-        return View::exportPicture(path, scale);
+    if (path.endsWith(".svg", Qt::CaseInsensitive) && showing3d()) {
+        show3d(false); // the vector picture is the contour map
+        const bool ok = View::exportPicture(path, scale);
+        show3d(true);
+        return ok;
     }
+    if (!showing3d())
+        return View::exportPicture(path, scale);
     QPixmap shot(size() * scale);
     shot.setDevicePixelRatio(scale);
     shot.fill(Qt::white);
