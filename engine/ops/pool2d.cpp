@@ -94,19 +94,24 @@ Status maxPool2dForward(Backend& be, const Pool2dShape& s, const Tensor& x, cons
                 for (std::int64_t p = 0; p < P; ++p) {
                     const T* r0 = img + 2 * p * W;
                     const T* r1 = r0 + W;
+                    const auto rowStart = std::int32_t(2 * p * W);
+                    // Branch-free selects, vectorised (blends): random data made the branchy
+                    // loop mispredict half its comparisons.
+#pragma omp simd
                     for (std::int64_t q = 0; q < Q; ++q) {
                         const std::int64_t w = 2 * q;
-                        const T v[4] = {r0[w], r0[w + 1], r1[w], r1[w + 1]};
-                        const std::int32_t at[4] = {std::int32_t(2 * p * W + w),
-                                                    std::int32_t(2 * p * W + w + 1),
-                                                    std::int32_t((2 * p + 1) * W + w),
-                                                    std::int32_t((2 * p + 1) * W + w + 1)};
-                        int k = 0;
-                        for (int i = 1; i < 4; ++i)
-                            if (v[i] > v[k] || std::isnan(v[i]))
-                                k = i;
-                        out[p * Q + q] = v[k];
-                        outArg[p * Q + q] = at[k];
+                        const T a = r0[w], b = r0[w + 1], c = r1[w], d = r1[w + 1];
+                        const bool tb = b > a || b != b;
+                        T m = tb ? b : a;
+                        std::int32_t k = tb ? 1 : 0;
+                        const bool tc = c > m || c != c;
+                        m = tc ? c : m;
+                        k = tc ? std::int32_t(W) : k;
+                        const bool td = d > m || d != d;
+                        m = td ? d : m;
+                        k = td ? std::int32_t(W + 1) : k;
+                        out[p * Q + q] = m;
+                        outArg[p * Q + q] = rowStart + std::int32_t(w) + k;
                     }
                 }
             }
