@@ -33,8 +33,10 @@ double colourAt(double v, double lo, double hi) {
 }
 } // namespace
 
-std::vector<double> contourLevels(const Surface& s, int count) {
+std::vector<double> contourLevels(const Surface& s, int count, double cap) {
     auto [lo, hi] = range(s);
+    if (cap > 0 && hi > cap && lo < cap)
+        hi = cap;
     std::vector<double> out;
     if (!std::isfinite(lo) || !(hi > lo) || count <= 0)
         return out;
@@ -92,6 +94,9 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
     io::Canvas canvas(left + W + right, top + H + bottom);
     canvas.text(left, 8, title, {0, 0, 0}, 1);
     auto [lo, hi] = range(s);
+    const bool capped = hi > kLossCap && lo < kLossCap;
+    if (capped)
+        hi = kLossCap;
     const int R = s.beta.points, C = s.alpha.points;
     // Pixel centre → fractional grid position, bilinear between grid points.
     for (int py = 0; py < H; ++py)
@@ -175,7 +180,7 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
     const int bx = left + W + 14;
     for (int py = 0; py < H; ++py)
         canvas.fill(bx, top + py, bar, 1, sequential(1 - double(py) / std::max(H - 1, 1)));
-    std::snprintf(t, sizeof t, "%.3g", hi);
+    std::snprintf(t, sizeof t, capped ? "%.3g+" : "%.3g", hi);
     canvas.text(bx + bar + 4, top, t, {0, 0, 0});
     std::snprintf(t, sizeof t, "%.3g", lo);
     canvas.text(bx + bar + 4, top + H - 8, t, {0, 0, 0});

@@ -9,9 +9,14 @@
 
 namespace convscope::analysis {
 
-// About `count` contour levels between the surface's minimum and maximum, evenly spaced in
-// log(loss) (a landscape spans orders of magnitude), rounded to two significant digits.
-std::vector<double> contourLevels(const Surface& s, int count = 12);
+// Li et al. clip the loss they draw (vmax = 10 in their plots): far from θ* a plain network's
+// loss reaches 10⁴ and would squeeze every level near the minimum into one colour.
+constexpr double kLossCap = 10.0;
+
+// About `count` contour levels between the surface's minimum and its maximum (at most `cap`;
+// ≤ 0: no cap), evenly spaced in log(loss) (a landscape spans orders of magnitude), rounded to
+// two significant digits.
+std::vector<double> contourLevels(const Surface& s, int count = 12, double cap = kLossCap);
 
 // A segment in grid units: x = column (α index), y = row (β index), both fractional.
 struct Segment {
@@ -21,7 +26,8 @@ struct Segment {
 std::vector<Segment> contourSegments(std::span<const double> values, int rows, int cols,
                                      double level);
 
-// The picture: `title` above, the surface `pixels` wide, α to the right and β up, a colour bar.
+// The picture: `title` above, the surface `pixels` wide, α to the right and β up, a colour bar
+// (log loss, losses above kLossCap in its top colour).
 // `path` (optional): the trajectory in (α, β) coordinates, drawn over it.
 io::Canvas contourPicture(const Surface& s, const std::string& title,
                           const std::vector<std::array<double, 2>>& path = {}, int pixels = 480);

@@ -9,6 +9,10 @@
 
 namespace convscope::ui {
 
+namespace {
+constexpr double kLossCap = 10.0; // the engine's analysis::kLossCap (the view does not include it)
+} // namespace
+
 ContourMap::ContourMap(QWidget* parent) : QWidget(parent) {
     setMouseTracking(true);
     setToolTip(tr("The loss L(θ* + α·δ + β·η) seen from above; θ* (the trained weights) is the "
@@ -62,6 +66,10 @@ void ContourMap::paintEvent(QPaintEvent*) {
     if (!std::isfinite(lo))
         lo = hi = 1;
     lo = std::max({lo, hi * 1e-5, 1e-9}); // a loss of exactly 0 (an easy set) on a log scale
+    // As Li et al. (and the engine's contour levels): losses above 10 in the top colour.
+    const bool capped = hi > kLossCap && lo < kLossCap;
+    if (capped)
+        hi = kLossCap;
     const double la = std::log(std::max(lo, 1e-9)), lb = std::log(std::max(hi, 1e-9));
     auto colourOf = [&](double v) {
         if (!std::isfinite(v))
@@ -170,7 +178,8 @@ void ContourMap::paintEvent(QPaintEvent*) {
         p.fillRect(QRectF(bar.left(), bar.top() + y, bar.width(), 1),
                    sequentialColour(1 - y / std::max(1.0, bar.height() - 1)));
     p.drawRect(bar);
-    p.drawText(QPointF(bar.right() + 3, bar.top() + fm.ascent()), QString::number(hi, 'g', 3));
+    p.drawText(QPointF(bar.right() + 3, bar.top() + fm.ascent()),
+               QString::number(hi, 'g', 3) + (capped ? "+" : ""));
     p.drawText(QPointF(bar.right() + 3, bar.bottom()), QString::number(lo, 'g', 3));
     if (m_s.rowsDone < m_s.rows)
         p.drawText(QRectF(plot.left(), plot.top(), plot.width(), fm.height() + 4), Qt::AlignCenter,
