@@ -37,7 +37,7 @@ const char* kLandscapeUsage = R"(
     --interpolate A B  the line (1 − t)·A + t·B between two checkpoints, t on --grid
                        [-0.5:1.5:41]; running statistics are interpolated too
     --hessian          the Hessian's largest and smallest eigenvalues at the checkpoint
-                       (power iteration, finite-difference products; DIR/hessian.csv)
+                       (Lanczos on finite-difference products; DIR/hessian.csv)
     --tolerance X      the eigenvalues' relative tolerance                    [1e-3]
 )";
 
@@ -339,7 +339,7 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
             return failed(h.status());
         curvature = "; Hessian λ_max " + fmt(h->lambdaMax, "%.5g") + ", λ_min " +
                     fmt(h->lambdaMin, "%.5g") + " (|λ_min/λ_max| " + fmt(h->ratio(), "%.3g") +
-                    "; power iteration, tolerance " + fmt(h->tolerance, "%.0e") + ", " +
+                    "; Lanczos, tolerance " + fmt(h->tolerance, "%.0e") + ", " +
                     std::to_string(h->iterations) + " products, h " + fmt(h->h, "%.0e") + ", " +
                     std::to_string(h->images) + " images" +
                     (h->converged ? "" : ", NOT converged") + ")";

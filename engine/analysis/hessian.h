@@ -1,8 +1,8 @@
 // Curvature of a loss landscape at θ* (Li et al. 2018, section 6 and Fig. 7): the Hessian's
-// eigenvalue of largest magnitude by power iteration on Hessian-vector products, and the one at
-// the other end of the spectrum by the shifted power iteration on H − λ₁·I (its dominant
-// eigenvalue is λ_other − λ₁). A Hessian-vector product is the central difference of two mean
-// gradients over the landscape's fixed subset in evaluation mode:
+// largest and smallest eigenvalues by the Lanczos method (full reorthogonalisation; the extreme
+// Ritz values converge at both ends at once, in far fewer products than power iteration, as
+// scipy's eigsh that Li et al. used) on Hessian-vector products. A product is the central
+// difference of two mean gradients over the landscape's fixed subset in evaluation mode:
 //   H·v ≈ (∇L(θ* + h·v) − ∇L(θ* − h·v)) / (2h),   ‖v‖ = 1,
 // exact up to O(h²) for a smooth loss and to rounding (≈ ε_float/h) in float.
 #pragma once
@@ -21,8 +21,8 @@ struct HessianOptions {
 
 struct HessianResult {
     double lambdaMax = 0, lambdaMin = 0; // the largest and the smallest eigenvalue
-    int iterations = 0;                  // Hessian-vector products in all
-    bool converged = true;               // both reached the tolerance
+    int iterations = 0;                  // Hessian-vector products (Lanczos steps)
+    bool converged = true;               // both ends reached the tolerance
     double tolerance = 0, h = 0;
     std::int64_t images = 0; // the subset the loss is averaged over
     // |λ_min / λ_max|: Li et al.'s measure of non-convexity (0: convex at θ*).
@@ -31,7 +31,7 @@ struct HessianResult {
 
 using HessianVectorProduct = std::function<Result<std::vector<double>>(std::span<const double>)>;
 
-// Power iterations with any Hessian-vector product on vectors of n elements.
+// The Lanczos iteration with any Hessian-vector product on vectors of n elements.
 Result<HessianResult> hessianExtremes(const HessianVectorProduct& hvp, std::int64_t n,
                                       const HessianOptions& options, Progress* progress = nullptr);
 

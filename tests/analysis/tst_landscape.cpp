@@ -298,8 +298,8 @@ private slots:
         o.maxIterations = 3000;
         auto h = analysis::hessianAt(L, o);
         QVERIFY2(h.ok(), h.status().message().c_str());
-        qInfo("closed form λ_max %.10g λ_min %.3g; power iteration %.10g, %.3g (%d products)", lmax,
-              lmin, h->lambdaMax, h->lambdaMin, h->iterations);
+        qInfo("closed form λ_max %.10g λ_min %.3g; Lanczos %.10g, %.3g (%d products)", lmax, lmin,
+              h->lambdaMax, h->lambdaMin, h->iterations);
         QVERIFY(std::abs(h->lambdaMax - lmax) <= 1e-6 * lmax);
         // Convex: λ_min is 0 (adding one number to every logit changes nothing) up to rounding.
         QVERIFY(lmin > -1e-12);
@@ -308,7 +308,7 @@ private slots:
         QCOMPARE(h->images, std::int64_t(40));
     }
 
-    // A tiny tanh network in double: the power iterations' extremes equal the eigenvalues of its
+    // A tiny tanh network in double: the Lanczos extremes equal the eigenvalues of its
     // exact Hessian (central differences of exact gradients, column by column).
     void tinyNetworkHessianMatchesExact() {
         auto spec = parsed(kTinySpec);
@@ -340,7 +340,7 @@ private slots:
         o.maxIterations = 5000;
         auto h = analysis::hessianAt(L, o);
         QVERIFY2(h.ok(), h.status().message().c_str());
-        qInfo("exact λ_max %.8g λ_min %.8g; power iteration %.8g %.8g (%d products)", lmax, lmin,
+        qInfo("exact λ_max %.8g λ_min %.8g; Lanczos %.8g %.8g (%d products)", lmax, lmin,
               h->lambdaMax, h->lambdaMin, h->iterations);
         QVERIFY(std::abs(h->lambdaMax - lmax) <= 1e-4 * std::abs(lmax));
         QVERIFY(std::abs(h->lambdaMin - lmin) <= 1e-4 * std::abs(lmax));

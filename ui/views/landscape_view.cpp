@@ -65,8 +65,8 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
                             "training images, in evaluation mode (batch norm's running "
                             "statistics, no dropout)"));
     m_hessian = new QCheckBox(tr("Curvature"));
-    m_hessian->setToolTip(tr("Also the Hessian's largest and smallest eigenvalues at θ* (power "
-                             "iteration on Hessian-vector products): |λ_min/λ_max| near 0 means "
+    m_hessian->setToolTip(tr("Also the Hessian's largest and smallest eigenvalues at θ* (Lanczos "
+                             "on Hessian-vector products): |λ_min/λ_max| near 0 means "
                              "locally convex (Li et al., Fig. 7)"));
     m_log = new QCheckBox(tr("Log loss"));
     m_log->setChecked(true);
