@@ -16,6 +16,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <cstdlib>
+#include <filesystem>
 
 namespace convscope::ui {
 
@@ -44,6 +45,7 @@ struct AnalysisEngine::State {
     bool live = false;
     std::string backendName = "auto";
     std::string runDir; // the live run's autosave folder, or the reopened run's
+    const analysis::Trajectory* trajectory = nullptr; // the live run's weight snapshots
     // The landscapes' backend (a LossLandscape resets its backend: not the inspector's).
     std::unique_ptr<Backend> landscapeBackend;
     // The inspector and what it holds.
@@ -58,9 +60,11 @@ AnalysisEngine::~AnalysisEngine() = default;
 
 void AnalysisEngine::useLive(Backend* backend, const model::Network* network,
                              const data::TrainTestSplit* data, std::int64_t step,
-                             const std::string& backendName, const std::string& runDir) {
+                             const std::string& backendName, const std::string& runDir,
+                             const analysis::Trajectory* trajectory) {
     m->live = true;
     m->runDir = runDir;
+    m->trajectory = trajectory;
     m->liveBackend = backend;
     m->liveNetwork = network;
     m->liveData = data;
@@ -88,6 +92,7 @@ QString AnalysisEngine::useRun(const QString& dir, const QString& dataDir,
     m->checkpoint = std::make_unique<model::Checkpoint>(std::move(*c));
     m->runData = std::make_unique<data::TrainTestSplit>(std::move(*d));
     m->live = false;
+    m->trajectory = nullptr;
     m->runDir = dir.toStdString();
     m->backendName = backendName;
     m->inspectorStep = -1;
@@ -361,20 +366,42 @@ void contoursOf(const analysis::Surface& s, LandscapeSurface& out) {
 
 // One surface of a landscape job into `out`, streaming rows through `update`.
 Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::string& runDir,
-                      const data::ImageDataset& train, const LandscapeRequest& r,
-                      Progress* progress, LandscapeSurface& out,
+                      const analysis::Trajectory* ring, const data::ImageDataset& train,
+                      const LandscapeRequest& r, Progress* progress, LandscapeSurface& out,
                       const std::function<void()>& update) {
     CS_TRY_ASSIGN(auto land, analysis::LossLandscape::create(be, ckpt, train, r.images));
     analysis::LossLandscape& L = *land;
     std::vector<double> delta, eta;
     double lo = -r.range, hi = r.range;
-    if (r.directions == "pca") {
-        CS_TRY_ASSIGN(auto traj, analysis::runTrajectory(runDir, ckpt.step, L.layout()));
-        auto plane = analysis::pcaPlane(traj.snapshots, L.theta(), L.layout());
-        if (!plane.ok())
-            return Status::error(plane.status().message(), runDir.empty() ? "the run" : runDir,
-                                 "The PCA plane needs checkpoints from three epochs or more: "
-                                 "train longer, or use random directions");
+    // The trajectory: the live run's ring of snapshots (every K steps), else the run's
+    // checkpoints (one an epoch); the weights analysed are the last row.
+    analysis::RunTrajectory traj;
+    if (r.directions == "pca" || r.directions == "auto") {
+        if (ring && ring->size() >= 2) {
+            const auto n = std::size_t(L.parameterCount());
+            for (std::size_t i = 0; i < ring->size(); ++i) {
+                std::vector<double> th = ring->snapshots()[i];
+                th.resize(n);
+                traj.snapshots.push_back(std::move(th));
+                traj.steps.push_back(ring->steps()[i]);
+            }
+            traj.snapshots.push_back(L.theta());
+            traj.steps.push_back(ckpt.step);
+        } else {
+            auto fromRun = analysis::runTrajectory(runDir, ckpt.step, L.layout());
+            if (fromRun.ok())
+                traj = std::move(*fromRun);
+        }
+    }
+    auto plane = r.directions == "pca" || r.directions == "auto"
+                     ? analysis::pcaPlane(traj.snapshots, L.theta(), L.layout())
+                     : Result<analysis::PcaPlane>(Status::error("random directions asked"));
+    if (r.directions == "pca" && !plane.ok())
+        return Status::error(plane.status().message(), runDir.empty() ? "the run" : runDir,
+                             "The PCA plane needs snapshots from a longer run (three epochs' "
+                             "checkpoints, or a run trained in this window): train longer, "
+                             "or use random directions");
+    if (plane.ok()) {
         delta = plane->d1;
         eta = plane->d2;
         double reach = 0;
@@ -383,13 +410,32 @@ Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::str
             out.pathSteps.push_back(traj.steps[i]);
             reach = std::max({reach, std::abs(plane->path[i][0]), std::abs(plane->path[i][1])});
         }
-        if (r.range <= 0) {
+        if (r.range <= 0 || r.directions == "auto") {
             lo = -1.2 * reach;
             hi = 1.2 * reach;
         }
         out.explained1 = plane->explained[0];
         out.explained2 = plane->explained[1];
-    } else {
+        // Epoch markers: the path's points nearest the run's checkpoints (one an epoch).
+        std::error_code ec;
+        std::vector<qint64> ends;
+        for (const auto& e : std::filesystem::directory_iterator(
+                 std::filesystem::path(runDir) / "checkpoints", ec)) {
+            const std::string name = e.path().filename().string();
+            if (name.rfind("step-", 0) == 0 && name.ends_with(".safetensors"))
+                ends.push_back(std::atoll(name.c_str() + 5));
+        }
+        std::sort(ends.begin(), ends.end());
+        for (qint64 end : ends) {
+            if (end <= 0 || end > ckpt.step)
+                continue;
+            int best = 0;
+            for (int i = 1; i < out.pathSteps.size(); ++i)
+                if (std::abs(out.pathSteps[i] - end) < std::abs(out.pathSteps[best] - end))
+                    best = i;
+            out.epochEnds.push_back(best);
+        }
+    } else { // random (asked, or "auto" without a trajectory yet)
         analysis::DirectionNorm norm = analysis::DirectionNorm::Filter;
         if (!analysis::parseDirectionNorm(r.norm.toStdString(), norm))
             return Status::error("unknown normalisation " + r.norm.toStdString(), "landscape");
@@ -545,7 +591,9 @@ void AnalysisEngine::landscapeOf(
         LandscapeSurface surface;
         surface.title = QString::fromStdString(c.spec.name) + QObject::tr(" step %1").arg(c.step);
         result.surfaces.push_back(surface);
-        Status s = computeSurface(*m->landscapeBackend, c, dir, train, req, progress,
+        // The live network's snapshots belong to the first surface only (not to a twin).
+        const analysis::Trajectory* ring = k == 0 && m->live ? m->trajectory : nullptr;
+        Status s = computeSurface(*m->landscapeBackend, c, dir, ring, train, req, progress,
                                   result.surfaces.back(), [&] {
                                       result.seconds = clock.elapsed() / 1000.0;
                                       onUpdate(result);

@@ -22,6 +22,10 @@ namespace data {
 struct TrainTestSplit;
 }
 
+namespace analysis {
+class Trajectory;
+}
+
 namespace ui {
 
 class AnalysisEngine {
@@ -29,10 +33,12 @@ public:
     AnalysisEngine();
     ~AnalysisEngine();
 
-    // The model to analyse: the live training (its backend, network, data and step), or a
-    // reopened run (its last checkpoint and dataset). `backendName` picks the analysis backend.
+    // The model to analyse: the live training (its backend, network, data, step, run folder and
+    // the ring of weight snapshots the Landscape tab's PCA plane uses), or a reopened run (its
+    // last checkpoint and dataset). `backendName` picks the analysis backend.
     void useLive(Backend* backend, const model::Network* network, const data::TrainTestSplit* data,
-                 std::int64_t step, const std::string& backendName, const std::string& runDir = {});
+                 std::int64_t step, const std::string& backendName, const std::string& runDir = {},
+                 const analysis::Trajectory* trajectory = nullptr);
     QString useRun(const QString& dir, const QString& dataDir, const std::string& backendName);
     bool hasModel() const;
 

@@ -107,10 +107,12 @@ struct TestSet {
 // [−range, range]² along two directions, the mean cross-entropy over the first `images`
 // training images in evaluation mode.
 struct LandscapeRequest {
-    QString directions = "random"; // random | pca (the trajectory's plane: the run's checkpoints)
-    QString norm = "filter";       // filter | layer | none (random directions)
-    int points = 21;               // per axis, both ends included
-    double range = 1.0;            // random: the grid spans [−range, range]; pca: 0 = auto
+    // random | pca (the trajectory's plane: the live run's snapshots or the run's checkpoints) |
+    // auto (pca when there is a trajectory, else random)
+    QString directions = "random";
+    QString norm = "filter"; // filter | layer | none (random directions)
+    int points = 21;         // per axis, both ends included
+    double range = 1.0;      // random: the grid spans [−range, range]; pca: 0 = auto
     int images = 500;
     quint64 seed = 1;     // the directions' seed
     bool hessian = false; // also λ_max and λ_min at θ*
@@ -131,6 +133,8 @@ struct LandscapeSurface {
     QVector<double> lineAlpha, lineLoss; // the 1-D line along δ through θ* (β = 0)
     QVector<QPointF> path;               // the trajectory in (α, β), PCA only
     QVector<qint64> pathSteps;
+    QVector<int> epochEnds; // indices into path nearest the end of epoch 1, 2, … (the run's
+                            // checkpoints)
     double explained1 = 0, explained2 = 0;
     bool hasHessian = false;
     double lambdaMax = 0, lambdaMin = 0;

@@ -1,5 +1,6 @@
 // TrainingSession and its worker: the engine on its own thread, snapshots throttled to ~30/s.
 #include "training_session.h"
+#include "analysis/trajectory.h"
 #include "analysis_engine.h"
 
 #include "backend/backend.h"
@@ -35,7 +36,8 @@ public:
     AnalysisEngine& analysis() {
         if (m_live && m_trainer)
             m_analysis.useLive(m_backend.get(), m_network.get(), m_data.get(),
-                               m_trainer->stepsDone(), m_backendName, m_runDir.toStdString());
+                               m_trainer->stepsDone(), m_backendName, m_runDir.toStdString(),
+                               &m_trajectory);
         return m_analysis;
     }
     void analyseRun(const QString& dir, const QString& dataDir) {
@@ -138,6 +140,8 @@ public slots:
         m_run = std::make_unique<train::RunFolder>(std::move(*run));
         m_runDir = dir;
         m_live = true; // the analysis views look at this network from now on
+        m_trajectory =
+            analysis::Trajectory(200, std::max<std::int64_t>(1, m_trainer->stepsPerEpoch() / 20));
         m_backendName = r.backend.toStdString();
         emit analysisModelChanged();
         emit message(QString::fromStdString(m_network->summary()));
@@ -212,6 +216,11 @@ private:
                 readLayers(pending);
                 sinceLayers.restart();
             }
+            // The trajectory for the Landscape tab's PCA plane: the weights every K steps (a
+            // bounded ring; reading them waits for the steps in flight, a few times an epoch).
+            if (m_trajectory.wants(r.step))
+                if (auto theta = m_backend->readReal(m_network->params()); theta.ok())
+                    m_trajectory.add(r.step, std::move(*theta));
             // A probe costs a forward pass: at most ~10% of the time (deep nets probe less
             // often), except that a newly chosen image is answered at once ("Next image").
             const int wanted = m_probeIndex->load();
@@ -359,6 +368,7 @@ private:
     std::unique_ptr<Backend> m_backend;
     std::unique_ptr<model::Network> m_network;
     std::unique_ptr<train::Trainer> m_trainer;
+    analysis::Trajectory m_trajectory{200, 50}; // weight snapshots of the run being trained
     std::unique_ptr<train::RunFolder> m_run;
     QString m_runDir;
     std::int64_t m_totalSteps = 0;

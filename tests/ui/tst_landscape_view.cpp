@@ -164,15 +164,19 @@ private slots:
         view()->imagesBox()->setValue(64);
     }
 
-    // The PCA plane of the three epoch checkpoints, the path drawn over the surface.
+    // The PCA plane of the trajectory, the path drawn over the surface.
     void pcaPlaneWithTheTrajectory() {
         view()->directionsBox()->setCurrentIndex(3);
         QVERIFY(computeAndWait());
         const ui::LandscapeResult& r = view()->result();
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         const ui::LandscapeSurface& s = r.surfaces[0];
-        QCOMPARE(s.path.size(), 3);
-        QCOMPARE(s.path.back(), QPointF(0, 0)); // the final weights are θ*
+        // The live run's snapshots (every few steps), the final weights θ* last; its three
+        // epochs marked along the path.
+        QVERIFY2(s.path.size() > 10, qPrintable(QString::number(s.path.size())));
+        QCOMPARE(s.path.back(), QPointF(0, 0));
+        QCOMPARE(s.epochEnds.size(), 3);
+        QCOMPARE(s.epochEnds.back(), int(s.path.size()) - 1);
         QVERIFY(s.explained1 >= s.explained2 && s.explained1 + s.explained2 <= 1 + 1e-9);
         for (const QPointF& p : s.path) // the grid covers the path
             QVERIFY(std::abs(p.x()) <= s.alphaHi && std::abs(p.y()) <= s.betaHi);
@@ -207,8 +211,9 @@ private slots:
         view()->hessianBox()->setChecked(false);
     }
 
-    // Live: while a new run trains, a coarse surface arrives after its second epoch (training
-    // pauses for it and resumes), without anyone pressing Compute.
+    // Live: while a new run trains, a coarse surface along the trajectory's PCA plane arrives
+    // after its second epoch (training pauses for it and resumes), without anyone pressing
+    // Compute.
     void liveSurfaceWhileTraining() {
         view()->liveBox()->setChecked(true);
         m_w->findChild<QSpinBox*>("epochs")->setValue(2);
@@ -218,6 +223,13 @@ private slots:
         QVERIFY2(view()->result().error.isEmpty(), qPrintable(view()->result().error));
         QCOMPARE(view()->result().request.images, 256);
         QCOMPARE(view()->result().surfaces[0].rowsDone, 11);
+        // Along the trajectory's plane: the weights kept every few steps in memory, not only
+        // the epochs' checkpoints, with the path drawn from the first snapshot to θ*.
+        const ui::LandscapeSurface& live = view()->result().surfaces[0];
+        QVERIFY2(live.path.size() > 10, qPrintable(QString::number(live.path.size())));
+        QCOMPARE(live.path.back(), QPointF(0, 0));
+        QCOMPARE(live.epochEnds.size(), 2); // marked where the two epochs ended
+        QVERIFY(live.explained1 > 0 && live.explained1 + live.explained2 <= 1 + 1e-9);
         QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(), 300000);
         view()->liveBox()->setChecked(false);
     }

@@ -257,8 +257,9 @@ void LandscapeView::compute() {
 
 void LandscapeView::requestSurface(int points, int images, bool pcaIfPossible) {
     LandscapeRequest r;
-    r.directions = pcaIfPossible && m_epochsSeen >= 3 ? "pca" : "random";
-    r.range = r.directions == "pca" ? 0 : 1.0;
+    // "auto": the trajectory's PCA plane once the run has snapshots, random directions before.
+    r.directions = pcaIfPossible ? "auto" : "random";
+    r.range = 1.0;
     r.points = points;
     r.images = images;
     startRequest(r);

@@ -16,8 +16,9 @@ constexpr double kLossCap = 10.0; // the engine's analysis::kLossCap (the view d
 ContourMap::ContourMap(QWidget* parent) : QWidget(parent) {
     setMouseTracking(true);
     setToolTip(tr("The loss L(θ* + α·δ + β·η) seen from above; θ* (the trained weights) is the "
-                  "cross. Contour lines are labelled with the loss; colours are log-scaled. Hover "
-                  "to read a point"));
+                  "cross. Contour lines are labelled with the loss; colours are log-scaled. On the "
+                  "PCA plane the blue path is training, its dots the snapshots, the big dots the "
+                  "ends of epochs. Hover to read a point"));
 }
 
 void ContourMap::setSurface(const LandscapeSurface& s) {
@@ -133,12 +134,18 @@ void ContourMap::paintEvent(QPaintEvent*) {
         for (int i = 0; i + 1 < m_s.path.size(); ++i)
             p.drawLine(fromAB(m_s.path[i].x(), m_s.path[i].y()),
                        fromAB(m_s.path[i + 1].x(), m_s.path[i + 1].y()));
-        for (int i = 0; i < m_s.path.size(); ++i) {
-            const QPointF q = fromAB(m_s.path[i].x(), m_s.path[i].y());
+        // Every snapshot a small dot; the ends of epochs a larger one, numbered.
+        p.setBrush(QColor(0x56, 0xb4, 0xe9));
+        p.setPen(Qt::NoPen);
+        for (const QPointF& a : m_s.path)
+            p.drawEllipse(fromAB(a.x(), a.y()), 2, 2);
+        for (int k = 0; k < m_s.epochEnds.size(); ++k) {
+            const QPointF a = m_s.path.value(m_s.epochEnds[k]);
+            const QPointF q = fromAB(a.x(), a.y());
             p.setBrush(QColor(0x56, 0xb4, 0xe9));
             p.setPen(Qt::white);
-            p.drawEllipse(q, 4, 4);
-            p.drawText(q + QPointF(6, -4), QString::number(i + 1));
+            p.drawEllipse(q, 5, 5);
+            p.drawText(q + QPointF(7, -5), tr("epoch %1").arg(k + 1));
         }
     }
     // θ*: the cross at the origin.
