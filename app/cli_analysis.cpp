@@ -2,6 +2,7 @@
 // engine's analysis, write the files, print a summary.
 #include "cli_analysis.h"
 #include "analysis/adversarial.h"
+#include "analysis/checkpoint_data.h"
 #include "analysis/render.h"
 #include "analysis/saliency.h"
 #include "backend/backend.h"
@@ -69,30 +70,15 @@ struct Session {
 
 Result<Session> open(const std::string& run, const Options& opt, std::int64_t batch) {
     Session s;
-    CS_TRY_ASSIGN(s.ckpt, model::loadCheckpoint(run));
-    data::DatasetRequest dr;
-    dr.name = get(opt, "dataset", s.ckpt.dataset.empty() ? "fashion-mnist" : s.ckpt.dataset);
-    dr.dir = get(opt, "data", "");
-    dr.side = int(s.ckpt.spec.height);
-    dr.channels = int(s.ckpt.spec.channels);
-    CS_TRY_ASSIGN(s.data, data::loadDataset(dr));
-    const auto& te = s.data.test;
-    if (te.channels != s.ckpt.spec.channels || te.height != s.ckpt.spec.height ||
-        te.width != s.ckpt.spec.width)
-        return Status::error(
-            "the test images of " + dr.name + " are " + std::to_string(te.channels) + "x" +
-                std::to_string(te.height) + "x" + std::to_string(te.width) +
-                ", the network takes " + std::to_string(s.ckpt.spec.channels) + "x" +
-                std::to_string(s.ckpt.spec.height) + "x" + std::to_string(s.ckpt.spec.width),
-            s.ckpt.path, "Pass the dataset the run was trained on with --dataset and --data");
-    if (!s.ckpt.hasNormalization) { // an older checkpoint: the dataset's own statistics
-        s.ckpt.mean = s.data.mean;
-        s.ckpt.std = s.data.std;
-    }
+    CS_TRY_ASSIGN(auto cd,
+                  analysis::loadCheckpointData(run, get(opt, "dataset", ""), get(opt, "data", "")));
+    s.ckpt = std::move(cd.ckpt);
+    s.data = std::move(cd.data);
+    const std::string dataset = cd.dataset;
     CS_TRY_ASSIGN(s.backend, backendFrom(opt));
     CS_TRY_ASSIGN(s.in, analysis::Inspector::open(*s.backend.backend, s.ckpt, batch));
     std::fprintf(stderr, "convscope: %s (step %lld) on %s test images; %s\n", s.ckpt.path.c_str(),
-                 (long long)s.ckpt.step, dr.name.c_str(), s.backend.backend->description().c_str());
+                 (long long)s.ckpt.step, dataset.c_str(), s.backend.backend->description().c_str());
     return s;
 }
 

@@ -4,6 +4,7 @@
 // landscape.csv, directions.safetensors, trajectory.csv, landscape.png (and hessian.csv). A
 // killed job resumes from landscape.partial.csv; --rows slices merge when the command runs again
 // without --rows in the same folder.
+#include "analysis/checkpoint_data.h"
 #include "analysis/contour.h"
 #include "analysis/hessian.h"
 #include "analysis/landscape.h"
@@ -60,17 +61,10 @@ struct Setup {
 
 Result<Setup> openLandscape(const std::string& run, const Options& opt, std::int64_t images) {
     Setup s;
-    CS_TRY_ASSIGN(s.ckpt, model::loadCheckpoint(run));
-    data::DatasetRequest dr;
-    dr.name = get(opt, "dataset", s.ckpt.dataset.empty() ? "fashion-mnist" : s.ckpt.dataset);
-    dr.dir = get(opt, "data", "");
-    dr.side = int(s.ckpt.spec.height);
-    dr.channels = int(s.ckpt.spec.channels);
-    CS_TRY_ASSIGN(s.data, data::loadDataset(dr));
-    if (!s.ckpt.hasNormalization) {
-        s.ckpt.mean = s.data.mean;
-        s.ckpt.std = s.data.std;
-    }
+    CS_TRY_ASSIGN(auto cd,
+                  analysis::loadCheckpointData(run, get(opt, "dataset", ""), get(opt, "data", "")));
+    s.ckpt = std::move(cd.ckpt);
+    s.data = std::move(cd.data);
     CS_TRY_ASSIGN(s.backend, backendFrom(opt));
     std::int64_t batch = 0;
     if (!parseCount(opt, "batch", 0, 0, 4096, batch))
@@ -79,7 +73,7 @@ Result<Setup> openLandscape(const std::string& run, const Options& opt, std::int
                                                           images, batch));
     std::fprintf(stderr, "convscope: %s (step %lld), %lld %s training images; %s\n",
                  s.ckpt.path.c_str(), (long long)s.ckpt.step, (long long)s.land->images(),
-                 dr.name.c_str(), s.backend.backend->description().c_str());
+                 cd.dataset.c_str(), s.backend.backend->description().c_str());
     return s;
 }
 

@@ -3,6 +3,7 @@
 #include "analysis_engine.h"
 
 #include "analysis/adversarial.h"
+#include "analysis/checkpoint_data.h"
 #include "analysis/contour.h"
 #include "analysis/hessian.h"
 #include "analysis/landscape.h"
@@ -74,23 +75,11 @@ void AnalysisEngine::useLive(Backend* backend, const model::Network* network,
 
 QString AnalysisEngine::useRun(const QString& dir, const QString& dataDir,
                                const std::string& backendName) {
-    auto c = model::loadCheckpoint(dir.toStdString());
+    auto c = analysis::loadCheckpointData(dir.toStdString(), {}, dataDir.toStdString());
     if (!c.ok())
         return QString::fromStdString(c.status().message());
-    data::DatasetRequest dr;
-    dr.name = c->dataset.empty() ? "fashion-mnist" : c->dataset;
-    dr.dir = dataDir.toStdString();
-    dr.side = int(c->spec.height);
-    dr.channels = int(c->spec.channels);
-    auto d = data::loadDataset(dr);
-    if (!d.ok())
-        return QString::fromStdString(d.status().message());
-    if (!c->hasNormalization) {
-        c->mean = d->mean;
-        c->std = d->std;
-    }
-    m->checkpoint = std::make_unique<model::Checkpoint>(std::move(*c));
-    m->runData = std::make_unique<data::TrainTestSplit>(std::move(*d));
+    m->checkpoint = std::make_unique<model::Checkpoint>(std::move(c->ckpt));
+    m->runData = std::make_unique<data::TrainTestSplit>(std::move(c->data));
     m->live = false;
     m->trajectory = nullptr;
     m->runDir = dir.toStdString();
@@ -398,9 +387,9 @@ Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::str
                      : Result<analysis::PcaPlane>(Status::error("random directions asked"));
     if (r.directions == "pca" && !plane.ok())
         return Status::error(plane.status().message(), runDir.empty() ? "the run" : runDir,
-                             "The PCA plane needs snapshots from a longer run (three epochs' "
-                             "checkpoints, or a run trained in this window): train longer, "
-                             "or use random directions");
+                             "The PCA plane needs at least three weight snapshots: train in this "
+                             "window (a snapshot every few steps), or open a run with three "
+                             "epochs' checkpoints, or use random directions");
     if (plane.ok()) {
         delta = plane->d1;
         eta = plane->d2;
@@ -417,15 +406,9 @@ Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::str
         out.explained1 = plane->explained[0];
         out.explained2 = plane->explained[1];
         // Epoch markers: the path's points nearest the run's checkpoints (one an epoch).
-        std::error_code ec;
         std::vector<qint64> ends;
-        for (const auto& e : std::filesystem::directory_iterator(
-                 std::filesystem::path(runDir) / "checkpoints", ec)) {
-            const std::string name = e.path().filename().string();
-            if (name.rfind("step-", 0) == 0 && name.ends_with(".safetensors"))
-                ends.push_back(std::atoll(name.c_str() + 5));
-        }
-        std::sort(ends.begin(), ends.end());
+        for (const auto& f : model::checkpointFiles(runDir))
+            ends.push_back(f.first);
         for (qint64 end : ends) {
             if (end <= 0 || end > ckpt.step)
                 continue;
@@ -486,6 +469,15 @@ Status computeSurface(Backend& be, const model::Checkpoint& ckpt, const std::str
     }
     return {};
 }
+// A landscape job that stopped: the error (or "Cancelled") as its last, finished update.
+void finishWithError(LandscapeResult& result, const Status& s, double seconds,
+                     const std::function<void(const LandscapeResult&)>& onUpdate) {
+    result.error = Progress::isCancellation(s) ? QObject::tr("Cancelled")
+                                               : QString::fromStdString(s.message());
+    result.finished = true;
+    result.seconds = seconds;
+    onUpdate(result);
+}
 } // namespace
 
 void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
@@ -493,9 +485,7 @@ void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
     auto fail = [&](const Status& s) {
         LandscapeResult result;
         result.request = r;
-        result.error = QString::fromStdString(s.message());
-        result.finished = true;
-        onUpdate(result);
+        finishWithError(result, s, 0, onUpdate);
     };
     if (r.points < 2 || r.points > 201 || r.images < 1)
         return fail(Status::error("the grid needs 2 to 201 points per axis and at least one image",
@@ -505,22 +495,11 @@ void AnalysisEngine::landscape(const LandscapeRequest& r, Progress* progress,
         std::vector<std::pair<model::Checkpoint, std::string>> models;
         std::vector<std::unique_ptr<data::TrainTestSplit>> sets;
         for (const QString& dir : r.runs) {
-            auto c = model::loadCheckpoint(dir.toStdString());
+            auto c = analysis::loadCheckpointData(dir.toStdString());
             if (!c.ok())
                 return fail(c.status());
-            data::DatasetRequest dr;
-            dr.name = c->dataset.empty() ? "fashion-mnist" : c->dataset;
-            dr.side = int(c->spec.height);
-            dr.channels = int(c->spec.channels);
-            auto d = data::loadDataset(dr);
-            if (!d.ok())
-                return fail(d.status());
-            if (!c->hasNormalization) {
-                c->mean = d->mean;
-                c->std = d->std;
-            }
-            sets.push_back(std::make_unique<data::TrainTestSplit>(std::move(*d)));
-            models.emplace_back(std::move(*c), dir.toStdString());
+            sets.push_back(std::make_unique<data::TrainTestSplit>(std::move(c->data)));
+            models.emplace_back(std::move(c->ckpt), dir.toStdString());
         }
         return landscapeOf(models, sets, r, progress, onUpdate);
     }
@@ -569,11 +548,7 @@ void AnalysisEngine::landscapeOf(
     QElapsedTimer clock;
     clock.start();
     auto fail = [&](const Status& s) {
-        result.error = Progress::isCancellation(s) ? QObject::tr("Cancelled")
-                                                   : QString::fromStdString(s.message());
-        result.finished = true;
-        result.seconds = clock.elapsed() / 1000.0;
-        onUpdate(result);
+        finishWithError(result, s, clock.elapsed() / 1000.0, onUpdate);
     };
     if (!m->landscapeBackend) {
         auto be = analysisBackend(m->backendName);

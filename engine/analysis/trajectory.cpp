@@ -115,22 +115,10 @@ Result<std::vector<double>> flatWeights(const io::SafeTensors& file,
 
 Result<RunTrajectory> runTrajectory(const std::string& runDir, std::int64_t lastStep,
                                     const std::vector<Slice>& layout) {
-    namespace fs = std::filesystem;
     std::vector<std::pair<std::int64_t, std::string>> files;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(fs::path(runDir) / "checkpoints", ec)) {
-        const std::string n = e.path().filename().string();
-        if (n.rfind("step-", 0) != 0 || !n.ends_with(".safetensors"))
-            continue;
-        const std::string digits = n.substr(5, n.size() - 5 - std::string(".safetensors").size());
-        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit) ||
-            digits.size() > 15)
-            continue;
-        const std::int64_t step = std::stoll(digits);
-        if (step <= lastStep)
-            files.emplace_back(step, e.path().string());
-    }
-    std::sort(files.begin(), files.end());
+    for (auto& f : model::checkpointFiles(runDir))
+        if (f.first <= lastStep)
+            files.push_back(std::move(f));
     RunTrajectory out;
     for (const auto& [step, path] : files) {
         CS_TRY_ASSIGN(io::SafeTensors f, io::loadSafetensors(path));

@@ -1,6 +1,7 @@
 // Weight I/O: reading and writing a network's named tensors, and finding and loading checkpoints.
 #include "model/weights.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -41,17 +42,10 @@ Status writeWeights(Backend& be, const Network& net, const io::SafeTensors& file
     return {};
 }
 
-Result<std::string> latestCheckpoint(const std::string& runOrFile) {
+std::vector<std::pair<std::int64_t, std::string>> checkpointFiles(const std::string& runDir) {
+    std::vector<std::pair<std::int64_t, std::string>> files;
     std::error_code ec;
-    if (fs::is_regular_file(runOrFile, ec))
-        return runOrFile;
-    if (!fs::is_directory(runOrFile, ec))
-        return Status::error("no such run folder or checkpoint file", runOrFile,
-                             "Pass a run folder (with checkpoints/) or a .safetensors file");
-    const fs::path dir = fs::path(runOrFile) / "checkpoints";
-    std::int64_t best = -1;
-    std::string path;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (const auto& e : fs::directory_iterator(fs::path(runDir) / "checkpoints", ec)) {
         const std::string n = e.path().filename().string();
         if (n.rfind("step-", 0) != 0 || !n.ends_with(".safetensors"))
             continue;
@@ -59,17 +53,25 @@ Result<std::string> latestCheckpoint(const std::string& runOrFile) {
         const char* first = n.data() + 5;
         const char* last = n.data() + n.size() - std::strlen(".safetensors");
         const auto [end, err] = std::from_chars(first, last, step);
-        if (err != std::errc() || end != last)
-            continue;
-        if (step > best) {
-            best = step;
-            path = e.path().string();
-        }
+        if (err == std::errc() && end == last && step >= 0)
+            files.emplace_back(step, e.path().string());
     }
-    if (best < 0)
-        return Status::error("no checkpoint found", dir.string(),
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+Result<std::string> latestCheckpoint(const std::string& runOrFile) {
+    std::error_code ec;
+    if (fs::is_regular_file(runOrFile, ec))
+        return runOrFile;
+    if (!fs::is_directory(runOrFile, ec))
+        return Status::error("no such run folder or checkpoint file", runOrFile,
+                             "Pass a run folder (with checkpoints/) or a .safetensors file");
+    const auto files = checkpointFiles(runOrFile);
+    if (files.empty())
+        return Status::error("no checkpoint found", (fs::path(runOrFile) / "checkpoints").string(),
                              "Pass a run folder with checkpoints/step-N.safetensors, or the file");
-    return path;
+    return files.back().second;
 }
 
 namespace {

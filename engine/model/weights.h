@@ -6,7 +6,10 @@
 #include "backend/backend.h"
 #include "io/safetensors.h"
 #include "model/network.h"
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace convscope::model {
 
@@ -30,6 +33,9 @@ struct Checkpoint {
     std::int64_t step = 0;
 };
 
+// The run's checkpoints <run>/checkpoints/step-N.safetensors as (N, path), sorted by N; other
+// files in the folder are skipped. Empty when the folder is missing.
+std::vector<std::pair<std::int64_t, std::string>> checkpointFiles(const std::string& runDir);
 // The checkpoint with the highest step in <run>/checkpoints/step-N.safetensors, or the file
 // itself when `runOrFile` is a file.
 Result<std::string> latestCheckpoint(const std::string& runOrFile);

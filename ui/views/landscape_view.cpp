@@ -75,8 +75,9 @@ LandscapeView::LandscapeView(TrainingSession& session, QWidget* parent)
     m_live->setObjectName("landscape live");
     m_live->setToolTip(
         tr("While training: every two epochs a coarse surface (11 × 11 points on 256 "
-           "images) along the plane the trajectory moves in (its PCA, once three "
-           "epochs are saved), with the path drawn over it; Pause refines it"));
+           "images) along the plane the weights move in (the PCA of snapshots taken every "
+           "few steps), with the path drawn over it and the ends of epochs marked; Pause "
+           "refines it"));
     m_twin = new QPushButton(tr("Twin…"));
     m_twin->setToolTip(tr("Also compute another run's surface on the same grid (e.g. plain20 "
                           "beside resnet20, trained the same way), shown side by side with one "
