@@ -5,7 +5,9 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace convscope::ui {
 
@@ -99,32 +101,41 @@ void ContourMap::paintEvent(QPaintEvent*) {
         const double gy = (b - m_s.betaLo) / (m_s.betaHi - m_s.betaLo) * (m_s.rows - 1);
         return toPixel(gx, gy);
     };
-    // Contours, each labelled once near its highest-right segment.
+    // Contours, each labelled once where its label overlaps no other: preferably near its
+    // upper-right end, else anywhere along it; a level with no free spot stays unlabelled.
     QFont small = font();
     small.setPointSizeF(font().pointSizeF() * 0.85);
     p.setFont(small);
     const QFontMetrics sfm(small);
-    for (int k = 0; k < m_s.contours.size(); ++k) {
-        p.setPen(QPen(QColor(255, 255, 255, 200), 1.2));
-        const auto& lines = m_s.contours[k];
-        const QLineF* best = nullptr;
-        for (const QLineF& l : lines) {
+    p.setPen(QPen(QColor(255, 255, 255, 200), 1.2));
+    for (const auto& lines : m_s.contours)
+        for (const QLineF& l : lines)
             p.drawLine(toPixel(l.x1(), l.y1()), toPixel(l.x2(), l.y2()));
-            if (!best || l.x1() + l.y1() > best->x1() + best->y1())
-                best = &l;
-        }
-        if (best) {
-            const QString text = QString::number(m_s.levels[k], 'g', 2);
-            const QPointF at = toPixel(best->x1(), best->y1());
-            const double w = sfm.horizontalAdvance(text) + 2;
+    std::vector<QRectF> placed;
+    for (int k = 0; k < m_s.contours.size(); ++k) {
+        std::vector<QPointF> spots;
+        for (const QLineF& l : m_s.contours[k])
+            spots.push_back(l.p1());
+        std::sort(spots.begin(), spots.end(),
+                  [](const QPointF& a, const QPointF& b) { return a.x() + a.y() > b.x() + b.y(); });
+        const QString text = QString::number(m_s.levels[k], 'g', 2);
+        const double w = sfm.horizontalAdvance(text) + 2;
+        for (const QPointF& g : spots) {
+            const QPointF at = toPixel(g.x(), g.y());
             // Inside the plot: a label at the top-right corner would be cut.
             const QRectF box(
                 std::clamp(at.x() - 1, plot.left(), plot.right() - w),
                 std::clamp(at.y() - sfm.height() / 2.0, plot.top(), plot.bottom() - sfm.height()),
                 w, sfm.height());
+            const QRectF margin = box.adjusted(-3, -2, 3, 2);
+            if (std::any_of(placed.begin(), placed.end(),
+                            [&](const QRectF& o) { return o.intersects(margin); }))
+                continue;
+            placed.push_back(box);
             p.fillRect(box, QColor(255, 255, 255, 210));
             p.setPen(Qt::black);
             p.drawText(box, Qt::AlignCenter, text);
+            break;
         }
     }
     p.setFont(font());
