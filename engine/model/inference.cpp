@@ -102,16 +102,59 @@ std::string detailOf(const LayerSpec& l, const Init& defaultInit) {
     }
 }
 
+// A sliding window of kernel k (dilated by d), stride s and leading padding p on one axis.
+void slide(std::int64_t& size, std::int64_t& jump, double& start, std::int64_t k, std::int64_t d,
+           std::int64_t stride, std::int64_t pad) {
+    const std::int64_t span = (k - 1) * d;
+    size += span * jump;
+    start += (double(span) / 2.0 - double(pad)) * double(jump);
+    jump *= stride;
+}
+
+// The larger of two fields (by area; a global one is largest).
+ReceptiveField larger(const ReceptiveField& a, const ReceptiveField& b) {
+    if (a.global != b.global)
+        return a.global ? a : b;
+    return b.sizeH * b.sizeW > a.sizeH * a.sizeW ? b : a;
+}
+
+// The receptive field after leaf layer `l` (its input `in`, the field so far `rf`).
+void leafField(const LayerSpec& l, const Dims& in, ReceptiveField& rf) {
+    switch (l.type) {
+    case LayerType::Conv2d: {
+        const ops::Conv2dShape c = conv2dShape(l, in, 1);
+        slide(rf.sizeH, rf.jumpH, rf.startH, c.kernelH, c.dilationH, c.strideH, c.padTop);
+        slide(rf.sizeW, rf.jumpW, rf.startW, c.kernelW, c.dilationW, c.strideW, c.padLeft);
+        break;
+    }
+    case LayerType::MaxPool2d:
+    case LayerType::AvgPool2d:
+    case LayerType::GlobalAvgPool: {
+        const ops::Pool2dShape p = pool2dShape(l, in, 1);
+        slide(rf.sizeH, rf.jumpH, rf.startH, p.kernelH, 1, p.strideH, p.padH);
+        slide(rf.sizeW, rf.jumpW, rf.startW, p.kernelW, 1, p.strideW, p.padW);
+        rf.global = rf.global || l.type == LayerType::GlobalAvgPool;
+        break;
+    }
+    case LayerType::Linear:
+        rf.global = true;
+        break;
+    default: // elementwise layers, normalisation, dropout, flatten: one unit, one input unit
+        break;
+    }
+}
+
 struct Walker {
     const Init& defaultInit;
     Analysis& a;
 
-    Result<Dims> layers(const std::vector<LayerSpec>& ls, Dims in, const std::string& prefix,
-                        const std::string& labelPrefix, const std::string& noun, int depth) {
+    Result<Dims> layers(const std::vector<LayerSpec>& ls, Dims in, ReceptiveField& rf,
+                        const std::string& prefix, const std::string& labelPrefix,
+                        const std::string& noun, int depth) {
         for (std::size_t i = 0; i < ls.size(); ++i) {
             const std::string label =
                 labelPrefix + noun + " " + std::to_string(i + 1) + " " + ls[i].name;
-            auto out = layer(ls[i], in, prefix + ls[i].name, label, depth);
+            auto out = layer(ls[i], in, rf, prefix + ls[i].name, label, depth);
             if (!out.ok())
                 return out.status().within(label);
             in = *out;
@@ -120,17 +163,17 @@ struct Walker {
     }
 
     // One layer's row; on an error, the innermost layer it names becomes Analysis::errorRow.
-    Result<Dims> layer(const LayerSpec& l, const Dims& in, const std::string& path,
-                       const std::string& label, int depth) {
+    Result<Dims> layer(const LayerSpec& l, const Dims& in, ReceptiveField& rf,
+                       const std::string& path, const std::string& label, int depth) {
         const int row = int(a.layers.size());
-        auto out = rowOf(l, in, path, label, depth);
+        auto out = rowOf(l, in, rf, path, label, depth);
         if (!out.ok() && a.errorRow < 0)
             a.errorRow = row;
         return out;
     }
 
-    Result<Dims> rowOf(const LayerSpec& l, const Dims& in, const std::string& path,
-                       const std::string& label, int depth) {
+    Result<Dims> rowOf(const LayerSpec& l, const Dims& in, ReceptiveField& rf,
+                       const std::string& path, const std::string& label, int depth) {
         LayerInfo r;
         r.path = path;
         r.label = label;
@@ -144,7 +187,9 @@ struct Walker {
         if (l.type == LayerType::Residual) {
             if (l.body.empty())
                 return Status::error("the body is empty", "", "A residual block needs layers");
-            CS_TRY_ASSIGN(out, layers(l.body, in, path + ".body.", "", "body layer", depth + 1));
+            ReceptiveField body = rf;
+            CS_TRY_ASSIGN(out,
+                          layers(l.body, in, body, path + ".body.", "", "body layer", depth + 1));
             std::int64_t params = 0, flops = out.numel(); // the add
             if (l.shortcut == Shortcut::Identity && !(out == in))
                 return Status::error(
@@ -166,13 +211,23 @@ struct Walker {
                 flops += out.numel();
             a.layers[row].params = params;
             a.layers[row].flops = flops;
+            // The shortcut sees what the block's input saw (a 1x1 projection only strides).
+            ReceptiveField shortcut = rf;
+            if (l.shortcut == Shortcut::Projection) {
+                shortcut.jumpH *= projectionStride(in, out);
+                shortcut.jumpW *= projectionStride(in, out);
+            }
+            rf = l.shortcut == Shortcut::None ? body : larger(body, shortcut);
         } else if (l.type == LayerType::Concat) {
             std::int64_t channels = 0;
             Dims first;
+            ReceptiveField widest;
             for (std::size_t b = 0; b < l.branches.size(); ++b) {
                 const std::string bl = "branch " + std::to_string(b + 1);
-                auto o = layers(l.branches[b], in, path + ".branch" + std::to_string(b + 1) + ".",
-                                bl + ", ", "layer", depth + 1);
+                ReceptiveField branch = rf;
+                auto o = layers(l.branches[b], in, branch,
+                                path + ".branch" + std::to_string(b + 1) + ".", bl + ", ", "layer",
+                                depth + 1);
                 if (!o.ok())
                     return o.status();
                 if (o->flat)
@@ -185,13 +240,17 @@ struct Walker {
                                              "; concat needs the same height and width",
                                          "", "Use padding \"same\" and stride 1 in every branch");
                 channels += o->c;
+                widest = b == 0 ? branch : larger(widest, branch);
             }
             out = {channels, first.h, first.w, false};
+            rf = widest;
         } else {
             CS_TRY_ASSIGN(out, layerOutput(l, in));
             leafCost(l, in, out, a.layers[row]);
+            leafField(l, in, rf);
         }
         a.layers[row].out = out;
+        a.layers[row].rf = rf;
         a.params += a.layers[row].params;
         a.flops += a.layers[row].flops;
         return out;
@@ -199,6 +258,12 @@ struct Walker {
 };
 
 } // namespace
+
+std::string ReceptiveField::str() const {
+    if (global)
+        return "all";
+    return sizeH == sizeW ? std::to_string(sizeH) : pair(sizeH, sizeW);
+}
 
 std::string Dims::str() const {
     return flat ? std::to_string(c)
@@ -294,7 +359,8 @@ Analysis analyzePartial(const NetSpec& spec, Status& error) {
     a.input = {spec.channels, spec.height, spec.width, false};
     Walker w{spec.init, a};
     const std::string where = spec.name.empty() ? "network" : spec.name;
-    auto out = w.layers(spec.layers, a.input, "", "", "layer", 0);
+    ReceptiveField rf;
+    auto out = w.layers(spec.layers, a.input, rf, "", "", "layer", 0);
     if (!out.ok()) {
         error = out.status().within(where);
         return a;
@@ -330,11 +396,11 @@ std::string Analysis::table() const {
     };
     std::string t;
     char line[256];
-    std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %12s %14s  %s\n", "#", "layer", "type",
-                  "output", "params", "FLOPs", "detail");
+    std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %6s %12s %14s  %s\n", "#", "layer",
+                  "type", "output", "RF", "params", "FLOPs", "detail");
     t += line;
-    std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %12s %14s\n", "", "input", "",
-                  input.str().c_str(), "", "");
+    std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %6s %12s %14s\n", "", "input", "",
+                  input.str().c_str(), "1", "", "");
     t += line;
     int top = 0;
     for (const auto& l : layers) {
@@ -342,14 +408,14 @@ std::string Analysis::table() const {
         const std::string name =
             std::string(std::size_t(2 * l.depth), ' ') +
             l.path.substr(l.path.rfind('.') == std::string::npos ? 0 : l.path.rfind('.') + 1);
-        std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %12s %14s  %s\n", index.c_str(),
-                      name.c_str(), layerTypeName(l.type), l.out.str().c_str(),
-                      l.params ? grouped(l.params).c_str() : "-", grouped(l.flops).c_str(),
-                      l.detail.c_str());
+        std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %6s %12s %14s  %s\n",
+                      index.c_str(), name.c_str(), layerTypeName(l.type), l.out.str().c_str(),
+                      l.rf.str().c_str(), l.params ? grouped(l.params).c_str() : "-",
+                      grouped(l.flops).c_str(), l.detail.c_str());
         t += line;
     }
-    std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %12s %14s  per sample, forward\n", "",
-                  "total", "", output.str().c_str(), grouped(params).c_str(),
+    std::snprintf(line, sizeof line, "%-4s %-28s %-16s %-12s %6s %12s %14s  per sample, forward\n",
+                  "", "total", "", output.str().c_str(), "", grouped(params).c_str(),
                   grouped(flops).c_str());
     return t + line;
 }

@@ -93,6 +93,20 @@ struct Dims {
     bool operator==(const Dims&) const = default;
 };
 
+// The theoretical receptive field of a unit of a layer's output, in input pixels, per axis:
+// r_l = r_{l−1} + (k_l − 1)·d_l·j_{l−1} (its size), j_l = j_{l−1}·s_l (the jump: how far apart
+// neighbouring units look), start_l = start_{l−1} + ((k_l − 1)·d_l/2 − p_l)·j_{l−1} (the centre
+// of unit (0, 0)'s field; unit (y, x) is centred at start + (y, x)·jump). Pooling counts like
+// a convolution; a residual block takes the larger of body and shortcut, a concat block its
+// largest branch. Units after a linear layer see the whole input (`global`).
+struct ReceptiveField {
+    std::int64_t sizeH = 1, sizeW = 1, jumpH = 1, jumpW = 1;
+    double startH = 0, startW = 0;
+    bool global = false;
+    std::string str() const; // "7x7", "7" when square, "all" when global
+    bool operator==(const ReceptiveField&) const = default;
+};
+
 struct LayerInfo {
     std::string path;  // "conv1", "stage2.block1.body.conv_a"
     std::string label; // "layer 4 conv2" for messages
@@ -102,6 +116,7 @@ struct LayerInfo {
     std::int64_t params = 0; // learnable scalars
     std::int64_t flops = 0;  // forward, per sample, 2 per multiply-add
     std::string detail;      // "5x5 s1 p2, he-normal"
+    ReceptiveField rf;       // of a unit of `out`
 };
 
 struct Analysis {

@@ -4,6 +4,8 @@
 #include "test_support.h"
 
 #include <cmath>
+#include <map>
+#include <tuple>
 
 using namespace convscope;
 using namespace convscope::model;
@@ -88,6 +90,113 @@ private slots:
         const std::string table = a->table();
         QVERIFY(table.find("61,706") != std::string::npos);
         QVERIFY(table.find("16x5x5") != std::string::npos);
+    }
+
+    // The theoretical receptive field (r_l = r_{l-1} + (k_l - 1)·d_l·j_{l-1}, j_l = j_{l-1}·s_l):
+    // the VGG slide's stacks, dilation, pooling, and LeNet-5 and ResNet-20 computed by hand.
+    void receptiveFieldsGrowAsTheLectureSays_data() {
+        QTest::addColumn<QString>("layers");
+        QTest::addColumn<int>("size");
+        QTest::addColumn<int>("jump");
+        QTest::addColumn<double>("start");
+        const QString c3 = R"({"type": "conv2d", "out": 2, "kernel": 3, "padding": 1})";
+        QTest::newRow("one 3x3") << c3 << 3 << 1 << 0.0;
+        QTest::newRow("two 3x3 = 5x5") << c3 + "," + c3 << 5 << 1 << 0.0;
+        QTest::newRow("three 3x3 = 7x7") << c3 + "," + c3 + "," + c3 << 7 << 1 << 0.0;
+        QTest::newRow("dilation 2 on a 3x3 = 5")
+            << R"({"type": "conv2d", "out": 2, "kernel": 3, "dilation": 2, "padding": 2})" << 5 << 1
+            << 0.0;
+        QTest::newRow("dilated stack 1, 2, 4: 15")
+            << c3 + R"(, {"type": "conv2d", "out": 2, "kernel": 3, "dilation": 2, "padding": 2},
+                       {"type": "conv2d", "out": 2, "kernel": 3, "dilation": 4, "padding": 4})"
+            << 15 << 1 << 0.0;
+        QTest::newRow("3x3 valid, then stride-2 pool")
+            << R"({"type": "conv2d", "out": 2, "kernel": 3}, {"type": "relu"},
+                  {"type": "max_pool2d", "kernel": 2})"
+            << 4 << 2 << 1.5;
+        QTest::newRow("pool, then 3x3: the jump doubles the growth")
+            << R"({"type": "max_pool2d", "kernel": 2}, )" + c3 << 6 << 2 << 0.5;
+    }
+    void receptiveFieldsGrowAsTheLectureSays() {
+        QFETCH(QString, layers);
+        QFETCH(int, size);
+        QFETCH(int, jump);
+        QFETCH(double, start);
+        const std::string json = R"({"name": "rf", "input": [1, 16, 16], "layers": [)" +
+                                 layers.toStdString() +
+                                 R"(, {"type": "flatten"}, {"type": "linear", "out": 2}]})";
+        auto spec = parseNetSpec(json, "rf.json");
+        QVERIFY2(spec.ok(), spec.status().message().c_str());
+        auto a = analyze(*spec);
+        QVERIFY2(a.ok(), a.status().message().c_str());
+        const ReceptiveField& rf = a->layers[a->layers.size() - 3].rf; // before the flatten
+        QCOMPARE(rf.sizeH, qint64(size));
+        QCOMPARE(rf.sizeW, qint64(size));
+        QCOMPARE(rf.jumpH, qint64(jump));
+        QCOMPARE(rf.startH, start);
+        QVERIFY(!rf.global);
+        QVERIFY(a->layers.back().rf.global); // a linear unit sees everything
+        QCOMPARE(a->layers.back().rf.str(), std::string("all"));
+    }
+
+    void lenet5AndResnet20ReceptiveFieldsMatchAHandComputation() {
+        // LeNet-5: conv1 5x5 p2 → 5; pool 2/2 → 6, jump 2; conv2 5x5 → 6 + 4·2 = 14;
+        // pool → 16, jump 4; unit (0, 0) of pool2 sees input rows −2 … 13 (centre 5.5).
+        auto lenet = analyze(*preset("lenet5"));
+        QVERIFY(lenet.ok());
+        std::map<std::string, std::tuple<int, int, double>> expect{{"conv1", {5, 1, 0.0}},
+                                                                   {"relu1", {5, 1, 0.0}},
+                                                                   {"pool1", {6, 2, 0.5}},
+                                                                   {"conv2", {14, 2, 4.5}},
+                                                                   {"pool2", {16, 4, 5.5}}};
+        for (const auto& l : lenet->layers)
+            if (auto it = expect.find(l.path); it != expect.end()) {
+                QCOMPARE(l.rf.sizeH, qint64(std::get<0>(it->second)));
+                QCOMPARE(l.rf.jumpW, qint64(std::get<1>(it->second)));
+                QCOMPARE(l.rf.startW, std::get<2>(it->second));
+                expect.erase(it);
+            } else if (l.path.rfind("fc", 0) == 0) {
+                QVERIFY(l.rf.global);
+            }
+        QVERIFY(expect.empty());
+        QVERIFY(lenet->table().find("   16 ") != std::string::npos); // the RF column
+        // ResNet-20: conv1 3; each block adds two 3x3 at its stride's jump (1, 2, 4); the
+        // first block of stages 2 and 3 strides in conv_a, its projection shortcut sees less.
+        auto resnet = analyze(*preset("resnet20"));
+        QVERIFY(resnet.ok());
+        std::map<std::string, int> sizes{{"conv1", 3},
+                                         {"stage1_block1", 7},
+                                         {"stage1_block2", 11},
+                                         {"stage1_block3", 15},
+                                         {"stage2_block1.body.conv_a", 17},
+                                         {"stage2_block1", 21},
+                                         {"stage2_block2", 29},
+                                         {"stage2_block3", 37},
+                                         {"stage3_block1", 49},
+                                         {"stage3_block2", 65},
+                                         {"stage3_block3", 81}};
+        for (const auto& l : resnet->layers)
+            if (auto it = sizes.find(l.path); it != sizes.end()) {
+                QCOMPARE(l.rf.sizeH, qint64(it->second));
+                sizes.erase(it);
+            }
+        QVERIFY(sizes.empty());
+        QVERIFY(resnet->layers.back().rf.global);
+        // Its plain twin has the same field: the shortcut never sees farther than the body.
+        auto plain = analyze(*preset("plain20"));
+        QVERIFY(plain.ok());
+        QCOMPARE(plain->layers[plain->layers.size() - 3].rf.sizeH, qint64(81));
+        // A concat block sees as far as its widest branch.
+        auto spec = parseNetSpec(R"({"name": "c", "input": [1, 12, 12], "layers": [
+            {"type": "concat", "name": "mix", "branches": [
+                [{"type": "conv2d", "out": 2, "kernel": 1}],
+                [{"type": "conv2d", "out": 2, "kernel": 5, "padding": 2}]]},
+            {"type": "flatten"}, {"type": "linear", "out": 2}]})",
+                                 "concat.json");
+        QVERIFY(spec.ok());
+        auto c = analyze(*spec);
+        QVERIFY(c.ok());
+        QCOMPARE(c->layers[0].rf.sizeH, qint64(5));
     }
 
     // ResNet-20 has 20 weight layers (19 convolutions + 1 linear, projections aside), its plain
