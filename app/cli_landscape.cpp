@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 namespace convscope::cli {
 
@@ -40,10 +42,14 @@ const char* kLandscapeUsage = R"(
     --hessian          the Hessian's largest and smallest eigenvalues at the checkpoint
                        (Lanczos on finite-difference products; DIR/hessian.csv)
     --tolerance X      the eigenvalues' relative tolerance                    [1e-3]
+  convscope-cli landscape --replot DIR [--title TEXT]
+      redraws DIR/landscape.png from DIR/landscape.csv (and trajectory.csv) without the run,
+      e.g. after merging --rows slices computed elsewhere, and prints the roughness summary
 )";
 
-const std::vector<std::string> kLandscapeOptions = {
-    "dir", "norm", "grid", "seed", "rows", "line", "interpolate", "hessian", "tolerance"};
+const std::vector<std::string> kLandscapeOptions = {"dir",       "norm",   "grid",        "seed",
+                                                    "rows",      "line",   "interpolate", "hessian",
+                                                    "tolerance", "replot", "title"};
 
 namespace {
 
@@ -89,11 +95,90 @@ std::string summaryOf(const analysis::Surface& s) {
     return out;
 }
 
+// The (α, β) axes a complete CSV was computed on: each column's distinct values, evenly spaced.
+Result<std::pair<analysis::Axis, analysis::Axis>> axesOfCsv(const std::string& text,
+                                                            const std::string& where) {
+    std::set<double> alphas, betas;
+    std::istringstream in(text);
+    std::string row;
+    std::getline(in, row); // the header
+    while (std::getline(in, row)) {
+        double a = 0, b = 0;
+        if (std::sscanf(row.c_str(), "%lf,%lf", &a, &b) != 2 || !std::isfinite(a) ||
+            !std::isfinite(b))
+            return Status::error("a row is not alpha,beta,loss,accuracy: \"" + row + "\"", where,
+                                 "Replot a landscape.csv written by convscope-cli landscape");
+        alphas.insert(a);
+        betas.insert(b);
+    }
+    if (alphas.empty())
+        return Status::error("the file holds no points", where, "Compute the grid first");
+    auto axis = [](const std::set<double>& v) {
+        return analysis::Axis{*v.begin(), *v.rbegin(), int(v.size())};
+    };
+    return std::pair{axis(alphas), axis(betas)};
+}
+
+int replotCommand(const std::string& dir, const Options& opt) {
+    const std::string csvPath = (fs::path(dir) / "landscape.csv").string();
+    auto text = io::readFile(csvPath);
+    if (!text.ok())
+        return failed(text.status());
+    // The axes: as the directions file recorded them, else as the CSV's points spread.
+    auto directions = io::loadSafetensors((fs::path(dir) / "directions.safetensors").string());
+    auto axes = axesOfCsv(*text, csvPath);
+    if (!axes.ok())
+        return failed(axes.status());
+    if (directions.ok() && directions->metadata.count("alpha") &&
+        directions->metadata.count("beta")) {
+        auto a = analysis::parseAxis(directions->metadata.at("alpha"));
+        auto b = analysis::parseAxis(directions->metadata.at("beta"));
+        if (a.ok() && b.ok())
+            axes = std::pair{*a, *b};
+    }
+    analysis::Surface surf = analysis::emptySurface(axes->first, axes->second);
+    if (Status s = analysis::readSurfaceCsv(*text, surf, csvPath); !s.ok())
+        return failed(s);
+    if (surf.rowsDone() != surf.beta.points)
+        return failed(Status::error("the grid is incomplete (" + std::to_string(surf.rowsDone()) +
+                                        " of " + std::to_string(surf.beta.points) + " rows)",
+                                    csvPath, "Compute or merge the missing rows first"));
+    std::vector<std::array<double, 2>> path;
+    if (auto traj = io::readFile((fs::path(dir) / "trajectory.csv").string()); traj.ok()) {
+        std::istringstream in(*traj);
+        std::string row;
+        std::getline(in, row);
+        long long step = 0;
+        double a = 0, b = 0;
+        while (std::getline(in, row))
+            if (std::sscanf(row.c_str(), "%lld,%lf,%lf", &step, &a, &b) == 3)
+                path.push_back({a, b});
+    }
+    std::string title = get(opt, "title", "");
+    if (title.empty()) {
+        if (directions.ok() && directions->metadata.count("title"))
+            title = directions->metadata.at("title");
+        else
+            title = fs::path(dir).filename().string();
+    }
+    const std::string png = (fs::path(dir) / "landscape.png").string();
+    if (Status w = io::savePng(png, analysis::contourPicture(surf, title, path)); !w.ok())
+        return failed(w);
+    std::printf("landscape: %s, %d×%d grid: %s → %s\n", title.c_str(), surf.alpha.points,
+                surf.beta.points, summaryOf(surf).c_str(), png.c_str());
+    return 0;
+}
+
 } // namespace
 
 int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt) {
     std::vector<std::string> args = argsIn;
     const auto started = Clock::now();
+    if (opt.count("replot")) {
+        if (!args.empty())
+            return usage("--replot DIR takes no run");
+        return replotCommand(opt.at("replot"), opt);
+    }
     if (args.empty())
         return usage("landscape needs a run folder or a checkpoint file");
     const std::string run = args[0];
@@ -242,6 +327,12 @@ int landscapeCommand(const std::vector<std::string>& argsIn, const Options& opt)
         meta["seed"] = std::to_string(seed);
     }
     if (!interpolate) {
+        meta["alpha"] = fmt(alpha.lo, "%.17g") + ":" + fmt(alpha.hi, "%.17g") + ":" +
+                        std::to_string(alpha.points);
+        meta["beta"] =
+            fmt(beta.lo, "%.17g") + ":" + fmt(beta.hi, "%.17g") + ":" + std::to_string(beta.points);
+        meta["title"] =
+            setup->ckpt.spec.name + " step " + std::to_string(setup->ckpt.step) + ": " + what;
         if (Status s = land.setDirections(delta, eta); !s.ok())
             return failed(s);
         const std::string dpath = (fs::path(out) / "directions.safetensors").string();

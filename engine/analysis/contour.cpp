@@ -87,6 +87,42 @@ std::vector<Segment> contourSegments(std::span<const double> f, int rows, int co
     return out;
 }
 
+bool LabelBox::overlaps(const LabelBox& o, double margin) const {
+    return x < o.x + o.w + margin && o.x < x + w + margin && y < o.y + o.h + margin &&
+           o.y < y + h + margin;
+}
+
+std::vector<LabelBox> placeContourLabels(
+    const std::vector<std::vector<Segment>>& levels, const std::vector<double>& widths,
+    double height, const std::function<std::array<double, 2>(double, double)>& toPixel,
+    const std::array<double, 4>& bounds, double margin) {
+    std::vector<LabelBox> out(levels.size());
+    std::vector<LabelBox> placed;
+    for (std::size_t k = 0; k < levels.size(); ++k) {
+        std::vector<std::array<double, 2>> spots;
+        for (const Segment& g : levels[k])
+            spots.push_back({g.x0, g.y0});
+        // Upper right first: grid y grows up the plot.
+        std::stable_sort(spots.begin(), spots.end(),
+                         [](const auto& a, const auto& b) { return a[0] + a[1] > b[0] + b[1]; });
+        const double w = k < widths.size() ? widths[k] : 0;
+        for (const auto& g : spots) {
+            const auto p = toPixel(g[0], g[1]);
+            LabelBox box{std::clamp(p[0] - 1, bounds[0], std::max(bounds[0], bounds[2] - w)),
+                         std::clamp(p[1] - height / 2, bounds[1],
+                                    std::max(bounds[1], bounds[3] - height)),
+                         w, height};
+            if (std::any_of(placed.begin(), placed.end(),
+                            [&](const LabelBox& o) { return box.overlaps(o, margin); }))
+                continue;
+            placed.push_back(box);
+            out[k] = box;
+            break;
+        }
+    }
+    return out;
+}
+
 io::Canvas contourPicture(const Surface& s, const std::string& title,
                           const std::vector<std::array<double, 2>>& path, int pixels) {
     const int left = 56, top = 28, bar = 18, right = 90, bottom = 44;
@@ -124,22 +160,31 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
     };
     if (R > 1) {
         const std::vector<double> levels = contourLevels(s);
+        std::vector<std::vector<Segment>> segs;
+        std::vector<double> widths;
+        std::vector<std::string> texts;
         for (double level : levels) {
-            const auto segs = contourSegments(s.loss, R, C, level);
-            for (const Segment& g : segs)
+            segs.push_back(contourSegments(s.loss, R, C, level));
+            for (const Segment& g : segs.back())
                 line(toPixel(g.x0, g.y0), toPixel(g.x1, g.y1), {255, 255, 255}, 1);
-            if (!segs.empty()) { // label the level at its segment nearest the top-right
-                const Segment& g =
-                    *std::max_element(segs.begin(), segs.end(),
-                                      [](auto& a, auto& b) { return a.x0 + a.y0 < b.x0 + b.y0; });
-                const auto p = toPixel(g.x0, g.y0);
-                char text[32];
-                std::snprintf(text, sizeof text, "%.3g", level);
-                canvas.fill(p[0] - 1, p[1] - 4, io::Canvas::textWidth(text) + 2, 9,
-                            {255, 255, 255});
-                canvas.text(p[0], p[1] - 3, text, {0, 0, 0});
-            }
+            char text[32];
+            std::snprintf(text, sizeof text, "%.3g", level);
+            texts.push_back(text);
+            widths.push_back(io::Canvas::textWidth(text) + 2);
         }
+        const auto boxes = placeContourLabels(
+            segs, widths, 9,
+            [&](double gx, double gy) {
+                const auto p = toPixel(gx, gy);
+                return std::array<double, 2>{double(p[0]), double(p[1])};
+            },
+            {double(left), double(top), double(left + W), double(top + H)});
+        for (std::size_t k = 0; k < boxes.size(); ++k)
+            if (boxes[k].w > 0) {
+                canvas.fill(int(boxes[k].x), int(boxes[k].y), int(boxes[k].w), 9,
+                            {255, 255, 255});
+                canvas.text(int(boxes[k].x) + 1, int(boxes[k].y) + 1, texts[k], {0, 0, 0});
+            }
     }
     // The trajectory: α, β → grid units.
     auto gridOf = [&](std::array<double, 2> ab) {

@@ -6,6 +6,8 @@
 #include "analysis/landscape.h"
 #include "io/png.h"
 #include <array>
+#include <functional>
+#include <vector>
 
 namespace convscope::analysis {
 
@@ -25,6 +27,21 @@ struct Segment {
 // Marching squares on rows × cols values (row-major) at `level`; cells with a NaN are skipped.
 std::vector<Segment> contourSegments(std::span<const double> values, int rows, int cols,
                                      double level);
+
+// A label's box in pixels (x, y its top-left corner).
+struct LabelBox {
+    double x = 0, y = 0, w = 0, h = 0;
+    bool overlaps(const LabelBox& o, double margin) const;
+};
+// Where to label each contour level so that no two labels overlap: for level k (its segments
+// in grid units, a label widths[k] × height pixels), the first segment start — from the level's
+// upper-right end along it — whose box, centred vertically on it and kept inside `bounds`
+// (left, top, right, bottom in pixels), is at least `margin` from every box already placed; no
+// box (w = 0) when there is no free spot. `toPixel` maps grid units to pixels.
+std::vector<LabelBox> placeContourLabels(
+    const std::vector<std::vector<Segment>>& levels, const std::vector<double>& widths,
+    double height, const std::function<std::array<double, 2>(double, double)>& toPixel,
+    const std::array<double, 4>& bounds, double margin = 2);
 
 // The picture: `title` above, the surface `pixels` wide, α to the right and β up, a colour bar
 // (log loss, losses above kLossCap in its top colour).

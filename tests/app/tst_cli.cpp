@@ -253,6 +253,20 @@ private slots:
         QVERIFY2(o.exitCode == 0 && o.err.contains("5 of 5 rows already computed"),
                  qPrintable(o.err + o.out));
         QCOMPARE(text(b + "/landscape.csv"), full);
+        // --replot redraws the picture from the CSV alone, with the same summary.
+        QVERIFY(QFile::remove(b + "/landscape.png"));
+        const QString summary = o.out.mid(o.out.indexOf("min loss")).section(';', 0, 0);
+        Outcome re = runCli({"landscape", "--replot", b});
+        QVERIFY2(re.exitCode == 0 && QFile::exists(b + "/landscape.png"),
+                 qPrintable(re.err + re.out));
+        QVERIFY2(re.out.contains("lenet5 step") && re.out.contains(summary.section(',', 0, 0)),
+                 qPrintable(re.out + " vs " + summary));
+        QFile csv(b + "/landscape.csv");
+        QVERIFY(csv.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        csv.write(full.section('\n', 0, 10).toUtf8() + "\n");
+        csv.close();
+        re = runCli({"landscape", "--replot", b});
+        QVERIFY2(re.exitCode == 1 && re.err.contains("incomplete"), qPrintable(re.err + re.out));
 
         o = runCli({"landscape", run, "--out", dir.filePath("pca"), "--dir", "pca", "--backend",
                     "cpu", "--images", "64", "--grid", "-1:1:3"});

@@ -1,6 +1,8 @@
 // ContourMap: QPainter drawing of a LandscapeSurface.
 #include "contour_map.h"
 
+#include "analysis/contour.h"
+
 #include "map_strip.h"
 #include <QMouseEvent>
 #include <QPainter>
@@ -111,32 +113,28 @@ void ContourMap::paintEvent(QPaintEvent*) {
     for (const auto& lines : m_s.contours)
         for (const QLineF& l : lines)
             p.drawLine(toPixel(l.x1(), l.y1()), toPixel(l.x2(), l.y2()));
-    std::vector<QRectF> placed;
+    std::vector<std::vector<analysis::Segment>> levels;
+    std::vector<double> widths;
     for (int k = 0; k < m_s.contours.size(); ++k) {
-        std::vector<QPointF> spots;
+        levels.emplace_back();
         for (const QLineF& l : m_s.contours[k])
-            spots.push_back(l.p1());
-        std::sort(spots.begin(), spots.end(),
-                  [](const QPointF& a, const QPointF& b) { return a.x() + a.y() > b.x() + b.y(); });
-        const QString text = QString::number(m_s.levels[k], 'g', 2);
-        const double w = sfm.horizontalAdvance(text) + 2;
-        for (const QPointF& g : spots) {
-            const QPointF at = toPixel(g.x(), g.y());
-            // Inside the plot: a label at the top-right corner would be cut.
-            const QRectF box(
-                std::clamp(at.x() - 1, plot.left(), plot.right() - w),
-                std::clamp(at.y() - sfm.height() / 2.0, plot.top(), plot.bottom() - sfm.height()),
-                w, sfm.height());
-            const QRectF margin = box.adjusted(-3, -2, 3, 2);
-            if (std::any_of(placed.begin(), placed.end(),
-                            [&](const QRectF& o) { return o.intersects(margin); }))
-                continue;
-            placed.push_back(box);
-            p.fillRect(box, QColor(255, 255, 255, 210));
-            p.setPen(Qt::black);
-            p.drawText(box, Qt::AlignCenter, text);
-            break;
-        }
+            levels.back().push_back({l.x1(), l.y1(), l.x2(), l.y2()});
+        widths.push_back(sfm.horizontalAdvance(QString::number(m_s.levels.value(k), 'g', 2)) + 2);
+    }
+    const auto boxes = analysis::placeContourLabels(
+        levels, widths, sfm.height(),
+        [&](double gx, double gy) {
+            const QPointF q = toPixel(gx, gy);
+            return std::array<double, 2>{q.x(), q.y()};
+        },
+        {plot.left(), plot.top(), plot.right(), plot.bottom()}, 3);
+    for (std::size_t k = 0; k < boxes.size(); ++k) {
+        if (boxes[k].w <= 0)
+            continue;
+        const QRectF box(boxes[k].x, boxes[k].y, boxes[k].w, boxes[k].h);
+        p.fillRect(box, QColor(255, 255, 255, 210));
+        p.setPen(Qt::black);
+        p.drawText(box, Qt::AlignCenter, QString::number(m_s.levels.value(int(k)), 'g', 2));
     }
     p.setFont(font());
     // The trajectory, its checkpoints numbered (epochs when one checkpoint an epoch).
