@@ -25,10 +25,11 @@ IN.safetensors (float tensors F32 or F64, cast to the chosen dtype):
   "baseline" (N, C, H, W) IG baseline in pixel units (task "ig"; (C,H,W) or (1,C,H,W) broadcast)
   metadata (all strings):
   "mean", "std"   required: one number each (or a comma list of C numbers, one per channel)
-  "tasks"         comma list of: grad_logit, grad_loss, smoothgrad, ig, gradcam, fgsm, pgd
+  "tasks"         comma list of: grad_logit, grad_loss, smoothgrad, ig, gradcam, fgsm, pgd, erf
   "ig_steps" = m, "ig_rule" = midpoint | gauss-legendre                       (task "ig")
   "gradcam_layer" = a module path, e.g. "relu2", "stage3_block3", "stage1_block1.body.relu_a"
   "eps" = comma list of floats                                         (tasks "fgsm", "pgd")
+  "erf_layer" = a module path, "erf_unit" = "c,y,x"                                (task "erf")
   "pgd_steps" = k (>= 1)                                                         (task "pgd")
   "keep_images" = "0" leaves fgsm_images, pgd_images and their logits out (large N)
   "points" = "a1:b1,a2:b2,..." grid points (task "landscape"), with the input tensors
@@ -50,6 +51,9 @@ OUT.safetensors (E = number of eps values, K = classes):
               "gradcam"     (N,H,W) = F.interpolate(ReLU(raw)[:, None], (H, W), mode="bilinear",
                                                     align_corners=False)
               "gradcam_activation" = A, "gradcam_gradient" = G   (for debugging)
+  erf:        the effective receptive field (Luo et al. 2016) of unit (c, y, x) of module
+              erf_layer's OUTPUT A: "erf" (H, W) = mean over the N images of
+              sum over channels of |d A[n, c, y, x] / dx[n]|
   fgsm:       x'_e = clamp(x + eps_e * sign(d CE / dx at x), 0, 1)   (sign(0) = 0)
               "fgsm_images" (E,N,C,H,W), "fgsm_logits" (E,N,K),
               "fgsm_accuracy" (E,): fraction of images correct on the clean x AND argmax(x'_e)
@@ -78,7 +82,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import convscope_torch as cs  # noqa: E402
 
-TASKS = ("grad_logit", "grad_loss", "smoothgrad", "ig", "gradcam", "fgsm", "pgd", "landscape")
+TASKS = ("grad_logit", "grad_loss", "smoothgrad", "ig", "gradcam", "fgsm", "pgd", "landscape",
+         "erf")
 
 
 class Fail(Exception):
@@ -155,6 +160,28 @@ class Reference:
 
     def grad_loss(self, pixels, labels):
         return self._grad(pixels, lambda y, r: F.cross_entropy(y, labels[r], reduction="sum"))
+
+    def unit_gradient(self, pixels, module, unit):
+        """sum over the batch of |d A[n, c, y, x] / dx[n]| summed over channels, A = module's output."""
+        store, total = {}, None
+        handle = module.register_forward_hook(lambda m, i, o: store.__setitem__("a", o))
+        try:
+            for lo in range(0, len(pixels), self.batch):
+                store.clear()
+                x = pixels[lo:lo + self.batch].detach().clone().requires_grad_(True)
+                self.logits(x)
+                a = store.get("a")
+                if not isinstance(a, torch.Tensor) or a.dim() != 4:
+                    raise Fail("erf_layer: the module's output is not (N, K, h, w)")
+                c, y, xx = unit
+                if not (0 <= c < a.shape[1] and 0 <= y < a.shape[2] and 0 <= xx < a.shape[3]):
+                    raise Fail(f"erf_unit {unit} is outside the output {tuple(a.shape[1:])}")
+                (g,) = torch.autograd.grad(a[:, c, y, xx].sum(), x)
+                part = g.abs().sum((0, 1))
+                total = part if total is None else total + part
+        finally:
+            handle.remove()
+        return total
 
     def gradcam(self, pixels, targets, module):
         acts, grads, store = [], [], {}
@@ -295,6 +322,18 @@ def run(a):
         out["gradcam_raw"] = raw
         out["gradcam_activation"] = act
         out["gradcam_gradient"] = grad
+
+    if "erf" in tasks:
+        path = meta.get("erf_layer", "")
+        try:
+            module = model.get_submodule(path)
+            unit = tuple(int(v) for v in meta["erf_unit"].split(","))
+        except (AttributeError, KeyError, ValueError):
+            raise Fail("metadata erf_layer (a module) and erf_unit (c,y,x) are needed (task erf)") \
+                from None
+        if len(unit) != 3:
+            raise Fail("erf_unit must be c,y,x")
+        out["erf"] = ref.unit_gradient(pixels, module, unit) / n
 
     if "fgsm" in tasks or "pgd" in tasks:
         eps = floats(meta, "eps", "tasks fgsm, pgd")
