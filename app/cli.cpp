@@ -37,6 +37,7 @@ Usage:
   convscope-cli fgsm RUN --out DIR         accuracy vs ε of adversarial examples
   convscope-cli confusion RUN              the test set's confusion matrix
   convscope-cli landscape RUN --out DIR    the loss landscape around a checkpoint (see below)
+  convscope-cli rf SPEC|PRESET|RUN         receptive fields, theoretical and effective (below)
   convscope-cli --help | --version
 
 train options:
@@ -336,6 +337,7 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, stdout);
         std::fputs(cli::kAnalysisUsage, stdout);
         std::fputs(cli::kLandscapeUsage, stdout);
+        std::fputs(cli::kFieldsUsage, stdout);
         return 0;
     }
     if (cmd == "--version") {
@@ -344,8 +346,8 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> opt;
     std::vector<std::string> args;
-    static const char* flags[] = {"augment",        "no-shuffle", "list",   "sanity",
-                                  "smooth-squared", "line",       "hessian"}; // without a value
+    static const char* flags[] = {"augment", "no-shuffle", "list",     "sanity", "smooth-squared",
+                                  "line",    "hessian",    "untrained"}; // no value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         if (a.rfind("--", 0) != 0) {
@@ -373,7 +375,9 @@ int main(int argc, char** argv) {
             std::find(cli::kAnalysisOptions.begin(), cli::kAnalysisOptions.end(), k) ==
                 cli::kAnalysisOptions.end() &&
             std::find(cli::kLandscapeOptions.begin(), cli::kLandscapeOptions.end(), k) ==
-                cli::kLandscapeOptions.end())
+                cli::kLandscapeOptions.end() &&
+            std::find(cli::kFieldsOptions.begin(), cli::kFieldsOptions.end(), k) ==
+                cli::kFieldsOptions.end())
             return usageError("unknown option --" + k);
     if (cmd == "saliency")
         return cli::saliencyCommand(args, opt);
@@ -383,6 +387,8 @@ int main(int argc, char** argv) {
         return cli::confusionCommand(args, opt);
     if (cmd == "landscape")
         return cli::landscapeCommand(args, opt);
+    if (cmd == "rf")
+        return cli::rfCommand(args, opt);
     if (cmd == "inspect")
         return inspectCommand(args, opt);
     if (!args.empty())

@@ -15,10 +15,13 @@ int saliencyCommand(const std::vector<std::string>& args, const Options& opt);
 int fgsmCommand(const std::vector<std::string>& args, const Options& opt);
 int confusionCommand(const std::vector<std::string>& args, const Options& opt);
 int landscapeCommand(const std::vector<std::string>& args, const Options& opt); // cli_landscape
+int rfCommand(const std::vector<std::string>& args, const Options& opt);        // cli_fields
 
 extern const char* kAnalysisUsage;
 extern const std::vector<std::string> kAnalysisOptions; // their option names
 extern const char* kLandscapeUsage;
 extern const std::vector<std::string> kLandscapeOptions;
+extern const char* kFieldsUsage;
+extern const std::vector<std::string> kFieldsOptions;
 
 } // namespace convscope::cli

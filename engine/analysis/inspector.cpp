@@ -209,7 +209,7 @@ Status Inspector::backward(const Seed& seed, int captureLayer, bool weightGradie
         const auto& o = m_cur->outputs[std::size_t(seed.layer)];
         const model::Dims& d = o.dims;
         const std::int64_t H = d.flat ? 1 : d.h, W = d.flat ? 1 : d.w;
-        if (seed.channel < 0 || seed.channel >= d.c || seed.y < 0 || seed.y >= H || seed.x < 0 ||
+        if (seed.channel < -1 || seed.channel >= d.c || seed.y < 0 || seed.y >= H || seed.x < 0 ||
             seed.x >= W)
             return Status::error("unit (" + std::to_string(seed.channel) + ", " +
                                      std::to_string(seed.y) + ", " + std::to_string(seed.x) +
@@ -220,7 +220,9 @@ Status Inspector::backward(const Seed& seed, int captureLayer, bool weightGradie
                                  "inspector");
         std::vector<double> dy(std::size_t(N * d.numel()), 0.0);
         for (std::int64_t n = 0; n < N; ++n)
-            dy[std::size_t(n * d.numel() + (seed.channel * H + seed.y) * W + seed.x)] = 1.0;
+            for (std::int64_t c = 0; c < d.c; ++c)
+                if (seed.channel < 0 || c == seed.channel)
+                    dy[std::size_t(n * d.numel() + (c * H + seed.y) * W + seed.x)] = 1.0;
         CS_TRY(m_be.writeReal(o.dy, dy));
         from = o.index;
     } else {

@@ -28,7 +28,8 @@ struct Seed {
     enum class Kind {
         Logit, // y_c, the pre-softmax score of class classes[i]
         Loss,  // cross-entropy with label classes[i] (each image's own loss, not averaged)
-        Unit,  // the activation (channel, y, x) of layer `layer` (an index into layers())
+        Unit,  // the activation (channel, y, x) of layer `layer` (an index into layers());
+               // channel −1: the sum over all channels at (y, x)
     } kind = Kind::Logit;
     std::vector<std::int32_t> classes; // Logit and Loss: one per sample (missing ones: none)
     int layer = -1;

@@ -16,30 +16,63 @@ Result<std::vector<RfRow>> theoreticalFields(const model::NetSpec& spec) {
     return rows;
 }
 
-std::string fieldTable(const std::vector<RfRow>& rows, const std::vector<double>& effective) {
+namespace {
+std::string jumpOf(const model::ReceptiveField& rf) {
+    if (rf.global)
+        return "-";
+    return rf.jumpH == rf.jumpW ? std::to_string(rf.jumpH)
+                                : std::to_string(rf.jumpH) + "x" + std::to_string(rf.jumpW);
+}
+std::string startOf(const model::ReceptiveField& rf) {
+    char s[48] = "-";
+    if (!rf.global)
+        std::snprintf(s, sizeof s, "%g,%g", rf.startH, rf.startW);
+    return s;
+}
+const EffectiveField* effectiveAt(const std::vector<const EffectiveField*>& e, std::size_t i) {
+    return i < e.size() ? e[i] : nullptr;
+}
+} // namespace
+
+std::string fieldTable(const std::vector<RfRow>& rows,
+                       const std::vector<const EffectiveField*>& effective) {
     std::string t;
     char line[200];
     std::snprintf(line, sizeof line, "%-4s %-24s %-12s %8s %6s %10s%s\n", "#", "layer", "output",
-                  "RF", "jump", "start", effective.empty() ? "" : "  ERF-90");
+                  "RF", "jump", "start", effective.empty() ? "" : "  ERF-50  ERF-90  ERF-90/RF");
     t += line;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const RfRow& r = rows[i];
-        char start[32] = "-";
-        if (!r.rf.global)
-            std::snprintf(start, sizeof start, "%g,%g", r.rf.startH, r.rf.startW);
-        std::string jump = r.rf.global ? "-"
-                           : r.rf.jumpH == r.rf.jumpW
-                               ? std::to_string(r.rf.jumpH)
-                               : std::to_string(r.rf.jumpH) + "x" + std::to_string(r.rf.jumpW);
         std::string erf;
-        if (i < effective.size() && effective[i] > 0) {
-            char e[32];
-            std::snprintf(e, sizeof e, "  %g", effective[i]);
-            erf = e;
+        if (const EffectiveField* e = effectiveAt(effective, i)) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "  %6lld  %6lld  %9.2f", (long long)e->side50,
+                          (long long)e->side90, e->ratio90);
+            erf = buf;
         }
         std::snprintf(line, sizeof line, "%-4zu %-24s %-12s %8s %6s %10s%s\n", i + 1,
-                      r.layer.c_str(), r.dims.str().c_str(), r.rf.str().c_str(), jump.c_str(),
-                      start, erf.c_str());
+                      r.layer.c_str(), r.dims.str().c_str(), r.rf.str().c_str(),
+                      jumpOf(r.rf).c_str(), startOf(r.rf).c_str(), erf.c_str());
+        t += line;
+    }
+    return t;
+}
+
+std::string fieldCsv(const std::vector<RfRow>& rows,
+                     const std::vector<const EffectiveField*>& effective) {
+    std::string t = "layer,output,rf_h,rf_w,jump_h,jump_w,start_h,start_w,global,erf50,erf90,"
+                    "erf90_ratio,erf_images\n";
+    char line[320];
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const RfRow& r = rows[i];
+        const EffectiveField* e = effectiveAt(effective, i);
+        std::snprintf(
+            line, sizeof line, "%s,%s,%lld,%lld,%lld,%lld,%g,%g,%d,%s,%s,%s,%s\n", r.layer.c_str(),
+            r.dims.str().c_str(), (long long)r.rf.sizeH, (long long)r.rf.sizeW,
+            (long long)r.rf.jumpH, (long long)r.rf.jumpW, r.rf.startH, r.rf.startW,
+            r.rf.global ? 1 : 0, e ? std::to_string(e->side50).c_str() : "",
+            e ? std::to_string(e->side90).c_str() : "", e ? std::to_string(e->ratio90).c_str() : "",
+            e ? std::to_string(e->images).c_str() : "");
         t += line;
     }
     return t;

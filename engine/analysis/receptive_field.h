@@ -22,15 +22,13 @@ struct RfRow {
 };
 // The theoretical fields of the inspectable layers, input to output.
 Result<std::vector<RfRow>> theoreticalFields(const model::NetSpec& spec);
-// The `convscope-cli rf` table (layer, output, RF size, jump, start); `effective` (optional,
-// one per row, 0 for none) adds the ERF-90 column.
-std::string fieldTable(const std::vector<RfRow>& rows, const std::vector<double>& effective = {});
 
 struct Unit {
-    int layer = -1; // an index into Inspector::layers()
-    std::int64_t channel = 0, y = 0, x = 0;
+    int layer = -1;            // an index into Inspector::layers()
+    std::int64_t channel = -1; // −1: all channels at (y, x) together (Luo et al.'s centre pixel)
+    std::int64_t y = 0, x = 0;
 };
-// The unit at the centre of layer `layer`'s output (channel 0), the default to look at.
+// The centre of layer `layer`'s output, all channels: the default to look at.
 Unit centreUnit(const Inspector& in, int layer);
 
 struct EffectiveField {
@@ -54,6 +52,13 @@ struct EffectiveField {
 Result<EffectiveField> effectiveField(Inspector& in, const Unit& unit,
                                       std::span<const double> images, std::int64_t count,
                                       Progress* progress = nullptr);
+
+// The `convscope-cli rf` table (layer, output, RF size, jump, start) and its CSV; `effective`
+// (optional, one per row, null for none) adds the ERF-50 and ERF-90 sides and ERF-90 / RF.
+std::string fieldTable(const std::vector<RfRow>& rows,
+                       const std::vector<const EffectiveField*>& effective = {});
+std::string fieldCsv(const std::vector<RfRow>& rows,
+                     const std::vector<const EffectiveField*>& effective = {});
 
 // The smallest odd-or-even side s of a square centred at (cy, cx) (clipped to the map) holding
 // at least `fraction` of the map's mass; the map's size when even that is not enough.

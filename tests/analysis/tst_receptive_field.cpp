@@ -223,6 +223,38 @@ private slots:
         const analysis::Unit centre = analysis::centreUnit(in, in.layerIndex("pool2"));
         QCOMPARE(centre.y, qint64(2));
         QCOMPARE(centre.x, qint64(2));
+        QCOMPARE(centre.channel, qint64(-1));
+    }
+
+    // Channel −1 seeds every channel at (y, x): the input gradient is the sum of the channels'.
+    void allChannelsSeedIsTheSumOfTheChannels() {
+        auto spec = model::preset("lenet5");
+        QVERIFY(spec.ok());
+        auto made = analysis::Inspector::create(m_double, *spec, 2, {0.3, 0.4});
+        QVERIFY(made.ok());
+        analysis::Inspector& in = **made;
+        CS_VERIFY_OK(in.initialize(5));
+        const std::vector<double> images = uniform(2 * 784, 8, 0.0, 1.0);
+        CS_VERIFY_OK(in.setImages(images, 2));
+        CS_VERIFY_OK(in.forward());
+        analysis::Seed seed;
+        seed.kind = analysis::Seed::Kind::Unit;
+        seed.layer = in.layerIndex("relu2");
+        seed.y = 3, seed.x = 4;
+        std::vector<double> sum(2 * 784, 0.0);
+        for (seed.channel = 0; seed.channel < 16; ++seed.channel) {
+            CS_VERIFY_OK(in.backward(seed));
+            auto g = in.inputGradient();
+            QVERIFY(g.ok());
+            for (std::size_t i = 0; i < sum.size(); ++i)
+                sum[i] += (*g)[i];
+        }
+        seed.channel = -1;
+        CS_VERIFY_OK(in.backward(seed));
+        auto all = in.inputGradient();
+        QVERIFY(all.ok());
+        QVERIFY(relError(*all, sum) < 1e-12);
+        QVERIFY(std::any_of(sum.begin(), sum.end(), [](double v) { return v != 0; }));
     }
 };
 

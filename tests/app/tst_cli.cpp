@@ -75,6 +75,17 @@ private slots:
             << QStringList{"train", "--backend", "tpu", "--max-steps", "1"}
             << "Unknown backend 'tpu'";
         QTest::newRow("unknown command") << QStringList{"fly"} << "unknown command 'fly'";
+        QTest::newRow("rf without a network") << QStringList{"rf"} << "rf needs one network";
+        QTest::newRow("rf with a bad unit")
+            << QStringList{"rf", "lenet5", "--layer", "relu1", "--unit", "1,2"} << "C,Y,X";
+        QTest::newRow("rf with an unknown layer")
+            << QStringList{"rf",      "lenet5", "--untrained", "--dataset", "gratings",
+                           "--layer", "conv9",  "--backend",   "cpu"}
+            << "Pick one of: relu1, pool1";
+        QTest::newRow("rf on a flat layer")
+            << QStringList{"rf",      "lenet5", "--untrained", "--dataset", "gratings",
+                           "--layer", "fc3",    "--backend",   "cpu"}
+            << "every unit sees the whole image";
     }
     void badOptionsAreUsageErrors() {
         QFETCH(QStringList, args);
@@ -151,6 +162,35 @@ private slots:
 
     // saliency, fgsm and confusion on a short run: every file they promise, the tensors named
     // <method>/<image> with their shapes, and bad input as one line with exit code 1 or 2.
+    // rf: the theoretical table for a preset; for a run the effective fields too, and one unit's
+    // map as CSV and PNG.
+    void rfCommandPrintsTheFields() {
+        Outcome o = runCli({"rf", "lenet5"});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains(QRegularExpression(R"(pool2\s+16x5x5\s+16\s+4\s+5.5,5.5)")),
+                 qPrintable(o.out));
+        QTemporaryDir dir;
+        const QString run = dir.filePath("run"), out = dir.filePath("out");
+        o = runCli({"train", "--preset", "lenet5", "--dataset", "gratings", "--backend", "cpu",
+                    "--max-steps", "20", "--out", run});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        o = runCli({"rf", run, "--images", "8", "--backend", "cpu"});
+        QVERIFY2(o.exitCode == 0 && o.out.contains("ERF-90") &&
+                     o.out.contains("over 8 test images (trained weights)"),
+                 qPrintable(o.err + o.out));
+        o = runCli({"rf", run, "--images", "8", "--backend", "cpu", "--layer", "relu2", "--unit",
+                    "3,2,4", "--out", out});
+        QVERIFY2(o.exitCode == 0 && o.out.contains("unit (3, 2, 4) of relu2: centre (8.5, 12.5)"),
+                 qPrintable(o.err + o.out));
+        for (const char* f : {"rf.csv", "erf.csv", "erf.png"})
+            QVERIFY2(QFile::exists(out + "/" + f), f);
+        QFile csv(out + "/erf.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
+        QCOMPARE(lines.size(), 28);
+        QCOMPARE(lines[0].split(',').size(), 28);
+    }
+
     void analysisCommandsWriteTheirFiles() {
         QTemporaryDir dir;
         const QString run = dir.filePath("run"), out = dir.filePath("out");
