@@ -38,6 +38,7 @@ Usage:
   convscope-cli confusion RUN              the test set's confusion matrix
   convscope-cli landscape RUN --out DIR    the loss landscape around a checkpoint (see below)
   convscope-cli rf SPEC|PRESET|RUN         receptive fields, theoretical and effective (below)
+  convscope-cli gabor RUN --out DIR        first-layer filters fitted with Gabor functions
   convscope-cli --help | --version
 
 train options:
@@ -201,6 +202,22 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     if (!spec.ok())
         return opt.count("preset") ? usageError(spec.status().message()) : fail(spec.status());
 
+    // The network's own training defaults, where the command line does not say otherwise.
+    if (const model::TrainingDefaults& td = spec->training; !td.empty()) {
+        auto& o = cfg.optimizer;
+        if (!opt.count("optimizer") && !td.optimizer.empty() &&
+            ops::OptimizerConfig::parseKind(td.optimizer, o.kind) && !opt.count("lr") && td.lr < 0)
+            o.lr = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW ? 0.001
+                                                                                             : 0.02;
+        if (!opt.count("lr") && td.lr > 0)
+            o.lr = td.lr;
+        if (!opt.count("weight-decay") && td.weightDecay >= 0)
+            o.weightDecay = td.weightDecay;
+        if (!opt.count("epochs") && td.epochs > 0)
+            cfg.epochs = td.epochs;
+        std::printf("note: %s's training defaults: %s, lr %g, weight decay %g, %d epochs\n",
+                    spec->name.c_str(), o.name().c_str(), o.lr, o.weightDecay, cfg.epochs);
+    }
     auto data = data::loadDataset(dr);
     if (!data.ok())
         return fail(data.status());
@@ -389,6 +406,8 @@ int main(int argc, char** argv) {
         return cli::landscapeCommand(args, opt);
     if (cmd == "rf")
         return cli::rfCommand(args, opt);
+    if (cmd == "gabor")
+        return cli::gaborCommand(args, opt);
     if (cmd == "inspect")
         return inspectCommand(args, opt);
     if (!args.empty())

@@ -16,6 +16,7 @@ int fgsmCommand(const std::vector<std::string>& args, const Options& opt);
 int confusionCommand(const std::vector<std::string>& args, const Options& opt);
 int landscapeCommand(const std::vector<std::string>& args, const Options& opt); // cli_landscape
 int rfCommand(const std::vector<std::string>& args, const Options& opt);        // cli_fields
+int gaborCommand(const std::vector<std::string>& args, const Options& opt);     // cli_fields
 
 extern const char* kAnalysisUsage;
 extern const std::vector<std::string> kAnalysisOptions; // their option names

@@ -1,6 +1,8 @@
-// convscope-cli rf: the receptive fields of a network — theoretical per layer, effective (Luo
-// et al. 2016) for the centre unit of every spatial layer or for one chosen unit.
+// convscope-cli rf and gabor: what a network's units see — receptive fields (theoretical per
+// layer, effective (Luo et al. 2016) for the centre unit of every spatial layer or one chosen
+// unit) and first-layer filters measured against Gabor's formula.
 #include "analysis/checkpoint_data.h"
+#include "analysis/gabor.h"
 #include "analysis/receptive_field.h"
 #include "analysis/render.h"
 #include "cli_analysis.h"
@@ -25,9 +27,18 @@ const char* kFieldsUsage = R"(
     --untrained        the network with its initial weights (--seed) instead of trained ones
     --out DIR          DIR/rf.csv (the table); with --layer also DIR/erf.csv (the map) and
                        DIR/erf.png (the map over the mean image, the theoretical square drawn)
+  convscope-cli gabor RUN [--layer NAME] [--out DIR]
+      fits every filter of the first convolution (or --layer) with a Gabor function
+      A·exp(−(x′² + γ²y′²)/2σ²)·cos(ωx′ + φ) + c and prints R², the same fit on the filter's
+      shuffled pixels (null R²), θ, λ = 2π/ω, σ, φ, γ; DIR/gabor.csv and DIR/gabor.png (each
+      filter beside its fit, on one colour scale)
 )";
 
 const std::vector<std::string> kFieldsOptions = {"layer", "unit", "images", "untrained"};
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+} // namespace
 
 namespace {
 
@@ -220,6 +231,118 @@ int rfCommand(const std::vector<std::string>& args, const Options& opt) {
                 return failed(s);
         }
         std::printf("→ %s\n", out.c_str());
+    }
+    return 0;
+}
+
+namespace {
+
+// Each filter (the channel mean) beside its fit, one colour scale a pair, 8 pairs a row.
+io::Canvas gaborPicture(const std::vector<analysis::GaborFit>& fits, std::span<const float> w,
+                        int in, int kh, int kw, const std::string& title) {
+    const int scale = std::max(4, 56 / std::max(kh, kw));
+    std::vector<std::vector<analysis::Panel>> rows;
+    for (std::size_t f = 0; f < fits.size(); ++f) {
+        // One map: filter | a zero column | fit.
+        const int W2 = 2 * kw + 1;
+        std::vector<double> pair(std::size_t(kh * W2), 0.0);
+        for (int y = 0; y < kh; ++y)
+            for (int x = 0; x < kw; ++x) {
+                double mean = 0;
+                for (int c = 0; c < in; ++c)
+                    mean += w[((f * std::size_t(in) + std::size_t(c)) * std::size_t(kh) +
+                               std::size_t(y)) *
+                                  std::size_t(kw) +
+                              std::size_t(x)] /
+                            double(in);
+                pair[std::size_t(y * W2 + x)] = mean;
+                if (!fits[f].fitted.empty())
+                    pair[std::size_t(y * W2 + kw + 1 + x)] =
+                        fits[f].fitted[std::size_t(y * kw + x)];
+            }
+        char caption[64];
+        std::snprintf(caption, sizeof caption, "R2 %.2f null %.2f%s", fits[f].r2, fits[f].nullR2,
+                      analysis::gaborLike(fits[f]) ? " *" : "");
+        if (f % 8 == 0)
+            rows.emplace_back();
+        rows.back().push_back(
+            {"filter " + std::to_string(f), analysis::mapTile(pair, kh, W2, scale, true), caption});
+    }
+    return analysis::composeRows(rows, title);
+}
+
+} // namespace
+
+int gaborCommand(const std::vector<std::string>& args, const Options& opt) {
+    if (args.size() != 1)
+        return usage("gabor needs a run folder or a checkpoint file");
+    auto ckpt = model::loadCheckpoint(args[0]);
+    if (!ckpt.ok())
+        return failed(ckpt.status());
+    auto a = model::analyze(ckpt->spec);
+    if (!a.ok())
+        return failed(a.status());
+    const std::string wanted = get(opt, "layer", "");
+    std::string layer;
+    for (const model::LayerInfo& l : a->layers)
+        if (l.type == model::LayerType::Conv2d && (wanted.empty() || l.path == wanted)) {
+            layer = l.path;
+            break;
+        }
+    if (layer.empty())
+        return failed(Status::error(wanted.empty() ? "the network has no convolution"
+                                                   : "no convolution named \"" + wanted + "\"",
+                                    ckpt->path, "Pass --layer with a conv2d layer's name"));
+    const auto it = ckpt->file.tensors.find(layer + ".weight");
+    if (it == ckpt->file.tensors.end() || it->second.shape.size() != 4 || it->second.dtype != "F32")
+        return failed(Status::error("the checkpoint has no 4-D weight \"" + layer + ".weight\"",
+                                    ckpt->path, "Use a checkpoint saved by convscope"));
+    const auto& shape = it->second.shape;
+    const int out = int(shape[0]), in = int(shape[1]), kh = int(shape[2]), kw = int(shape[3]);
+    auto fits = analysis::fitGaborFilters(it->second.f32, out, in, kh, kw);
+    if (!fits.ok())
+        return failed(fits.status());
+    const analysis::GaborSummary sum = analysis::summarizeGabor(*fits);
+    std::printf("%s step %lld, %s: %d filters %dx%dx%d\n%s\n\n", ckpt->spec.name.c_str(),
+                (long long)ckpt->step, layer.c_str(), out, in, kh, kw, analysis::gaborRuleText());
+    std::string csv = "filter,r2,null_r2,gabor_like,theta_deg,wavelength,sigma,phase_deg,gamma,"
+                      "amplitude,offset,x0,y0,colour_contrast\n";
+    std::printf("%6s %6s %6s %5s %8s %7s %6s %8s %6s\n", "filter", "R2", "null", "gabor", "theta",
+                "lambda", "sigma", "phase", "gamma");
+    for (std::size_t f = 0; f < fits->size(); ++f) {
+        const analysis::GaborFit& g = (*fits)[f];
+        const analysis::GaborParams& p = g.p;
+        std::printf("%6zu %6.3f %6.3f %5s %7.1f° %7.2f %6.2f %7.1f° %6.2f\n", f, g.r2, g.nullR2,
+                    analysis::gaborLike(g) ? "yes" : "-", p.theta * 180 / kPi, p.wavelength(),
+                    p.sigma, p.phase * 180 / kPi, p.gamma);
+        csv += std::to_string(f) + "," + fmt(g.r2) + "," + fmt(g.nullR2) + "," +
+               (analysis::gaborLike(g) ? "1" : "0") + "," + fmt(p.theta * 180 / kPi) + "," +
+               fmt(p.wavelength()) + "," + fmt(p.sigma) + "," + fmt(p.phase * 180 / kPi) + "," +
+               fmt(p.gamma) + "," + fmt(p.amplitude) + "," + fmt(p.offset) + "," + fmt(p.x0) + "," +
+               fmt(p.y0) + "," + fmt(g.colourContrast) + "\n";
+    }
+    std::printf("\nGabor-like: %d of %d (%.0f %%); median R² %.3f against a null of %.3f\n",
+                sum.gaborLikeCount, sum.filters, 100 * sum.fractionGaborLike, sum.medianR2,
+                sum.medianNullR2);
+    const std::string dir = get(opt, "out", "");
+    if (!dir.empty()) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec)
+            return failed(Status::error("cannot create the folder: " + ec.message(), dir));
+        if (Status s = io::writeFileAtomic((fs::path(dir) / "gabor.csv").string(), csv); !s.ok())
+            return failed(s);
+        char title[160];
+        std::snprintf(title, sizeof title,
+                      "%s step %lld %s: %d of %d Gabor-like (* : R2 >= 0.7, "
+                      "R2 - null >= 0.3)",
+                      ckpt->spec.name.c_str(), (long long)ckpt->step, layer.c_str(),
+                      sum.gaborLikeCount, sum.filters);
+        if (Status s = io::savePng((fs::path(dir) / "gabor.png").string(),
+                                   gaborPicture(*fits, it->second.f32, in, kh, kw, title));
+            !s.ok())
+            return failed(s);
+        std::printf("→ %s\n", dir.c_str());
     }
     return 0;
 }

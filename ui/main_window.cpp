@@ -379,6 +379,14 @@ QWidget* MainWindow::buildControls() {
     m_lr->setSingleStep(0.005);
     m_lr->setValue(0.02);
     m_lr->setToolTip(tr("η, the learning rate at the start; it follows a cosine to 0"));
+    m_weightDecay = new QDoubleSpinBox;
+    m_weightDecay->setObjectName("weight decay");
+    m_weightDecay->setDecimals(4);
+    m_weightDecay->setRange(0, 1);
+    m_weightDecay->setSingleStep(0.001);
+    m_weightDecay->setToolTip(
+        tr("λ, L2 weight decay: every step also pulls each weight toward 0, w ← w − ηλw "
+           "(decoupled for adamw). It smooths first-layer filters: the gabor preset uses 0.02"));
     m_batch = new QSpinBox;
     m_batch->setRange(1, 4096);
     m_batch->setValue(64);
@@ -399,6 +407,7 @@ QWidget* MainWindow::buildControls() {
     form->addRow(tr("Backend"), m_backend);
     form->addRow(tr("Optimizer"), m_optimizer);
     form->addRow(tr("Learning rate"), m_lr);
+    form->addRow(tr("Weight decay"), m_weightDecay);
     form->addRow(tr("Batch size"), m_batch);
     form->addRow(tr("Epochs"), m_epochs);
     form->addRow(tr("Seed"), m_seed);
@@ -557,6 +566,7 @@ TrainRequest MainWindow::request() const {
     r.backend = m_backend->currentText();
     r.optimizer = m_optimizer->currentText();
     r.lr = m_lr->value();
+    r.weightDecay = m_weightDecay->value();
     r.batch = m_batch->value();
     r.epochs = m_epochs->value();
     r.seed = quint64(m_seed->value());
@@ -567,6 +577,19 @@ void MainWindow::showPreset() {
     if (m_preset->currentData().toString() == "custom")
         return; // the entry that names the network being edited: nothing to load
     m_build->loadPreset(m_preset->currentText());
+    // The preset's training defaults ("training" in its JSON), else the usual ones.
+    const QJsonObject t =
+        QJsonDocument::fromJson(TrainingSession::presetJson(m_preset->currentText()))
+            .object()
+            .value("training")
+            .toObject();
+    const QString optimizer = t.value("optimizer").toString("momentum");
+    if (m_optimizer->findText(optimizer) >= 0)
+        m_optimizer->setCurrentText(optimizer);
+    m_lr->setValue(t.value("lr").toDouble(optimizer.startsWith("adam") ? 0.001 : 0.02));
+    m_weightDecay->setValue(t.value("weight_decay").toDouble(0));
+    if (t.contains("epochs"))
+        m_epochs->setValue(t.value("epochs").toInt());
 }
 
 // The Network box names the network that Train trains (the Build view's): a preset by its name,
@@ -685,6 +708,7 @@ bool MainWindow::openRun(const QString& dir) {
         m_optimizer->setCurrentText(r.optimizer);
     if (r.lr > 0)
         m_lr->setValue(r.lr);
+    m_weightDecay->setValue(std::max(0.0, r.weightDecay));
     if (r.batch > 0)
         m_batch->setValue(r.batch);
     if (r.epochs > 0)
@@ -867,9 +891,9 @@ void MainWindow::onState(bool busy, bool started) {
     m_step->setEnabled(!busy && started);
     m_stop->setEnabled(started || !m_reopened.isEmpty());
     updateEditActions();
-    for (QWidget* w :
-         std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer, m_lr, m_batch,
-                                         m_epochs, m_seed, m_init, m_dataDirRow, m_build})
+    for (QWidget* w : std::initializer_list<QWidget*>{m_preset, m_dataset, m_backend, m_optimizer,
+                                                      m_lr, m_weightDecay, m_batch, m_epochs,
+                                                      m_seed, m_init, m_dataDirRow, m_build})
         w->setEnabled(!busy && !started);
     if (!started)
         m_build->setToolTip(QString());

@@ -113,7 +113,7 @@ private:
     GradientsView* m_gradientsView = nullptr;
     SaliencyView* m_saliency = nullptr;
     LandscapeView* m_landscape = nullptr;
-    QDoubleSpinBox* m_lr = nullptr;
+    QDoubleSpinBox *m_lr = nullptr, *m_weightDecay = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
     QLabel* m_summary = nullptr;
     QAction* m_presenterAction = nullptr;

@@ -91,6 +91,7 @@ public slots:
         cfg.epochs = r.epochs;
         cfg.seed = r.seed;
         cfg.optimizer.lr = r.lr;
+        cfg.optimizer.weightDecay = r.weightDecay;
         if (!ops::OptimizerConfig::parseKind(r.optimizer.toStdString(), cfg.optimizer.kind))
             return fail(Status::error("unknown optimizer " + r.optimizer.toStdString()));
         cfg.schedule.kind = train::LrSchedule::Kind::Cosine;
@@ -537,6 +538,7 @@ RunRecord TrainingSession::openRun(const QString& dir) {
     r.lr = meta("lr").toDouble();
     r.batch = meta("batch").toInt();
     r.epochs = meta("epochs").toInt();
+    r.weightDecay = meta("weight_decay").isEmpty() ? -1 : meta("weight_decay").toDouble();
     r.seed = meta("seed").isEmpty() ? -1 : meta("seed").toLongLong();
     // The first layer's filters: the weights of the spec's first convolution, or else the first
     // conv weights (alphabetically) that read the image's channels.

@@ -28,6 +28,7 @@ struct TrainRequest {
     QString backend = "auto";
     QString optimizer = "momentum";
     double lr = 0.02;
+    double weightDecay = 0; // L2 (decoupled for adamw)
     int batch = 64;
     int epochs = 1;
     quint64 seed = 1;
@@ -84,7 +85,7 @@ struct RunRecord {
     bool hasCheckpoint = false; // so it can continue
     // How it was trained (from the checkpoint; empty or 0 for checkpoints that predate this).
     QString optimizer;
-    double lr = 0;
+    double lr = 0, weightDecay = -1; // −1: not recorded (runs from before it was)
     int batch = 0, epochs = 0;
     qint64 seed = -1;
 };

@@ -38,10 +38,11 @@ struct LabelBox {
 // upper-right end along it — whose box, centred vertically on it and kept inside `bounds`
 // (left, top, right, bottom in pixels), is at least `margin` from every box already placed; no
 // box (w = 0) when there is no free spot. `toPixel` maps grid units to pixels.
-std::vector<LabelBox> placeContourLabels(
-    const std::vector<std::vector<Segment>>& levels, const std::vector<double>& widths,
-    double height, const std::function<std::array<double, 2>(double, double)>& toPixel,
-    const std::array<double, 4>& bounds, double margin = 2);
+std::vector<LabelBox>
+placeContourLabels(const std::vector<std::vector<Segment>>& levels,
+                   const std::vector<double>& widths, double height,
+                   const std::function<std::array<double, 2>(double, double)>& toPixel,
+                   const std::array<double, 4>& bounds, double margin = 2);
 
 // The picture: `title` above, the surface `pixels` wide, α to the right and β up, a colour bar
 // (log loss, losses above kLossCap in its top colour).

@@ -1,6 +1,8 @@
 // NetSpec: JSON parsing (unknown keys are errors, so typos are caught), serialisation, presets.
 #include "model/netspec.h"
 
+#include "ops/optimizer.h"
+
 #include <charconv>
 
 #include <algorithm>
@@ -439,6 +441,34 @@ std::string Init::name() const {
     return n;
 }
 
+namespace {
+Result<TrainingDefaults> readTraining(const json& t) {
+    const std::string hint = "\"training\" takes optimizer (a name), lr and weight_decay "
+                             "(numbers ≥ 0) and epochs (a positive integer)";
+    if (!t.is_object())
+        return Status::error("\"training\" must be an object", "", hint);
+    TrainingDefaults d;
+    for (auto it = t.begin(); it != t.end(); ++it) {
+        const std::string& k = it.key();
+        const json& v = it.value();
+        ops::OptimizerKind kind;
+        if (k == "optimizer" && v.is_string() &&
+            ops::OptimizerConfig::parseKind(v.get<std::string>(), kind))
+            d.optimizer = v.get<std::string>();
+        else if (k == "lr" && v.is_number() && v.get<double>() > 0)
+            d.lr = v.get<double>();
+        else if (k == "weight_decay" && v.is_number() && v.get<double>() >= 0)
+            d.weightDecay = v.get<double>();
+        else if (k == "epochs" && v.is_number_integer() && v.get<std::int64_t>() > 0 &&
+                 v.get<std::int64_t>() <= 1000)
+            d.epochs = int(v.get<int>());
+        else
+            return Status::error("\"training\": bad or unknown entry \"" + k + "\"", "", hint);
+    }
+    return d;
+}
+} // namespace
+
 Result<NetSpec> parseNetSpec(const std::string& text, const std::string& where) {
     json j;
     try {
@@ -451,11 +481,12 @@ Result<NetSpec> parseNetSpec(const std::string& text, const std::string& where) 
         return Status::error("a NetSpec must be a JSON object", where);
     NetSpec spec;
     for (auto it = j.begin(); it != j.end(); ++it) {
-        static const std::set<std::string> keys = {"name", "description", "input", "init",
-                                                   "layers"};
+        static const std::set<std::string> keys = {"name", "description", "input",
+                                                   "init", "layers",      "training"};
         if (!keys.count(it.key()))
             return Status::error("unknown key \"" + it.key() + "\"", where,
-                                 "A NetSpec takes name, description, input, init and layers");
+                                 "A NetSpec takes name, description, input, init, layers and "
+                                 "training");
     }
     if (j.contains("name") && j["name"].is_string())
         spec.name = j["name"].get<std::string>();
@@ -484,6 +515,12 @@ Result<NetSpec> parseNetSpec(const std::string& text, const std::string& where) 
     if (layers->empty())
         return Status::error("\"layers\" is empty", where, "Add at least one layer");
     spec.layers = std::move(*layers);
+    if (j.contains("training")) {
+        auto t = readTraining(j["training"]);
+        if (!t.ok())
+            return t.status().within(where);
+        spec.training = *t;
+    }
     return spec;
 }
 
@@ -505,6 +542,19 @@ std::string toJson(const NetSpec& spec) {
     j["input"] = json::array({spec.channels, spec.height, spec.width});
     j["init"] = initJson(spec.init);
     j["layers"] = layersJson(spec.layers);
+    if (!spec.training.empty()) {
+        json t = json::object();
+        const TrainingDefaults& d = spec.training;
+        if (!d.optimizer.empty())
+            t["optimizer"] = d.optimizer;
+        if (d.lr > 0)
+            t["lr"] = d.lr;
+        if (d.weightDecay >= 0)
+            t["weight_decay"] = d.weightDecay;
+        if (d.epochs > 0)
+            t["epochs"] = d.epochs;
+        j["training"] = t;
+    }
     return j.dump(2) + "\n";
 }
 

@@ -71,11 +71,23 @@ struct LayerSpec {
     std::vector<std::vector<LayerSpec>> branches;
 };
 
+// How a preset is best trained ("training": {"optimizer": "momentum", "lr": 0.02,
+// "weight_decay": 0.02, "epochs": 3}): the command line's and the window's defaults for it.
+// Unset fields (empty, negative) leave the usual defaults.
+struct TrainingDefaults {
+    std::string optimizer;
+    double lr = -1, weightDecay = -1;
+    int epochs = -1;
+    bool empty() const { return optimizer.empty() && lr < 0 && weightDecay < 0 && epochs < 0; }
+    bool operator==(const TrainingDefaults&) const = default;
+};
+
 struct NetSpec {
     std::string name, description;
     std::int64_t channels = 1, height = 28, width = 28;
     Init init; // default for conv2d and linear weights
     std::vector<LayerSpec> layers;
+    TrainingDefaults training;
 };
 
 // Parses a NetSpec; `where` (a file name or "preset lenet5") prefixes every error.

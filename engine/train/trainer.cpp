@@ -450,6 +450,7 @@ Status Trainer::saveCheckpoint(const std::string& path,
     // How the run was trained, so a reopened run can continue with the same settings.
     model.metadata["optimizer"] = m_cfg.optimizer.name();
     model.metadata["lr"] = std::to_string(m_cfg.optimizer.lr);
+    model.metadata["weight_decay"] = std::to_string(m_cfg.optimizer.weightDecay);
     model.metadata["batch"] = std::to_string(m_cfg.batch);
     model.metadata["epochs"] = std::to_string(m_cfg.epochs);
     model.metadata["seed"] = std::to_string(m_cfg.seed);

@@ -286,6 +286,29 @@ private slots:
             << R"({"input": [3, 8, 8], "init": "lecun", "layers": [{"type": "flatten"}]})"
             << "unknown initialisation \"lecun\"";
     }
+    // A preset's training defaults read back, and bad ones are refused with what is allowed.
+    void trainingDefaultsRoundTripAndAreChecked() {
+        auto gabor = preset("gabor");
+        QVERIFY2(gabor.ok(), gabor.status().message().c_str());
+        QCOMPARE(gabor->training.weightDecay, 0.02);
+        QCOMPARE(gabor->training.epochs, 3);
+        QCOMPARE(gabor->training.optimizer, std::string("momentum"));
+        auto again = parseNetSpec(toJson(*gabor), "round trip");
+        QVERIFY(again.ok());
+        QVERIFY(again->training == gabor->training);
+        QVERIFY(preset("lenet5")->training.empty());
+        QVERIFY(toJson(*preset("lenet5")).find("training") == std::string::npos);
+        const std::string head = R"({"name": "t", "input": [1, 8, 8], "layers": [
+            {"type": "flatten"}, {"type": "linear", "out": 2}], "training": )";
+        for (const char* bad : {R"({"optimizer": "lion"})", R"({"lr": -1})", R"({"epochs": 0})",
+                                R"({"weight_decay": "lots"})", R"({"momentum": 0.9})", "3"}) {
+            auto spec = parseNetSpec(head + bad + "}", "t.json");
+            QVERIFY2(!spec.ok(), bad);
+            QVERIFY2(spec.status().message().find("\"training\"") != std::string::npos,
+                     spec.status().message().c_str());
+        }
+    }
+
     void errorsNameTheLayer() {
         QFETCH(QString, json);
         QFETCH(QString, expected);

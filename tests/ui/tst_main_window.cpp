@@ -431,6 +431,20 @@ private slots:
 
     // A run reopened from its folder continues where it stopped: its curve keeps its points,
     // the steps go on from the checkpoint, and the same folder receives the new epoch.
+    // A preset's training defaults fill the controls; another preset puts the usual ones back.
+    void presetsBringTheirTrainingDefaults() {
+        ui::MainWindow w;
+        auto* decay = w.findChild<QDoubleSpinBox*>("weight decay");
+        QVERIFY(decay);
+        QCOMPARE(decay->value(), 0.0);
+        w.presetBox()->setCurrentText("gabor");
+        QCOMPARE(decay->value(), 0.02);
+        QCOMPARE(w.findChild<QSpinBox*>("epochs")->value(), 3);
+        QCOMPARE(w.findChild<QComboBox*>("optimizer")->currentText(), QString("momentum"));
+        w.presetBox()->setCurrentText("lenet5");
+        QCOMPARE(decay->value(), 0.0);
+    }
+
     void aReopenedRunContinues() {
         QString dir;
         {
@@ -439,6 +453,7 @@ private slots:
             w.datasetBox()->setCurrentText("gratings");
             w.findChild<QComboBox*>("optimizer")->setCurrentText("adam");
             w.findChild<QSpinBox*>("epochs")->setValue(1);
+            w.findChild<QDoubleSpinBox*>("weight decay")->setValue(0.001);
             w.trainAction()->trigger();
             QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
             dir = w.runDir();
@@ -462,6 +477,7 @@ private slots:
         QVERIFY(w.openRun(dir));
         QCOMPARE(w.datasetBox()->currentText(), QString("gratings"));
         QCOMPARE(w.findChild<QComboBox*>("optimizer")->currentText(), QString("adam")); // as run
+        QCOMPARE(w.findChild<QDoubleSpinBox*>("weight decay")->value(), 0.001); // the trainer's
         QCOMPARE(w.trainAction()->text(), QString("Continue"));
         QCOMPARE(w.lossPoints(), int(epoch));
         w.findChild<QSpinBox*>("epochs")->setValue(2);
