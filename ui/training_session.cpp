@@ -471,10 +471,28 @@ SpecCheck TrainingSession::checkSpec(const QByteArray& json) {
     for (std::size_t i = 0; i < a.layers.size(); ++i) {
         const auto& l = a.layers[i];
         const bool computed = c.ok || int(i) != a.errorRow;
-        c.rows.push_back({QString::fromStdString(l.path),
-                          QString::fromUtf8(model::layerTypeName(l.type)),
-                          computed && l.out.c > 0 ? QString::fromStdString(l.out.str()) : QString(),
-                          QString::fromStdString(l.detail), l.params, l.flops, l.depth});
+        const bool known = computed && l.out.c > 0;
+        SpecRow row{QString::fromStdString(l.path),
+                    QString::fromUtf8(model::layerTypeName(l.type)),
+                    known ? QString::fromStdString(l.out.str()) : QString(),
+                    QString::fromStdString(l.detail),
+                    l.params,
+                    l.flops,
+                    l.depth};
+        if (known) {
+            row.rf = QString::fromStdString(l.rf.str());
+            row.rfTip = l.rf.global
+                            ? QObject::tr("Every unit sees the whole image")
+                            : QObject::tr("Each unit sees %1×%2 input pixels; neighbouring units "
+                                          "are %3 pixels apart (the jump); unit (0, 0) is centred "
+                                          "at (%4, %5)")
+                                  .arg(l.rf.sizeH)
+                                  .arg(l.rf.sizeW)
+                                  .arg(l.rf.jumpH)
+                                  .arg(l.rf.startH)
+                                  .arg(l.rf.startW);
+        }
+        c.rows.push_back(row);
     }
     c.params = a.params;
     c.flops = a.flops;

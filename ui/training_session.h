@@ -60,6 +60,8 @@ struct SpecRow {
     QString path, type, output, detail; // output empty when not computed (after an error)
     qint64 params = 0, flops = 0;
     int depth = 0;
+    QString rf;    // the theoretical receptive field: "7", "5x7" or "all"
+    QString rfTip; // its jump and centre, for the tooltip
 };
 
 // A NetSpec checked by the engine: parsed at all, shape inference as far as it got, the error

@@ -254,8 +254,18 @@ private slots:
         QCOMPARE(conv2->text(ui::BuildView::Settings), QString("out=16 kernel=5"));
         QCOMPARE(conv2->text(ui::BuildView::Output), QString("16x10x10"));
         QCOMPARE(conv2->text(ui::BuildView::Params), QLocale::system().toString(2416));
+        QCOMPARE(conv2->text(ui::BuildView::Field), QString("14")); // 6 + (5 − 1)·2 after pool1
+        QCOMPARE(b->itemOfRow(4)->text(ui::BuildView::Field), QString("14")); // relu2
+        QCOMPARE(b->itemOfRow(5)->text(ui::BuildView::Field), QString("16")); // pool2
         QVERIFY(w.trainAction()->isEnabled());
         const QJsonObject lenet = b->spec();
+        // The receptive field follows an edit at once: dilation 2 in conv2 sees 6 + 8·2 = 22.
+        conv2->setText(ui::BuildView::Settings, "out=16 kernel=5 dilation=2");
+        QVERIFY2(b->valid(), qPrintable(b->errorLabel()->text()));
+        QCOMPARE(b->itemOfRow(3)->text(ui::BuildView::Field), QString("22"));
+        b->undoStack()->undo();
+        conv2 = b->itemOfRow(3);
+        QCOMPARE(conv2->text(ui::BuildView::Field), QString("14"));
 
         // Break it: a 40x40 kernel on a 14x14 input.
         conv2->setText(ui::BuildView::Settings, "out=16 kernel=40");

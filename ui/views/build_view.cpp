@@ -331,13 +331,18 @@ BuildView::BuildView(QWidget* parent) : View(parent) {
     m_tree = new LayerTree;
     m_tree->setObjectName("layer tree");
     m_tree->setColumnCount(Columns);
-    m_tree->setHeaderLabels(
-        {tr("Layer"), tr("Type"), tr("Settings"), tr("Output"), tr("Params"), tr("FLOPs")});
+    m_tree->setHeaderLabels({tr("Layer"), tr("Type"), tr("Settings"), tr("Output"), tr("RF"),
+                             tr("Params"), tr("FLOPs")});
     m_tree->headerItem()->setToolTip(
         Settings, tr("Double-click (or F2) to edit: key=value pairs such as out=16 kernel=3 "
                      "stride=1 padding=1 (or padding=same)"));
     m_tree->headerItem()->setToolTip(Output, tr("C×H×W of the layer's output for one image"));
     m_tree->headerItem()->setToolTip(Flops, tr("Forward FLOPs per image (2 per multiply-add)"));
+    m_tree->headerItem()->setToolTip(
+        Field, tr("Receptive field: how many input pixels one unit of the output sees, "
+                  "r = r_prev + (k − 1)·d·j_prev with j the product of the strides so far. Two "
+                  "3×3 convolutions see 5×5, three see 7×7 (the VGG slide); a stride or a pool "
+                  "doubles what every later layer adds"));
     m_tree->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_tree->setAlternatingRowColors(true);
     m_tree->setUniformRowHeights(true);
@@ -345,7 +350,7 @@ BuildView::BuildView(QWidget* parent) : View(parent) {
     // Numbers always fit (whatever the font: presenter mode); the settings take the rest and
     // the names elide first.
     m_tree->header()->setSectionResizeMode(Settings, QHeaderView::Stretch);
-    for (int c : {Type, Output, Params, Flops})
+    for (int c : {Type, Output, Field, Params, Flops})
         m_tree->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     m_tree->setTextElideMode(Qt::ElideMiddle);
     connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item, int col) {
@@ -570,6 +575,8 @@ void BuildView::rebuild() {
             item->setText(Output, row.output);
             item->setText(Params, row.output.isEmpty() ? QString() : locale.toString(row.params));
             item->setText(Flops, row.output.isEmpty() ? QString() : locale.toString(row.flops));
+            item->setText(Field, row.rf);
+            item->setToolTip(Field, row.rfTip);
             item->setToolTip(Settings, row.detail);
         }
         if (r == m_check.errorRow) {
@@ -581,7 +588,7 @@ void BuildView::rebuild() {
         } else if (item->text(Output).isEmpty()) {
             item->setText(Output, QStringLiteral("—"));
         }
-        for (int c : {Params, Flops})
+        for (int c : {Field, Params, Flops})
             item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
     }
     m_tree->expandAll();

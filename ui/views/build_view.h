@@ -22,7 +22,7 @@ namespace convscope::ui {
 class BuildView : public View {
     Q_OBJECT
 public:
-    enum Column { Name, Type, Settings, Output, Params, Flops, Columns };
+    enum Column { Name, Type, Settings, Output, Field, Params, Flops, Columns };
 
     explicit BuildView(QWidget* parent = nullptr);
 
