@@ -10,7 +10,7 @@ CONVSCOPE_PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-datavisualization-dev qt6-svg-dev
   qt6-declarative-dev libxkbcommon-dev libgl-dev
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
-  libeigen3-dev nlohmann-json3-dev zlib1g-dev libstb-dev libcurl4-openssl-dev
+  libeigen3-dev nlohmann-json3-dev zlib1g-dev libstb-dev libcurl4-openssl-dev ca-certificates
   dataset-fashion-mnist
   xvfb xauth
 )
