@@ -4,6 +4,7 @@
 #include "backend/vulkan_backend.h"
 #include "cli_analysis.h"
 #include "data/datasets.h"
+#include "data/download.h"
 #include "model/network.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
@@ -39,6 +40,8 @@ Usage:
   convscope-cli landscape RUN --out DIR    the loss landscape around a checkpoint (see below)
   convscope-cli rf SPEC|PRESET|RUN         receptive fields, theoretical and effective (below)
   convscope-cli gabor RUN --out DIR        first-layer filters fitted with Gabor functions
+  convscope-cli fetch cifar10 [--data DIR] download CIFAR-10 (170 MB, verified, resumable) into
+                                           DIR [~/.local/share/convscope/data]
   convscope-cli --help | --version
 
 train options:
@@ -94,6 +97,43 @@ std::string thousands(double v) {
         out += digits[i];
     }
     return out;
+}
+
+// fetch cifar10: the official archive into the data folder, verified and unpacked; Ctrl+C stops
+// it and the next call resumes.
+int fetchCommand(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& opt) {
+    if (args.size() != 1 || args[0] != "cifar10")
+        return usageError("fetch knows one dataset: convscope-cli fetch cifar10 [--data DIR]");
+    auto it = opt.find("data");
+    const std::string dir = it == opt.end() ? data::defaultDataDir() : it->second;
+    static Progress* current = nullptr;
+    const bool tty = isatty(fileno(stderr));
+    Progress progress([&](double f, const std::string& stage) {
+        if (tty)
+            std::fprintf(stderr, "\r%-12s %5.1f %%", stage.c_str(), 100 * f);
+    });
+    current = &progress;
+    std::signal(SIGINT, [](int) {
+        if (current)
+            current->cancel();
+        std::signal(SIGINT, SIG_DFL);
+    });
+    std::fprintf(stderr, "convscope: fetching CIFAR-10 (%lld MB) into %s\n",
+                 (long long)(data::kCifar10Bytes / 1000000), dir.c_str());
+    auto folder = data::fetchCifar10(dir, {}, &progress);
+    current = nullptr;
+    if (tty)
+        std::fprintf(stderr, "\n");
+    if (!folder.ok()) {
+        if (Progress::isCancellation(folder.status())) {
+            std::fprintf(stderr, "convscope: stopped; run the same command to resume\n");
+            return 130;
+        }
+        return fail(folder.status());
+    }
+    std::printf("CIFAR-10 is in %s (train with --dataset cifar10)\n", folder->c_str());
+    return 0;
 }
 
 int devices() {
@@ -408,6 +448,8 @@ int main(int argc, char** argv) {
         return cli::rfCommand(args, opt);
     if (cmd == "gabor")
         return cli::gaborCommand(args, opt);
+    if (cmd == "fetch")
+        return fetchCommand(args, opt);
     if (cmd == "inspect")
         return inspectCommand(args, opt);
     if (!args.empty())

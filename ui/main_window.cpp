@@ -1,6 +1,7 @@
 // MainWindow: layout, actions with shortcuts, the status bar, runs and presenter mode.
 #include "main_window.h"
 #include "build_view.h"
+#include "dataset_fetcher.h"
 #include "feature_map_view.h"
 #include "filter_view.h"
 #include "filters_view.h"
@@ -30,6 +31,7 @@
 #include <QMessageBox>
 #include <QPainter>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
@@ -67,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     resize(1200, 760);
 
     m_build = new BuildView;
+    m_fetcher = new DatasetFetcher(this);
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("New network"), QKeySequence::New, this, [this] {
         m_build->newNetwork();
@@ -107,6 +110,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         for (const QString& dir : runs)
             recent->addAction(QFileInfo(dir).fileName(), this, [this, dir] { openRun(dir); });
     });
+    file->addAction(tr("Get CIFAR-10…"), this, [this] { getCifar10(); })
+        ->setToolTip(tr("Downloads the CIFAR-10 binary archive (170 MB, checked against its "
+                        "published MD5) into %1, unpacks it and selects it. Cancel keeps the "
+                        "partial download; asking again resumes it")
+                         .arg(DatasetFetcher::defaultDataDir()));
     file->addAction(tr("Save run as…"), this, [this] {
         const QString parent = QFileDialog::getExistingDirectory(
             this, tr("Copy this run's folder (spec, metrics, checkpoints) into"));
@@ -311,6 +319,45 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     onSpecChanged(m_build->valid()); // the first network's summary, box and chance level
     m_build->undoStack()->clear();   // the first network is where undo stops
     updateEditActions();
+}
+
+void MainWindow::getCifar10(const QString& url, qint64 bytes, const QString& md5) {
+    if (m_fetcher->busy())
+        return;
+    auto* dialog = new QProgressDialog(tr("Downloading CIFAR-10…"), tr("Cancel"), 0, 1000, this);
+    dialog->setObjectName("fetch progress");
+    dialog->setWindowTitle(tr("Get CIFAR-10"));
+    dialog->setMinimumDuration(0);
+    dialog->setAutoClose(false);
+    dialog->setAutoReset(false);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QProgressDialog::canceled, m_fetcher, &DatasetFetcher::cancel);
+    connect(m_fetcher, &DatasetFetcher::progress, dialog, [dialog](double f, const QString& stage) {
+        const QString what = stage == "downloading" ? tr("Downloading CIFAR-10…")
+                             : stage == "verifying" ? tr("Checking its MD5…")
+                                                    : tr("Unpacking…");
+        dialog->setLabelText(what);
+        dialog->setValue(int(f * 1000));
+    });
+    connect(
+        m_fetcher, &DatasetFetcher::finished, this,
+        [this, dialog](const QString& folder, const QString& error) {
+            disconnect(m_fetcher, nullptr, dialog, nullptr);
+            dialog->close();
+            if (!error.isEmpty()) {
+                m_statusLine->setText(tr("CIFAR-10 not fetched: %1").arg(error));
+                if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+                    QMessageBox::warning(this, tr("Get CIFAR-10"), error);
+                return;
+            }
+            m_dataset->setCurrentText("cifar10");
+            m_dataDir->setText(folder);
+            m_statusLine->setText(
+                tr("CIFAR-10 is in %1 and selected: Train uses it (32×32 colour images)")
+                    .arg(folder));
+        },
+        Qt::SingleShotConnection);
+    m_fetcher->start({}, url, bytes, md5);
 }
 
 MainWindow::~MainWindow() {

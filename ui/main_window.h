@@ -33,6 +33,7 @@ class GradientsView;
 class LandscapeView;
 class SaliencyView;
 class TrainView;
+class DatasetFetcher;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -67,6 +68,12 @@ public:
     LandscapeView* landscapeView() const { return m_landscape; }
     QSpinBox* probeBox() const;
     QComboBox* initBox() const { return m_init; }
+    // File → Get CIFAR-10…: downloads (resumably, verified) and unpacks it into the data folder
+    // with a progress dialog, then selects it. `url`, `bytes`, `md5`: another archive (tests).
+    void getCifar10(const QString& url = {}, qint64 bytes = -1, const QString& md5 = {});
+    DatasetFetcher* fetcher() const { return m_fetcher; }
+    QLineEdit* dataDirEdit() const { return m_dataDir; }
+    QLabel* statusLine() const { return m_statusLine; }
     // Reopens a run folder: its network, curves and last filters; false with a message if not.
     bool openRun(const QString& dir);
     // Copies the current run's folder into `parent` (atomically: a partial copy is renamed last).
@@ -114,6 +121,7 @@ private:
     SaliencyView* m_saliency = nullptr;
     LandscapeView* m_landscape = nullptr;
     QDoubleSpinBox *m_lr = nullptr, *m_weightDecay = nullptr;
+    DatasetFetcher* m_fetcher = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;
     QLabel* m_summary = nullptr;
     QAction* m_presenterAction = nullptr;

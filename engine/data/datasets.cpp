@@ -4,22 +4,42 @@
 #include "data/image_folder.h"
 #include "data/synthetic.h"
 
+#include <cstdlib>
+#include <filesystem>
+
 namespace convscope::data {
 
 std::vector<std::string> datasetNames() {
     return {"fashion-mnist", "cifar10", "folder", "gratings", "blobs", "spirals"};
 }
 
+std::string defaultDataDir() {
+    if (const char* d = std::getenv("CONVSCOPE_DATA_DIR"); d && *d)
+        return d;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+        return (std::filesystem::path(x) / "convscope" / "data").string();
+    const char* home = std::getenv("HOME");
+    return (std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "convscope" /
+            "data")
+        .string();
+}
+
 Result<TrainTestSplit> loadDataset(const DatasetRequest& r) {
     if (r.name == "fashion-mnist")
         return loadFashionMnist(r.dir);
     if (r.name == "cifar10") {
-        if (r.dir.empty())
-            return Status::error(
-                "CIFAR-10 needs its folder", "cifar10",
-                "Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz, "
-                "extract it and pass the cifar-10-batches-bin folder with --data");
-        return loadCifar10(r.dir);
+        if (!r.dir.empty())
+            return loadCifar10(r.dir);
+        const auto fetched = std::filesystem::path(defaultDataDir()) / "cifar-10-batches-bin";
+        std::error_code ec;
+        if (std::filesystem::is_directory(fetched, ec))
+            return loadCifar10(fetched.string());
+        return Status::error("CIFAR-10 is not in " + defaultDataDir() + " and no folder was given",
+                             "cifar10",
+                             "Get it with `convscope-cli fetch cifar10` (or File → Get CIFAR-10… "
+                             "in the window), or download cifar-10-binary.tar.gz from "
+                             "https://www.cs.toronto.edu/~kriz/cifar.html, extract it and pass "
+                             "the cifar-10-batches-bin folder with --data");
     }
     if (r.name == "folder") {
         if (r.dir.empty())

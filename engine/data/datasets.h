@@ -18,6 +18,9 @@ struct DatasetRequest {
 };
 
 std::vector<std::string> datasetNames();
+// Where fetched datasets live: $CONVSCOPE_DATA_DIR, else $XDG_DATA_HOME/convscope/data, else
+// ~/.local/share/convscope/data. CIFAR-10 without a folder is looked for there.
+std::string defaultDataDir();
 Result<TrainTestSplit> loadDataset(const DatasetRequest& request);
 
 } // namespace convscope::data

@@ -438,6 +438,9 @@ Result<std::string> fetchCifar10(const std::string& dataDir, const FetchOptions&
                                  "fetch CIFAR-10 again");
         return folder;
     }
+    if (fs::create_directories(dataDir, ec); ec)
+        return Status::error("cannot create the data folder: " + ec.message(), dataDir,
+                             "Choose a folder you can write to (--data DIR)");
     if (fileSize(archive) >= 0) { // downloaded before, or saved by hand
         CS_TRY_ASSIGN(const std::string wrong, mismatch(archive, options.download, progress));
         if (!wrong.empty())

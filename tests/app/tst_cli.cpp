@@ -76,6 +76,11 @@ private slots:
             << "Unknown backend 'tpu'";
         QTest::newRow("unknown command") << QStringList{"fly"} << "unknown command 'fly'";
         QTest::newRow("rf without a network") << QStringList{"rf"} << "rf needs one network";
+        QTest::newRow("fetch an unknown dataset")
+            << QStringList{"fetch", "imagenet"} << "fetch knows one dataset";
+        QTest::newRow("fetch with no network")
+            << QStringList{"fetch", "cifar10", "--data", "/dev/null/convscope-test"}
+            << "cannot create the data folder";
         QTest::newRow("rf with a bad unit")
             << QStringList{"rf", "lenet5", "--layer", "relu1", "--unit", "1,2"} << "C,Y,X";
         QTest::newRow("rf with an unknown layer")

@@ -2,8 +2,11 @@
 // the loss chart fill, Pause, Step, Resume, close mid-training without a hang; and the GUI
 // thread stays responsive while the engine trains (event-loop latency, 99th percentile).
 #include "build_view.h"
+#include "data/md5.h"
+#include "dataset_fetcher.h"
 #include "feature_map_view.h"
 #include "filter_view.h"
+#include "http_fixture.h"
 #include "landscape_view.h"
 #include "main_window.h"
 #include "saliency_view.h"
@@ -441,6 +444,37 @@ private slots:
 
     // A run reopened from its folder continues where it stopped: its curve keeps its points,
     // the steps go on from the checkpoint, and the same folder receives the new epoch.
+    // File → Get CIFAR-10… against a local server: a refused connection says so and changes
+    // nothing; a good (small, fake) archive is downloaded, checked, unpacked and selected, and
+    // the window keeps answering meanwhile.
+    void getCifar10FetchesAndSelectsIt() {
+        QTemporaryDir data;
+        qputenv("CONVSCOPE_DATA_DIR", data.path().toUtf8());
+        ui::MainWindow w;
+        const QString before = w.datasetBox()->currentText();
+        w.getCifar10("http://127.0.0.1:1/cifar-10-binary.tar.gz", 10, "0");
+        QVERIFY(w.fetcher()->busy() || !w.statusLine()->text().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(!w.fetcher()->busy(), 20000);
+        QTRY_VERIFY2_WITH_TIMEOUT(w.statusLine()->text().contains("cannot connect"),
+                                  qPrintable(w.statusLine()->text()), 5000);
+        QCOMPARE(w.datasetBox()->currentText(), before);
+
+        testing::HttpServer server;
+        const QString tgz = data.filePath("served.tar.gz");
+        testing::writeTarGz(tgz.toStdString(), testing::fakeCifarTar());
+        const std::string bytes = testing::readFile(tgz.toStdString());
+        server.serve(bytes);
+        w.getCifar10(QString::fromStdString(server.url("/cifar-10-binary.tar.gz")),
+                     qint64(bytes.size()), QString::fromStdString(data::md5Hex(bytes)));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.fetcher()->busy(), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.datasetBox()->currentText(), QString("cifar10"), 5000);
+        QVERIFY2(w.dataDirEdit()->text().endsWith("cifar-10-batches-bin"),
+                 qPrintable(w.dataDirEdit()->text()));
+        QVERIFY(w.statusLine()->text().contains("selected"));
+        QVERIFY(QFile::exists(data.filePath("cifar-10-batches-bin/test_batch.bin")));
+        qunsetenv("CONVSCOPE_DATA_DIR");
+    }
+
     // A preset's training defaults fill the controls; another preset puts the usual ones back.
     void presetsBringTheirTrainingDefaults() {
         ui::MainWindow w;
