@@ -2,8 +2,10 @@
 // the five saliency methods for one image as the Saliency view computes them (SmoothGrad
 // n = 25, IG m = 32, Grad-CAM at the last spatial layer) and, for 1x28x28 networks, FGSM
 // accuracy vs ε (13 values × 1,000 images). bench/analysis.sh runs it beside PyTorch
-// (bench/analysis_torch.py). Prints "convscope-<backend> <preset> <what> median_ms min_ms max_ms".
+// (bench/analysis_torch.py), and the Gabor fits of a 32-filter 7×7 layer. Prints
+// "convscope-<backend> <preset> <what> median_ms min_ms max_ms".
 #include "analysis/adversarial.h"
+#include "analysis/gabor.h"
 #include "analysis/saliency.h"
 #include "backend/backend.h"
 #include "core/random.h"
@@ -137,6 +139,17 @@ int main(int argc, char** argv) {
         ok = timeIt(tag + "fgsm_total", std::max(1, repeats / 2), [&]() -> Status {
             return analysis::accuracyVsEpsilon(*in, pixels, labels, eps, 0).status();
         });
+    }
+    // Gabor fits of a first layer of 32 filters 7×7 with 3 shuffles each (the Filters tab's live
+    // refresh; goal: under 100 ms on one core). Random weights: the slowest case (every start
+    // runs long).
+    if (ok) {
+        Rng rng(3);
+        std::vector<float> w(32 * 49);
+        for (float& v : w)
+            v = float(rng.normal());
+        ok = timeIt("convscope-cpu gabor fit_32x7x7", repeats,
+                    [&]() -> Status { return analysis::fitGaborFilters(w, 32, 1, 7, 7).status(); });
     }
     return ok ? 0 : 1;
 }
