@@ -11,6 +11,7 @@
 #include "analysis/trajectory.h"
 #include "backend/backend.h"
 #include "data/datasets.h"
+#include "field_job.h"
 #include "model/network.h"
 #include "model/weights.h"
 
@@ -54,6 +55,13 @@ struct AnalysisEngine::State {
     std::unique_ptr<analysis::Inspector> inspector;
     std::string inspectorSpec, inspectorSource;
     std::int64_t inspectorStep = -1;
+    // The Receptive field tab's network when it is not the analysed one (initial weights).
+    std::unique_ptr<Backend> fieldBackend;
+    std::unique_ptr<analysis::Inspector> fieldInspector;
+    std::string fieldSpec;
+    quint64 fieldSeed = 0;
+    std::unique_ptr<data::TrainTestSplit> fieldData;
+    std::string fieldDataKey;
 };
 
 AnalysisEngine::AnalysisEngine() : m(std::make_unique<State>()) {}
@@ -312,6 +320,74 @@ ConfusionResult AnalysisEngine::confusion(int count, Progress* progress, double 
     out.step = m->inspectorStep;
     out.eps = eps;
     out.pgdSteps = pgdSteps;
+    return out;
+}
+
+FieldResult AnalysisEngine::fields(const FieldRequest& r, Progress* progress) {
+    auto fail = [&](const Status& s) {
+        FieldResult out;
+        out.request = r;
+        out.error = QString::fromStdString(s.message());
+        return out;
+    };
+    Result<model::NetSpec> asked = Status::error("no network given");
+    if (!r.spec.isEmpty())
+        asked = model::parseNetSpec(r.spec.toStdString(), "the Build view's network");
+    if (hasModel()) {
+        const model::NetSpec& mine = m->live ? m->liveNetwork->spec() : m->checkpoint->spec;
+        if (r.spec.isEmpty() || (asked.ok() && model::toJson(*asked) == model::toJson(mine))) {
+            if (Status s = ensure(); !s.ok())
+                return fail(s);
+            FieldResult out = computeFields(*m->inspector, *data(), r, true, progress);
+            out.network = QString::fromStdString(mine.name) +
+                          QObject::tr(" step %1").arg(m->live ? m->liveStep : m->checkpoint->step);
+            return out;
+        }
+    }
+    if (!asked.ok())
+        return fail(asked.status());
+    // Nothing trained to look at: the network at initialisation, on the test images of the
+    // analysed model's dataset when they fit, else of the dataset asked for.
+    const data::TrainTestSplit* d = data();
+    if (!d || d->test.channels != asked->channels || d->test.height != asked->height ||
+        d->test.width != asked->width) {
+        const std::string key = r.dataset.toStdString() + "|" + r.dataDir.toStdString() + "|" +
+                                std::to_string(asked->channels) + "x" +
+                                std::to_string(asked->height);
+        if (!m->fieldData || key != m->fieldDataKey) {
+            data::DatasetRequest dr;
+            dr.name = r.dataset.toStdString();
+            dr.dir = r.dataDir.toStdString();
+            dr.side = int(asked->height);
+            dr.channels = int(asked->channels);
+            auto loaded = data::loadDataset(dr);
+            if (!loaded.ok())
+                return fail(loaded.status());
+            m->fieldData = std::make_unique<data::TrainTestSplit>(std::move(*loaded));
+            m->fieldDataKey = key;
+        }
+        d = m->fieldData.get();
+    }
+    if (!m->fieldBackend) {
+        auto be = analysisBackend(m->backendName);
+        if (!be.ok())
+            return fail(be.status());
+        m->fieldBackend = std::move(*be);
+    }
+    const std::string json = model::toJson(*asked);
+    if (!m->fieldInspector || json != m->fieldSpec || r.seed != m->fieldSeed) {
+        m->fieldInspector.reset();
+        auto in = analysis::Inspector::create(*m->fieldBackend, *asked, 64, {d->mean, d->std});
+        if (!in.ok())
+            return fail(in.status());
+        if (Status s = (*in)->initialize(r.seed); !s.ok())
+            return fail(s);
+        m->fieldInspector = std::move(*in);
+        m->fieldSpec = json;
+        m->fieldSeed = r.seed;
+    }
+    FieldResult out = computeFields(*m->fieldInspector, *d, r, false, progress);
+    out.network = QString::fromStdString(asked->name) + QObject::tr(" (initial weights)");
     return out;
 }
 

@@ -50,6 +50,9 @@ public:
     // adversarial versions when eps > 0.
     ConfusionResult confusion(int count, Progress* progress, double eps = 0, int pgdSteps = 0);
     TestSet testSet();
+    // Receptive fields of the analysed network when `r.spec` is it (or empty), else of r.spec's
+    // network at initialisation (the Build view's edit, nothing trained).
+    FieldResult fields(const FieldRequest& r, Progress* progress);
     // The loss landscape of the analysed weights (and of request.twinRun's checkpoint), streamed:
     // `onUpdate` after each row and when done (the last call has finished = true).
     void landscape(const LandscapeRequest& r, Progress* progress,

@@ -103,6 +103,49 @@ struct TestSet {
     QStringList classNames;
 };
 
+// Receptive fields (the Receptive field tab): one unit's theoretical and effective field, the
+// layer's feature maps for one test image, and the per-layer table with the effective sizes of
+// each layer's centre, trained and at initialisation.
+struct FieldRequest {
+    QByteArray spec; // the Build view's network; when it is not the analysed one, its
+                     // initial weights are used (nothing trained to look at)
+    QString dataset = "fashion-mnist", dataDir; // for a network nothing was trained on
+    int image = 0;                              // the test image whose maps are shown
+    QString layer;                              // empty: the last layer with a spatial output
+    int channel = -1;                           // −1: every channel at (y, x) together
+    int y = -1, x = -1;                         // −1: the centre
+    int images = 64;       // the effective field's average over test images 0..images−1
+    bool table = true;     // also every spatial layer's centre (the table and the depth chart)
+    bool untrained = true; // ... and the same at initialisation (seed below)
+    quint64 seed = 1;
+};
+
+struct FieldRow {
+    QString layer, output;
+    int rf = 0, jump = 0; // theoretical size (the larger side) and jump
+    bool global = false;
+    int erf50 = -1, erf90 = -1; // effective sides of the centre unit; −1: not computed
+    int erf90Initial = -1;      // the same at initialisation
+};
+
+struct FieldResult {
+    QString error;
+    FieldRequest request;
+    bool trained = false; // the weights are trained ones (else initial: an untrained network)
+    QString network;      // "lenet5 step 2814" or "vgg-mini (initial weights)"
+    QStringList layers;   // the layers with a spatial output (the layer box)
+    QString layer;
+    int channel = -1, y = 0, x = 0;
+    MapImage image;     // the test image (pixels in [0, 1])
+    MapImage maps;      // the layer's output for it (channels, h, w)
+    QVector<float> erf; // (h, w) of the input: mean |∂unit/∂pixel| over the images
+    int erfImages = 0;
+    double centreY = 0, centreX = 0; // the unit's theoretical centre in input pixels
+    int rfH = 0, rfW = 0, side50 = 0, side90 = 0;
+    double ratio90 = 0;
+    QVector<FieldRow> rows;
+};
+
 // A loss landscape (Li et al. 2018) around the analysed weights: a points × points grid over
 // [−range, range]² along two directions, the mean cross-entropy over the first `images`
 // training images in evaluation mode.
@@ -154,6 +197,8 @@ struct LandscapeResult {
 
 } // namespace convscope::ui
 
+Q_DECLARE_METATYPE(convscope::ui::FieldRequest)
+Q_DECLARE_METATYPE(convscope::ui::FieldResult)
 Q_DECLARE_METATYPE(convscope::ui::LandscapeRequest)
 Q_DECLARE_METATYPE(convscope::ui::LandscapeResult)
 Q_DECLARE_METATYPE(convscope::ui::SaliencyRequest)

@@ -7,6 +7,7 @@
 #include "filters_view.h"
 #include "gradients_view.h"
 #include "landscape_view.h"
+#include "receptive_field_view.h"
 #include "saliency_view.h"
 #include "train_view.h"
 
@@ -152,8 +153,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                      "the settings hide (Ctrl+D shows them), F11 or Esc returns"));
     connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
     viewMenu->addSeparator();
-    const QStringList tabNames = {tr("Build"),     tr("Train"),    tr("Filters"),
-                                  tr("Gradients"), tr("Saliency"), tr("Landscape")};
+    const QStringList tabNames = {tr("Build"),          tr("Train"),    tr("Filters"),
+                                  tr("Gradients"),      tr("Saliency"), tr("Landscape"),
+                                  tr("Receptive field")};
     for (int tab = 0; tab < tabNames.size(); ++tab)
         viewMenu->addAction(tabNames[tab], QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + tab)), this,
                             [this, tab] { m_tabs->setCurrentIndex(tab); });
@@ -171,8 +173,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                "leaves it</td></tr>"
                "<tr><td><b>Ctrl+D</b></td><td>show or hide the settings (in presenter mode "
                "too)</td></tr>"
-               "<tr><td><b>Ctrl+1 … 6</b></td><td>Build, Train, Filters, Gradients, "
-               "Saliency, Landscape</td></tr>"
+               "<tr><td><b>Ctrl+1 … 7</b></td><td>Build, Train, Filters, Gradients, "
+               "Saliency, Landscape, Receptive field</td></tr>"
                "<tr><td><b>[</b>, <b>]</b></td><td>Saliency: ε down, up</td></tr>"
                "<tr><td><b>Ctrl+Shift+K</b></td><td>Saliency: sanity check</td></tr>"
                "<tr><td><b>Ctrl+L</b></td><td>Landscape: compute the surface</td></tr>"
@@ -254,6 +256,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                            "trained weights, with and without skip connections"));
     m_tabs->setTabToolTip(SaliencyTab, tr("From ∇θL to ∇xL: saliency maps, Grad-CAM, the sanity "
                                           "check and adversarial examples"));
+    m_fieldView = new ReceptiveFieldView(m_session);
+    m_fieldView->setRequestSource([this] { return request(); });
+    m_tabs->addTab(m_fieldView, tr("Receptive field"));
+    m_tabs->setTabToolTip(FieldTab, tr("What one unit sees: its theoretical receptive field and "
+                                       "its effective one (Luo et al.), layer by layer"));
     m_tabs->setCurrentIndex(TrainTab);
     setCentralWidget(m_tabs);
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateProbe);
@@ -678,6 +685,8 @@ void MainWindow::updateEditActions() {
 
 void MainWindow::onSpecChanged(bool valid) {
     syncPresetBox();
+    if (m_fieldView)
+        m_fieldView->setSpecCheck(m_build->check());
     // The chance level ln K of the network's K outputs ("10" or "10x1x1").
     m_trainView->setClasses(valid ? m_build->check().output.section('x', 0, 0).toInt() : 0);
     if (const QString init = initText(m_build->spec().value("init")); !init.isEmpty()) {

@@ -31,6 +31,7 @@ class FilterView;
 class FiltersView;
 class GradientsView;
 class LandscapeView;
+class ReceptiveFieldView;
 class SaliencyView;
 class TrainView;
 class DatasetFetcher;
@@ -66,6 +67,7 @@ public:
     TrainView* trainView() const { return m_trainView; }
     SaliencyView* saliencyView() const { return m_saliency; }
     LandscapeView* landscapeView() const { return m_landscape; }
+    ReceptiveFieldView* fieldView() const { return m_fieldView; }
     QSpinBox* probeBox() const;
     QComboBox* initBox() const { return m_init; }
     // File → Get CIFAR-10…: downloads (resumably, verified) and unpacks it into the data folder
@@ -82,7 +84,7 @@ public:
     static QStringList recentRuns(int count);
     int testLossPoints() const;
     int accuracyPoints() const;
-    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab, LandscapeTab };
+    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab, LandscapeTab, FieldTab };
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
     QString runDir() const { return m_runDir; }
@@ -120,6 +122,7 @@ private:
     GradientsView* m_gradientsView = nullptr;
     SaliencyView* m_saliency = nullptr;
     LandscapeView* m_landscape = nullptr;
+    ReceptiveFieldView* m_fieldView = nullptr;
     QDoubleSpinBox *m_lr = nullptr, *m_weightDecay = nullptr;
     DatasetFetcher* m_fetcher = nullptr;
     QSpinBox *m_batch = nullptr, *m_epochs = nullptr, *m_seed = nullptr;

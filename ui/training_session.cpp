@@ -392,6 +392,8 @@ TrainingSession::TrainingSession(QObject* parent)
     m_worker = new TrainingWorker(m_cancel, m_probe);
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    qRegisterMetaType<FieldRequest>();
+    qRegisterMetaType<FieldResult>();
     qRegisterMetaType<LandscapeRequest>();
     qRegisterMetaType<LandscapeResult>();
     qRegisterMetaType<SaliencyRequest>();
@@ -664,52 +666,56 @@ void TrainingSession::onJobDone() {
     }
 }
 
-void TrainingSession::requestSaliency(const SaliencyRequest& r) {
-    if (m_saliencyInFlight) {
-        m_pendingSaliency = std::make_unique<SaliencyRequest>(r);
+// One kind of coalesced job: while one runs, only the newest waiting request is kept; when it
+// finishes its result is emitted and the waiting one (if any) is posted.
+template <class Request, class Result>
+void TrainingSession::postCoalesced(Coalesced<Request>& slot, const Request& r,
+                                    QString (*name)(const Request&),
+                                    Result (AnalysisEngine::*job)(const Request&, Progress*),
+                                    void (TrainingSession::*ready)(const Result&)) {
+    if (slot.inFlight) {
+        slot.pending = std::make_unique<Request>(r);
         return;
     }
-    m_saliencyInFlight = true;
+    slot.inFlight = true;
     Progress* p = m_job.get();
-    post(r.sanity ? tr("the sanity check") : tr("saliency maps"), [this, r, p](TrainingWorker* w) {
-        const SaliencyResult out = w->analysis().saliency(r, p);
+    post(name(r), [this, &slot, r, p, name, job, ready](TrainingWorker* w) {
+        const Result out = (w->analysis().*job)(r, p);
         QMetaObject::invokeMethod(
             this,
-            [this, out] {
-                m_saliencyInFlight = false;
-                emit saliencyReady(out);
-                if (m_pendingSaliency) {
-                    const SaliencyRequest next = *m_pendingSaliency;
-                    m_pendingSaliency.reset();
-                    requestSaliency(next);
+            [this, &slot, out, name, job, ready] {
+                slot.inFlight = false;
+                emit(this->*ready)(out);
+                if (slot.pending) {
+                    const Request next = *slot.pending;
+                    slot.pending.reset();
+                    postCoalesced(slot, next, name, job, ready);
                 }
             },
             Qt::QueuedConnection);
     });
 }
 
+void TrainingSession::requestSaliency(const SaliencyRequest& r) {
+    postCoalesced<SaliencyRequest, SaliencyResult>(
+        m_saliencyJobs, r,
+        [](const SaliencyRequest& q) {
+            return q.sanity ? tr("the sanity check") : tr("saliency maps");
+        },
+        &AnalysisEngine::saliency, &TrainingSession::saliencyReady);
+}
+
 void TrainingSession::requestAttack(const AttackRequest& r) {
-    if (m_attackInFlight) {
-        m_pendingAttack = std::make_unique<AttackRequest>(r);
-        return;
-    }
-    m_attackInFlight = true;
-    Progress* p = m_job.get();
-    post(r.pgdSteps > 0 ? tr("PGD") : tr("FGSM"), [this, r, p](TrainingWorker* w) {
-        const AttackResult out = w->analysis().attack(r, p);
-        QMetaObject::invokeMethod(
-            this,
-            [this, out] {
-                m_attackInFlight = false;
-                emit attackReady(out);
-                if (m_pendingAttack) {
-                    const AttackRequest next = *m_pendingAttack;
-                    m_pendingAttack.reset();
-                    requestAttack(next);
-                }
-            },
-            Qt::QueuedConnection);
-    });
+    postCoalesced<AttackRequest, AttackResult>(
+        m_attackJobs, r,
+        [](const AttackRequest& q) { return q.pgdSteps > 0 ? tr("PGD") : tr("FGSM"); },
+        &AnalysisEngine::attack, &TrainingSession::attackReady);
+}
+
+void TrainingSession::requestFields(const FieldRequest& r) {
+    postCoalesced<FieldRequest, FieldResult>(
+        m_fieldJobs, r, [](const FieldRequest&) { return tr("receptive fields"); },
+        &AnalysisEngine::fields, &TrainingSession::fieldsReady);
 }
 
 void TrainingSession::requestCurve(const CurveRequest& r) {
@@ -757,8 +763,9 @@ void TrainingSession::analyseRun(const QString& dir, const QString& dataDir) {
 
 void TrainingSession::cancelJob() {
     m_job->cancel();
-    m_pendingSaliency.reset();
-    m_pendingAttack.reset();
+    m_saliencyJobs.pending.reset();
+    m_attackJobs.pending.reset();
+    m_fieldJobs.pending.reset();
 }
 
 } // namespace convscope::ui

@@ -117,6 +117,7 @@ struct TrainSnapshot {
 };
 
 class TrainingWorker;
+class AnalysisEngine;
 } // namespace convscope::ui
 namespace convscope {
 class Progress;
@@ -156,6 +157,8 @@ public:
     void requestConfusion(int count = 0, double eps = 0, int pgdSteps = 0);
     void requestTestSet();
     void requestLandscape(const convscope::ui::LandscapeRequest& r);
+    // Coalesced like saliency: clicking units quickly asks for the newest only.
+    void requestFields(const convscope::ui::FieldRequest& r);
     void analyseRun(const QString& dir, const QString& dataDir = {});
     void cancelJob(); // the running job stops between batches; waiting ones are dropped
     bool jobRunning() const { return m_jobs > 0; }
@@ -179,6 +182,7 @@ signals:
     void confusionReady(const convscope::ui::ConfusionResult& r);
     void testSetReady(const convscope::ui::TestSet& t);
     void landscapeUpdated(const convscope::ui::LandscapeResult& r); // rows as they come, then done
+    void fieldsReady(const convscope::ui::FieldResult& r);
     // A run stopped: complete (all its epochs), or paused/stopped/failed; its folder.
     void runFinished(bool complete, const QString& runDir);
     void analysisModelChanged(); // a new network or run to analyse: views ask again
@@ -200,9 +204,19 @@ private:
     std::shared_ptr<Progress> m_job; // the running job's progress and cancel flag
     int m_jobs = 0;                  // posted and not finished
     bool m_resumeAfterJobs = false;  // training was paused for them
-    bool m_saliencyInFlight = false, m_attackInFlight = false;
-    std::unique_ptr<SaliencyRequest> m_pendingSaliency;
-    std::unique_ptr<AttackRequest> m_pendingAttack;
+    // Jobs a slider or clicks ask for many times: one runs, the newest waiting one is kept.
+    template <class Request>
+    struct Coalesced {
+        bool inFlight = false;
+        std::unique_ptr<Request> pending;
+    };
+    template <class Request, class Result>
+    void postCoalesced(Coalesced<Request>& slot, const Request& r, QString (*name)(const Request&),
+                       Result (AnalysisEngine::*job)(const Request&, Progress*),
+                       void (TrainingSession::*ready)(const Result&));
+    Coalesced<SaliencyRequest> m_saliencyJobs;
+    Coalesced<AttackRequest> m_attackJobs;
+    Coalesced<FieldRequest> m_fieldJobs;
 };
 
 } // namespace convscope::ui

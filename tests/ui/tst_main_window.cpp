@@ -9,6 +9,7 @@
 #include "http_fixture.h"
 #include "landscape_view.h"
 #include "main_window.h"
+#include "receptive_field_view.h"
 #include "saliency_view.h"
 #include "test_support.h"
 
@@ -614,6 +615,22 @@ private slots:
         QPixmap shot = w.grab();
         land->paint3dInto(shot, &w);
         QVERIFY(shot.save(dir + "/landscape.png"));
+        // The receptive field of a relu2 unit (a pullover's feature maps), with the table and
+        // the depth chart, trained and at initialisation.
+        ui::ReceptiveFieldView* rf = w.fieldView();
+        bool fields = false;
+        auto c = connect(&w.session(), &ui::TrainingSession::fieldsReady, &w,
+                         [&](const ui::FieldResult&) { fields = true; });
+        rf->imageBox()->setValue(1);
+        w.tabs()->setCurrentIndex(ui::MainWindow::FieldTab);
+        QTRY_VERIFY_WITH_TIMEOUT(fields, 120000);
+        fields = false;
+        rf->layerBox()->setCurrentText("relu2");
+        rf->pickUnit(-1, 4, 6);
+        QTRY_VERIFY_WITH_TIMEOUT(fields && rf->result().layer == "relu2", 120000);
+        disconnect(c);
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(dir + "/receptive-field.png"));
         // Vanishing gradients: ten sigmoid layers, one epoch.
         w.session().stop();
         w.presetBox()->setCurrentText("deep-sigmoid");

@@ -58,11 +58,7 @@ SaliencyView::SaliencyView(TrainingSession& session, QWidget* parent)
     box->setContentsMargins(0, 0, 0, 0);
     box->addWidget(scroll);
 
-    connect(&m_session, &TrainingSession::analysisModelChanged, this, [this] {
-        m_stale = true;
-        if (isVisible())
-            refreshModel();
-    });
+    connect(&m_session, &TrainingSession::analysisModelChanged, this, &SaliencyView::markStale);
     connect(&m_session, &TrainingSession::testSetReady, this, [this](const TestSet& t) {
         if (!t.error.isEmpty()) {
             m_listInfo->setText(t.error);
@@ -349,18 +345,7 @@ QString SaliencyView::className(int k) const {
     return m_test.classNames.value(k, QString::number(k));
 }
 
-void SaliencyView::showEvent(QShowEvent* e) {
-    View::showEvent(e);
-    // Asked once the event loop has settled: a grab or an export of another tab can show this
-    // view for a moment, and that must not start jobs (which would pause training).
-    QTimer::singleShot(0, this, [this] {
-        if (m_stale && isVisible())
-            refreshModel();
-    });
-}
-
-void SaliencyView::refreshModel() {
-    m_stale = false;
+void SaliencyView::refresh() {
     m_session.requestTestSet();
     m_session.requestConfusion(0); // the predictions the browser shows
     if (m_image >= 0) {

@@ -68,15 +68,12 @@ public:
     }
     void setPresenterMode(bool on) override;
 
-protected:
-    void showEvent(QShowEvent* e) override;
-
 private:
     QWidget* buildBrowser();
     QWidget* buildMaps();
     QWidget* buildAttack();
-    void refreshModel(); // ask for the test set and its predictions
-    void fillList();     // the browser's list from the filter
+    void refresh() override; // ask for the test set and its predictions
+    void fillList();         // the browser's list from the filter
     void requestMaps(bool sanity = false);
     void requestAttack();
     void drawMaps(); // from m_saliency and the opacity
@@ -89,7 +86,6 @@ private:
     QString className(int k) const;
 
     TrainingSession& m_session;
-    bool m_stale = true; // the model changed: ask for the test set again when shown
     TestSet m_test;
     QVector<int> m_predicted;
     QVector<double> m_confidence;

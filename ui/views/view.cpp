@@ -9,8 +9,30 @@
 #include <QSaveFile>
 #include <QSvgGenerator>
 #include <QTextStream>
+#include <QTimer>
 
 namespace convscope::ui {
+
+void View::markStale() {
+    m_stale = true;
+    if (isVisible())
+        QTimer::singleShot(0, this, [this] {
+            if (m_stale && isVisible()) {
+                m_stale = false;
+                refresh();
+            }
+        });
+}
+
+void View::showEvent(QShowEvent* e) {
+    QWidget::showEvent(e);
+    QTimer::singleShot(0, this, [this] {
+        if (m_stale && isVisible()) {
+            m_stale = false;
+            refresh();
+        }
+    });
+}
 
 bool View::exportWidget(QWidget* widget, const QString& path, const QString& title, double scale) {
     if (path.endsWith(".svg", Qt::CaseInsensitive)) {

@@ -39,7 +39,18 @@ public:
     static void setChartFont(QChart* chart, const QFont& font);
 
 protected:
+    // Views that ask the engine for what they show: a stale view calls refresh() once it is
+    // shown and the event loop has settled (an export of another tab shows a view for a
+    // moment, and that must not start a job), or at once when it is visible already.
+    void markStale();
+    bool stale() const { return m_stale; }
+    virtual void refresh() {}
+    void showEvent(QShowEvent* e) override;
+
     bool m_presenter = false;
+
+private:
+    bool m_stale = true;
 };
 
 } // namespace convscope::ui
