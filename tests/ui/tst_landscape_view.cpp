@@ -14,6 +14,7 @@
 #include "model/weights.h"
 #include "surface_3d.h"
 #include "test_support.h"
+#include "trained_window.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -62,25 +63,13 @@ class TestLandscapeView : public QObject {
 
 private slots:
     void initTestCase() {
-        qputenv("CONVSCOPE_NO_DIALOGS", "1");
-        QStandardPaths::setTestModeEnabled(true);
-        m_w = new ui::MainWindow;
-        m_w->resize(1280, 800);
-        m_w->show();
-        m_w->findChild<QComboBox*>("backend")->setCurrentText("cpu");
-        m_w->datasetBox()->setCurrentText("gratings");
-        m_w->findChild<QSpinBox*>("epochs")->setValue(3);
-        m_w->trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 3 && !m_w->session().busy(), 300000);
+        m_w = testing::trainedWindow(3, {1280, 800});
+        QVERIFY2(m_w, "training did not finish");
         m_w->tabs()->setCurrentIndex(ui::MainWindow::LandscapeTab);
         view()->pointsBox()->setValue(7);
         view()->imagesBox()->setValue(64);
     }
-    void cleanupTestCase() {
-        delete m_w;
-        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
-            .removeRecursively();
-    }
+    void cleanupTestCase() { testing::closeTrainedWindow(m_w); }
     void init() { QTest::failOnWarning(QRegularExpression("QObject::|QPainter::|QWidget::")); }
     void cleanup() { QVERIFY2(testing::noValidationMessages(), "Vulkan validation messages"); }
 

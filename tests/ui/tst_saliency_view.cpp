@@ -10,6 +10,7 @@
 #include "saliency_view.h"
 #include "test_support.h"
 #include "train_view.h"
+#include "trained_window.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -50,22 +51,10 @@ class TestSaliencyView : public QObject {
 
 private slots:
     void initTestCase() {
-        qputenv("CONVSCOPE_NO_DIALOGS", "1");
-        QStandardPaths::setTestModeEnabled(true);
-        m_w = new ui::MainWindow;
-        m_w->resize(1400, 900);
-        m_w->show();
-        m_w->findChild<QComboBox*>("backend")->setCurrentText("cpu");
-        m_w->datasetBox()->setCurrentText("gratings");
-        m_w->findChild<QSpinBox*>("epochs")->setValue(1);
-        m_w->trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 1 && !m_w->session().busy(), 120000);
+        m_w = testing::trainedWindow(1, {1400, 900});
+        QVERIFY2(m_w, "training did not finish");
     }
-    void cleanupTestCase() {
-        delete m_w;
-        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
-            .removeRecursively();
-    }
+    void cleanupTestCase() { testing::closeTrainedWindow(m_w); }
     void init() { QTest::failOnWarning(QRegularExpression("QObject::|QPainter::|QWidget::")); }
     void cleanup() { QVERIFY2(testing::noValidationMessages(), "Vulkan validation messages"); }
 

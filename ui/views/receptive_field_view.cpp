@@ -84,7 +84,7 @@ ReceptiveFieldView::ReceptiveFieldView(TrainingSession& session, QWidget* parent
     m_table = new QTableWidget(0, Cols);
     m_table->setObjectName("rf table");
     m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Output"), tr("RF"), tr("Jump"),
-                                        tr("ERF-50"), tr("ERF-90"), tr("ERF-90 init")});
+                                        tr("ERF-50"), tr("ERF-90"), tr("at init")});
     m_table->horizontalHeaderItem(Theory)->setToolTip(
         tr("The theoretical receptive field: r = r_prev + (k − 1)·d·j_prev. Two 3×3 "
            "convolutions see 5×5, three see 7×7"));
@@ -99,17 +99,18 @@ ReceptiveFieldView::ReceptiveFieldView(TrainingSession& session, QWidget* parent
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    // Every number visible: the columns fit their content, the last takes what is left.
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setSectionResizeMode(Layer, QHeaderView::Stretch);
+    m_table->horizontalHeader()->setStretchLastSection(true);
 
     m_chart = new QChart;
     m_chart->setTitle(tr("Receptive field vs depth"));
     m_theory = new QLineSeries;
-    m_theory->setName(tr("theoretical"));
+    m_theory->setName(tr("RF"));
     m_effective = new QLineSeries;
-    m_effective->setName(tr("effective (90 %)"));
+    m_effective->setName(tr("ERF-90"));
     m_effectiveInitial = new QLineSeries;
-    m_effectiveInitial->setName(tr("effective at init"));
+    m_effectiveInitial->setName(tr("ERF-90 at init"));
     m_theory->setPen(QPen(QColor(0x00, 0x72, 0xb2), 2.5));
     m_effective->setPen(QPen(QColor(0xd5, 0x5e, 0x00), 2.5));
     m_effectiveInitial->setPen(QPen(QColor(0x88, 0x88, 0x88), 2, Qt::DashLine));
@@ -142,8 +143,9 @@ ReceptiveFieldView::ReceptiveFieldView(TrainingSession& session, QWidget* parent
     split->addWidget(m_picker);
     split->addWidget(right);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 3);
+    split->setStretchFactor(1, 2);
     split->setStretchFactor(2, 4);
+    split->setSizes({380, 300, 480});
     auto* box = new QVBoxLayout(this);
     box->addLayout(controls);
     box->addWidget(split, 1);
@@ -305,8 +307,12 @@ void ReceptiveFieldView::fillChart(const QVector<FieldRow>& rows) {
     m_theory->replace(theory);
     m_effective->replace(effective);
     m_effectiveInitial->replace(initial);
-    m_chart->axes(Qt::Horizontal).first()->setRange(1, std::max(2, k));
-    m_chart->axes(Qt::Vertical).first()->setRange(0, top * 1.1);
+    auto* x = static_cast<QValueAxis*>(m_chart->axes(Qt::Horizontal).first());
+    auto* y = static_cast<QValueAxis*>(m_chart->axes(Qt::Vertical).first());
+    x->setRange(1, std::max(2, k));
+    x->setTickCount(std::clamp(k, 2, 12));
+    y->setRange(0, top * 1.05);
+    y->applyNiceNumbers();
 }
 
 int ReceptiveFieldView::depthPoints(int series) const {

@@ -1,0 +1,46 @@
+// The analysis views' tests start alike: a window (offscreen, no dialogs, test-mode folders)
+// that has trained LeNet-5 on the gratings set with the CPU backend; and at the end the run
+// folders it autosaved are removed.
+#pragma once
+
+#include "main_window.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QtTest>
+
+namespace convscope::testing {
+
+// The window after `epochs` epochs, or null when training did not finish in `timeoutMs`.
+inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int timeoutMs = 300000) {
+    qputenv("CONVSCOPE_NO_DIALOGS", "1");
+    QStandardPaths::setTestModeEnabled(true);
+    auto* w = new ui::MainWindow;
+    w->resize(size);
+    w->show();
+    w->findChild<QComboBox*>("backend")->setCurrentText("cpu");
+    w->datasetBox()->setCurrentText("gratings");
+    w->findChild<QSpinBox*>("epochs")->setValue(epochs);
+    w->trainAction()->trigger();
+    QElapsedTimer t;
+    t.start();
+    while (!(w->accuracyPoints() == epochs && !w->session().busy()) && t.elapsed() < timeoutMs)
+        QTest::qWait(20);
+    if (w->accuracyPoints() != epochs || w->session().busy()) {
+        delete w;
+        return nullptr;
+    }
+    return w;
+}
+
+// Deletes the window and the run folders of the test (test-mode AppDataLocation).
+inline void closeTrainedWindow(ui::MainWindow* w) {
+    delete w;
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
+        .removeRecursively();
+}
+
+} // namespace convscope::testing
