@@ -906,7 +906,8 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
     if (s.probe.index >= 0)
         featureMapView()->setProbe(s.probe);
     if (!s.filters.isEmpty())
-        m_filtersView->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW);
+        m_filtersView->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW,
+                                  s.step);
     if (!s.gradientNorms.isEmpty())
         m_gradientsView->setNorms(s.layerNames, s.gradientNorms, s.layerTypes);
     m_lastStep = s.step;
