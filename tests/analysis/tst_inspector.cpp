@@ -30,18 +30,10 @@ struct Case {
 
 class TestInspector : public QObject {
     Q_OBJECT
-    CpuBackend<double> m_double{1};
-    CpuBackend<float> m_float;
+    NamedBackends backendNamed;
+    CpuBackend<double>& m_double = backendNamed.cpuDouble();
     QTemporaryDir m_dir;
     std::map<std::string, Case> m_cases;
-
-    Backend* backendNamed(const QString& name) {
-        if (name == "cpu-double")
-            return &m_double;
-        if (name == "cpu")
-            return &m_float;
-        return vulkan();
-    }
 
     // The checkpoint, the images and PyTorch's answers for `preset`, made once.
     const Case* caseFor(const std::string& preset, QString* why) {

@@ -40,17 +40,9 @@ std::vector<double> boxPower(int n) {
 
 class TestReceptiveField : public QObject {
     Q_OBJECT
-    CpuBackend<double> m_double{1};
-    CpuBackend<float> m_float;
+    NamedBackends backendNamed;
+    CpuBackend<double>& m_double = backendNamed.cpuDouble();
     QTemporaryDir m_dir;
-
-    Backend* backendNamed(const QString& name) {
-        if (name == "cpu-double")
-            return &m_double;
-        if (name == "cpu")
-            return &m_float;
-        return vulkan();
-    }
 
 private slots:
     void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }

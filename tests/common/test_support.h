@@ -22,6 +22,25 @@ VulkanBackend* vulkanWithGpuTuning();
 bool noValidationMessages();
 bool onCi();
 
+// The backends a test runs on, by name: "cpu-double" (one thread), "cpu" (float) and "vulkan"
+// (nullptr when there is no device: the caller skips, or fails on CI).
+class NamedBackends {
+public:
+    Backend* operator()(const QString& name) {
+        if (name == "cpu-double")
+            return &m_double;
+        if (name == "cpu")
+            return &m_float;
+        return vulkan();
+    }
+    CpuBackend<double>& cpuDouble() { return m_double; }
+    CpuBackend<float>& cpuFloat() { return m_float; }
+
+private:
+    CpuBackend<double> m_double{1};
+    CpuBackend<float> m_float;
+};
+
 // max|a − b| / max|ref| (normwise, so near-zero entries do not blow it up).
 double relError(const std::vector<double>& a, const std::vector<double>& ref);
 std::vector<double> uniform(std::int64_t n, std::uint64_t seed, double lo = -1.0, double hi = 1.0);

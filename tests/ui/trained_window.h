@@ -10,7 +10,10 @@
 #include <QElapsedTimer>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTimer>
 #include <QtTest>
+#include <algorithm>
+#include <vector>
 
 namespace convscope::testing {
 
@@ -35,6 +38,28 @@ inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int t
     }
     return w;
 }
+
+// The event loop's latency while something else works: the gaps between ticks of a 10 ms timer
+// from construction to stop(); the project's rule is p99 < 50 ms.
+class EventLoopProbe {
+public:
+    EventLoopProbe() {
+        m_tick.start();
+        m_timer.callOnTimeout([this] { m_gaps.push_back(m_tick.restart()); });
+        m_timer.start(10);
+    }
+    void stop() { m_timer.stop(); }
+    qint64 p99() {
+        std::sort(m_gaps.begin(), m_gaps.end());
+        return m_gaps.empty() ? 0 : m_gaps[m_gaps.size() * 99 / 100];
+    }
+    int ticks() const { return int(m_gaps.size()); }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_tick;
+    std::vector<qint64> m_gaps;
+};
 
 // Deletes the window and the run folders of the test (test-mode AppDataLocation).
 inline void closeTrainedWindow(ui::MainWindow* w) {
