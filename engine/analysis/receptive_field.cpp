@@ -39,15 +39,16 @@ std::string fieldTable(const std::vector<RfRow>& rows,
     std::string t;
     char line[200];
     std::snprintf(line, sizeof line, "%-4s %-24s %-12s %8s %6s %10s%s\n", "#", "layer", "output",
-                  "RF", "jump", "start", effective.empty() ? "" : "  ERF-50  ERF-90  ERF-90/RF");
+                  "RF", "jump", "start",
+                  effective.empty() ? "" : "  ERF-50  ERF-90  ERF-90/RF  ERF-rms");
     t += line;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const RfRow& r = rows[i];
         std::string erf;
         if (const EffectiveField* e = effectiveAt(effective, i)) {
             char buf[64];
-            std::snprintf(buf, sizeof buf, "  %6lld  %6lld  %9.2f", (long long)e->side50,
-                          (long long)e->side90, e->ratio90);
+            std::snprintf(buf, sizeof buf, "  %6lld  %6lld  %9.2f  %7.2f", (long long)e->side50,
+                          (long long)e->side90, e->ratio90, e->rmsRadius);
             erf = buf;
         }
         std::snprintf(line, sizeof line, "%-4zu %-24s %-12s %8s %6s %10s%s\n", i + 1,
@@ -61,14 +62,14 @@ std::string fieldTable(const std::vector<RfRow>& rows,
 std::string fieldCsv(const std::vector<RfRow>& rows,
                      const std::vector<const EffectiveField*>& effective) {
     std::string t = "layer,output,rf_h,rf_w,jump_h,jump_w,start_h,start_w,global,erf50,erf90,"
-                    "erf90_ratio,erf_images\n";
+                    "erf90_ratio,erf_rms_radius,erf_images\n";
     char line[320];
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const RfRow& r = rows[i];
         const EffectiveField* e = effectiveAt(effective, i);
         std::snprintf(
-            line, sizeof line, "%s,%s,%lld,%lld,%lld,%lld,%g,%g,%d,%s,%s,%s,%s\n", r.layer.c_str(),
-            r.dims.str().c_str(), (long long)r.rf.sizeH, (long long)r.rf.sizeW,
+            line, sizeof line, "%s,%s,%lld,%lld,%lld,%lld,%g,%g,%d,%s,%s,%s,%s,%s\n",
+            r.layer.c_str(), r.dims.str().c_str(), (long long)r.rf.sizeH, (long long)r.rf.sizeW,
             (long long)r.rf.jumpH, (long long)r.rf.jumpW, r.rf.startH, r.rf.startW,
             r.rf.global ? 1 : 0, e ? std::to_string(e->side50).c_str() : "",
             e ? std::to_string(e->side90).c_str() : "", e ? std::to_string(e->ratio90).c_str() : "",
@@ -172,8 +173,15 @@ Result<EffectiveField> effectiveField(Inspector& in, const Unit& unit,
     }
     for (double& v : out.map)
         v /= double(count);
-    for (double v : out.map)
-        out.mass += v;
+    double moment = 0;
+    for (std::int64_t y = 0; y < out.height; ++y)
+        for (std::int64_t x = 0; x < out.width; ++x) {
+            const double v = out.map[std::size_t(y * out.width + x)];
+            const double dy = double(y) - out.centreY, dx = double(x) - out.centreX;
+            out.mass += v;
+            moment += v * (dy * dy + dx * dx);
+        }
+    out.rmsRadius = out.mass > 0 ? std::sqrt(moment / out.mass) : 0;
     out.side50 = centredSquare(out.map, out.height, out.width, out.centreY, out.centreX, 0.5);
     out.side90 = centredSquare(out.map, out.height, out.width, out.centreY, out.centreX, 0.9);
     const double theory = double(std::max(out.theoretical.sizeH, out.theoretical.sizeW));

@@ -44,6 +44,9 @@ struct EffectiveField {
     std::int64_t side50 = 0, side90 = 0;
     double ratio50 = 0, ratio90 = 0;
     double mass = 0; // Σ map (0: the unit does not depend on the input at all)
+    // The RMS distance of the map's mass from the unit's centre, in pixels: a continuous size
+    // (the squares above move in whole pixels). A Gaussian field of σ per axis has √2·σ.
+    double rmsRadius = 0;
 };
 
 // The effective field of `unit` over `images` (count × imageSize() pixels in [0, 1]), in

@@ -99,6 +99,9 @@ private slots:
         QVERIFY2(worst < 1e-6,
                  qPrintable(QString("the ERF differs from the box power by %1").arg(worst)));
         QVERIFY(std::abs(erf->mass - 1.0) < 1e-6); // each box sums to 1
+        // The n-fold box has variance n·2/3 per axis: RMS radius √(4n/3).
+        QVERIFY2(std::abs(erf->rmsRadius - std::sqrt(4.0 * n / 3.0)) < 1e-5,
+                 qPrintable(QString("rms radius %1").arg(erf->rmsRadius)));
         // All the mass is inside the theoretical square, and the 90 % square is no larger.
         QVERIFY(erf->side90 <= 2 * n + 1);
         QVERIFY(erf->side50 <= erf->side90);
