@@ -403,10 +403,12 @@ int main(int argc, char** argv) {
     }
     std::map<std::string, std::string> opt;
     std::vector<std::string> args;
-    static const char* flags[] = {"augment", "no-shuffle", "list",     "sanity", "smooth-squared",
-                                  "line",    "hessian",    "untrained"}; // no value
+    static const char* flags[] = {"augment", "no-shuffle", "list",      "sanity", "smooth-squared",
+                                  "line",    "hessian",    "untrained", "help"}; // no value
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
+        if (a == "-h")
+            a = "--help";
         if (a.rfind("--", 0) != 0) {
             args.push_back(a);
             continue;
@@ -423,10 +425,11 @@ int main(int argc, char** argv) {
         }
     }
     static const char* known[] = {
-        "preset",   "spec",        "dataset",  "data",      "out",       "resume",       "epochs",
-        "batch",    "lr",          "momentum", "optimizer", "clip-norm", "weight-decay", "seed",
-        "backend",  "device",      "threads",  "log-every", "max-steps", "schedule",     "side",
-        "channels", "step-epochs", "gamma",    "warmup",    "augment",   "no-shuffle",   "list"};
+        "preset",       "spec",     "dataset",    "data",     "out",         "resume",
+        "epochs",       "batch",    "lr",         "momentum", "optimizer",   "clip-norm",
+        "weight-decay", "seed",     "backend",    "device",   "threads",     "log-every",
+        "max-steps",    "schedule", "side",       "channels", "step-epochs", "gamma",
+        "warmup",       "augment",  "no-shuffle", "list",     "help"};
     for (auto& [k, v] : opt)
         if (std::find(std::begin(known), std::end(known), k) == std::end(known) &&
             std::find(cli::kAnalysisOptions.begin(), cli::kAnalysisOptions.end(), k) ==
@@ -436,6 +439,18 @@ int main(int argc, char** argv) {
             std::find(cli::kFieldsOptions.begin(), cli::kFieldsOptions.end(), k) ==
                 cli::kFieldsOptions.end())
             return usageError("unknown option --" + k);
+    // Every command answers --help with its own options.
+    if (opt.count("help")) {
+        if (cmd == "saliency" || cmd == "fgsm" || cmd == "confusion")
+            std::fputs(cli::kAnalysisUsage, stdout);
+        else if (cmd == "landscape")
+            std::fputs(cli::kLandscapeUsage, stdout);
+        else if (cmd == "rf" || cmd == "gabor")
+            std::fputs(cli::kFieldsUsage, stdout);
+        else
+            std::fputs(kUsage, stdout);
+        return 0;
+    }
     if (cmd == "saliency")
         return cli::saliencyCommand(args, opt);
     if (cmd == "fgsm")

@@ -9,17 +9,16 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
+#include <string>
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName("convscope");
-    QApplication::setOrganizationName("convscope");
     QCommandLineParser cli;
     cli.setApplicationDescription(
         "convscope: build convolutional networks, train them live, watch what they learn.");
@@ -35,7 +34,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption presenter("presenter", "Start in presenter mode (F11).");
     const QCommandLineOption train("train", "Start training at once.");
     const QCommandLineOption view(
-        "view", "The tab to show: build, train (default), filters, gradients, saliency.", "tab");
+        "view",
+        "The tab to show: build, train (default), filters, gradients, saliency, landscape, "
+        "receptive-field.",
+        "tab");
     const QCommandLineOption image("image",
                                    "Saliency: the test image to explain and attack at once.", "n");
     const QCommandLineOption screenshot(
@@ -43,6 +45,32 @@ int main(int argc, char** argv) {
     const QCommandLineOption after("after", "Seconds before --screenshot (default 5).", "s", "5");
     cli.addOptions(
         {preset, dataset, data, backend, epochs, presenter, train, view, image, screenshot, after});
+    cli.addVersionOption();
+    // --help and --version print and exit without a display (a QApplication without one aborts).
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h" || a == "--help-all" || a == "-?" || a == "--version" ||
+            a == "-v") {
+            QCoreApplication text(argc, argv);
+            QCoreApplication::setApplicationName("convscope");
+            QCoreApplication::setApplicationVersion("0.1.0");
+            cli.process(text); // prints and exits
+            return 0;
+        }
+    }
+    // No display: say what to do instead of Qt's abort.
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        std::fprintf(
+            stderr, "convscope: there is no display (DISPLAY and WAYLAND_DISPLAY are not set).\n"
+                    "Train without a window with convscope-cli train (scripts/run does that "
+                    "here), or run the window under xvfb-run or with QT_QPA_PLATFORM=offscreen.\n");
+        return 2;
+    }
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("convscope");
+    QApplication::setOrganizationName("convscope");
+    QApplication::setApplicationVersion("0.1.0");
     cli.process(app);
 
     convscope::ui::MainWindow window;
@@ -82,7 +110,8 @@ int main(int argc, char** argv) {
     if (cli.isSet(epochs))
         window.findChild<QSpinBox*>("epochs")->setValue(cli.value(epochs).toInt());
     if (cli.isSet(view)) {
-        const QStringList tabs = {"build", "train", "filters", "gradients", "saliency"};
+        const QStringList tabs = {"build",    "train",     "filters",        "gradients",
+                                  "saliency", "landscape", "receptive-field"};
         if (!tabs.contains(cli.value(view))) {
             std::fprintf(stderr, "convscope: unknown view \"%s\"; use %s\n",
                          qPrintable(cli.value(view)), qPrintable(tabs.join(", ")));

@@ -8,6 +8,7 @@
 #include "data/datasets.h"
 #include "io/safetensors.h"
 #include "model/network.h"
+#include "model/weights.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
 
@@ -545,8 +546,9 @@ RunRecord TrainingSession::openRun(const QString& dir) {
         return r; // curves without filters: the run stopped before its first checkpoint
     r.hasCheckpoint = true;
     auto file = io::loadSafetensors(*checkpoint);
-    if (!file.ok()) {
-        r.error = QString::fromStdString(file.status().message());
+    Status finite = file.ok() ? model::checkFinite(*file, *checkpoint) : file.status();
+    if (!finite.ok()) {
+        r.error = QString::fromStdString(finite.message());
         return r;
     }
     auto meta = [&](const char* key) {

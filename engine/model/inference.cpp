@@ -1,5 +1,6 @@
 // Shape inference for a NetSpec: per-layer output shapes, parameter counts and FLOPs, and errors
 // that name the layer ("layer 4 conv2: kernel 5x5 larger than its 3x3 input").
+#include "core/format.h"
 #include "model/netspec.h"
 
 #include <cstdio>
@@ -88,9 +89,9 @@ std::string detailOf(const LayerSpec& l, const Init& defaultInit) {
         return pair(l.kernelH, l.kernelW) + " s" + std::to_string(l.strideH) +
                (l.padTop ? " p" + std::to_string(l.padTop) : "");
     case LayerType::LeakyRelu:
-        return "slope " + std::to_string(l.slope).substr(0, 5);
+        return "slope " + shortNumber(l.slope);
     case LayerType::Dropout:
-        return "rate " + std::to_string(l.rate).substr(0, 4);
+        return "rate " + shortNumber(l.rate);
     case LayerType::Residual:
         return l.shortcut == Shortcut::Identity     ? "identity shortcut"
                : l.shortcut == Shortcut::Projection ? "1x1 projection shortcut"

@@ -469,13 +469,17 @@ Result<TrainingDefaults> readTraining(const json& t) {
 }
 } // namespace
 
-Result<NetSpec> parseNetSpec(const std::string& text, const std::string& where) {
+namespace {
+Result<NetSpec> parseNetSpecJson(const std::string& text, const std::string& where) {
     json j;
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
         return Status::error(std::string("not valid JSON: ") + e.what(), where,
                              "Check brackets, commas and quotes near the byte named");
+    } catch (const json::out_of_range& e) { // a number beyond a double, e.g. 1e400
+        return Status::error(std::string("a number is out of range: ") + e.what(), where,
+                             "Use numbers a double can hold (below about 1.8e308)");
     }
     if (!j.is_object())
         return Status::error("a NetSpec must be a JSON object", where);
@@ -522,6 +526,20 @@ Result<NetSpec> parseNetSpec(const std::string& text, const std::string& where) 
         spec.training = *t;
     }
     return spec;
+}
+} // namespace
+
+Result<NetSpec> parseNetSpec(const std::string& text, const std::string& where) {
+    // Every exception nlohmann/json can throw (a value of the wrong type or range deep in a
+    // layer) becomes an error; none reaches the caller (a Qt slot, main).
+    try {
+        return parseNetSpecJson(text, where);
+    } catch (const json::exception& e) {
+        return Status::error(std::string("the NetSpec has a value it cannot use: ") + e.what(),
+                             where, "Check the numbers and types of the layer settings");
+    } catch (const std::exception& e) {
+        return Status::error(std::string("the NetSpec could not be read: ") + e.what(), where);
+    }
 }
 
 Result<NetSpec> loadNetSpec(const std::string& path) {

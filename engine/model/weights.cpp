@@ -24,8 +24,25 @@ Result<io::SafeTensors> readWeights(Backend& be, const Network& net) {
     return out;
 }
 
+Status checkFinite(const io::SafeTensors& file, const std::string& where) {
+    for (const auto& [name, t] : file.tensors) {
+        const std::int64_t bad =
+            std::count_if(t.f32.begin(), t.f32.end(), [](float v) { return !std::isfinite(v); });
+        if (bad > 0)
+            return Status::error("tensor \"" + name + "\" holds " + std::to_string(bad) + " of " +
+                                     std::to_string(t.numel()) +
+                                     " values that are not finite (NaN or ±Inf)",
+                                 where,
+                                 "The run diverged before this was saved: open an earlier "
+                                 "checkpoint (checkpoints/step-N.safetensors) or train again with "
+                                 "a lower learning rate");
+    }
+    return {};
+}
+
 Status writeWeights(Backend& be, const Network& net, const io::SafeTensors& file,
                     const std::string& where) {
+    CS_TRY(checkFinite(file, where));
     for (const auto& t : net.namedTensors()) {
         auto it = file.tensors.find(t.name);
         if (it == file.tensors.end())
@@ -95,6 +112,7 @@ Result<Checkpoint> loadCheckpoint(const std::string& runOrFile) {
     Checkpoint c;
     c.path = path;
     CS_TRY_ASSIGN(c.file, io::loadSafetensors(path));
+    CS_TRY(checkFinite(c.file, path));
     if (auto it = c.file.metadata.find("spec"); it != c.file.metadata.end()) {
         CS_TRY_ASSIGN(c.spec, parseNetSpec(it->second, path + " (metadata \"spec\")"));
     } else {

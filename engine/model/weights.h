@@ -16,8 +16,12 @@ namespace convscope::model {
 // Every named tensor of `net` (parameters and running statistics) as F32, shaped as PyTorch
 // shapes it. Waits for the submitted work first.
 Result<io::SafeTensors> readWeights(Backend& be, const Network& net);
-// Writes the tensors of `file` into `net`'s parameters and buffers; every tensor the network
-// has must be there with the right element count. `where` names the file in errors.
+// Fails when a floating-point tensor of `file` holds NaN or ±Inf: names the first such tensor
+// and how many of its values are not finite (a run that diverged before it was saved).
+Status checkFinite(const io::SafeTensors& file, const std::string& where);
+// Writes the tensors of `file` into `net`'s parameters and buffers (all finite: checkFinite); every
+// tensor the network has must be there with the right element count. `where` names the file in
+// errors.
 Status writeWeights(Backend& be, const Network& net, const io::SafeTensors& file,
                     const std::string& where);
 
@@ -39,7 +43,8 @@ std::vector<std::pair<std::int64_t, std::string>> checkpointFiles(const std::str
 // The checkpoint with the highest step in <run>/checkpoints/step-N.safetensors, or the file
 // itself when `runOrFile` is a file.
 Result<std::string> latestCheckpoint(const std::string& runOrFile);
-// Loads latestCheckpoint(runOrFile) and its spec. Errors name the file and what to do.
+// Loads latestCheckpoint(runOrFile) and its spec; refuses weights that are not finite. Errors
+// name the file and what to do.
 Result<Checkpoint> loadCheckpoint(const std::string& runOrFile);
 
 } // namespace convscope::model

@@ -1,6 +1,7 @@
 // activation: elementwise dispatches (shaders/activation.comp) and the CPU loops, which use the
 // same formulas (including the overflow-free sigmoid) so both backends agree at ±50.
 #include "ops/activation.h"
+#include "core/format.h"
 #include "ops/op_support.h"
 
 #include <cmath>
@@ -61,8 +62,8 @@ Status check(const Activation& a, const char* op) {
         return Status::error("unknown activation kind " + std::to_string(std::uint32_t(a.kind)),
                              op);
     if (a.kind == ActivationKind::LeakyRelu && !(a.slope > 0))
-        return Status::error(
-            "leaky ReLU slope must be positive (got " + std::to_string(a.slope) + ")", op);
+        return Status::error("leaky ReLU slope must be positive (got " + shortNumber(a.slope) + ")",
+                             op);
     return {};
 }
 } // namespace

@@ -1,5 +1,6 @@
 // dropout: dispatch (shaders/dropout.comp) and the CPU loop with the same hash.
 #include "ops/dropout.h"
+#include "core/format.h"
 #include "core/random.h"
 #include "ops/op_support.h"
 
@@ -22,7 +23,7 @@ Status apply(Backend& be, const Dropout& d, const Tensor& in, const Tensor& step
              const char* op) {
     const std::int64_t n = in.numel();
     if (!(d.rate >= 0 && d.rate < 1))
-        return Status::error("rate must be in [0, 1) (got " + std::to_string(d.rate) + ")", op);
+        return Status::error("rate must be in [0, 1) (got " + shortNumber(d.rate) + ")", op);
     CS_TRY(expect(in, n, DType::Real, "input", op));
     CS_TRY(expect(out, n, DType::Real, "output", op));
     CS_TRY(expect(step, 1, DType::I32, "step", op));

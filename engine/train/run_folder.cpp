@@ -1,5 +1,6 @@
 // RunFolder: spec.json, metrics.csv and checkpoint paths.
 #include "train/run_folder.h"
+#include "core/format.h"
 #include "io/atomic_file.h"
 #include "model/weights.h"
 
@@ -19,9 +20,8 @@ Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec
     CS_TRY(io::writeFileAtomic((fs::path(dir) / "spec.json").string(), model::toJson(spec)));
     RunFolder f;
     f.m_dir = dir;
-    f.m_metadata = {{"dataset", datasetName},
-                    {"mean", std::to_string(data.mean)},
-                    {"std", std::to_string(data.std)}};
+    f.m_metadata = {
+        {"dataset", datasetName}, {"mean", exactNumber(data.mean)}, {"std", exactNumber(data.std)}};
     auto old = io::readFile((fs::path(dir) / "metrics.csv").string());
     f.m_csv = old.ok() && old->rfind(kHeader, 0) == 0 ? *old : kHeader;
     auto layers = io::readFile((fs::path(dir) / "layers.csv").string());

@@ -1,5 +1,6 @@
 // Trainer: program recording, the chunked replay loop and evaluation.
 #include "train/trainer.h"
+#include "core/format.h"
 #include "core/random.h"
 #include "io/safetensors.h"
 #include "model/weights.h"
@@ -261,11 +262,10 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch
             double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
         if (!std::isfinite(r.loss)) {
             m_diverged = true;
-            return Status::error("training diverged: the loss became " + std::to_string(r.loss) +
+            return Status::error("training diverged: the loss became " + shortNumber(r.loss) +
                                      " at step " + std::to_string(r.step),
                                  "epoch " + std::to_string(epoch),
-                                 "Lower the learning rate (now " +
-                                     std::to_string(m_cfg.optimizer.lr) +
+                                 "Lower the learning rate (now " + shortNumber(m_cfg.optimizer.lr) +
                                      ") or use a smaller initialisation");
         }
         lossSum += r.loss;
@@ -449,8 +449,8 @@ Status Trainer::saveCheckpoint(const std::string& path,
     model.metadata["spec"] = model::toJson(m_model.spec());
     // How the run was trained, so a reopened run can continue with the same settings.
     model.metadata["optimizer"] = m_cfg.optimizer.name();
-    model.metadata["lr"] = std::to_string(m_cfg.optimizer.lr);
-    model.metadata["weight_decay"] = std::to_string(m_cfg.optimizer.weightDecay);
+    model.metadata["lr"] = exactNumber(m_cfg.optimizer.lr);
+    model.metadata["weight_decay"] = exactNumber(m_cfg.optimizer.weightDecay);
     model.metadata["batch"] = std::to_string(m_cfg.batch);
     model.metadata["epochs"] = std::to_string(m_cfg.epochs);
     model.metadata["seed"] = std::to_string(m_cfg.seed);

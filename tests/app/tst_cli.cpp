@@ -51,6 +51,30 @@ private slots:
         QCOMPARE(o.exitCode, 0);
         QVERIFY(o.out.contains("convscope-cli train"));
         QVERIFY(o.out.contains("--backend"));
+        // Every command answers --help (and -h) with its options.
+        const std::vector<std::pair<QStringList, QString>> helps = {
+            {{"train", "--help"}, "--weight-decay"},
+            {{"inspect", "-h"}, "--preset"},
+            {{"saliency", "--help"}, "--smooth-samples"},
+            {{"fgsm", "--help"}, "--eps"},
+            {{"landscape", "--help"}, "--replot"},
+            {{"rf", "--help"}, "--untrained"},
+            {{"gabor", "-h"}, "null R"},
+            {{"fetch", "--help"}, "fetch cifar10"}};
+        for (const auto& [args, expect] : helps) {
+            o = runCli(args);
+            QVERIFY2(o.exitCode == 0 && o.out.contains(expect),
+                     qPrintable(args.join(' ') + ": " + o.err + o.out));
+        }
+    }
+
+    // Numbers in messages are short: a learning rate of 1e30 is "1e+30", not 31 digits.
+    void messagesPrintShortNumbers() {
+        Outcome o = runCli({"train", "--lr", "1e30", "--dataset", "gratings", "--backend", "cpu",
+                            "--max-steps", "5"});
+        QCOMPARE(o.exitCode, 1);
+        QVERIFY2(o.err.contains("diverged") && o.err.contains("now 1e+30)"), qPrintable(o.err));
+        QVERIFY2(!o.err.contains("000000000000"), qPrintable(o.err));
     }
 
     void badOptionsAreUsageErrors_data() {

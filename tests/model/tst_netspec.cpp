@@ -231,6 +231,16 @@ private slots:
         QTest::addColumn<QString>("expected");
         QTest::newRow("kernel larger than input")
             << kLenetOn8x8 << "layer 4 conv2: kernel 5x5 larger than its 2x2 input";
+        // Numbers beyond a double: nlohmann throws out_of_range while parsing (it aborted here).
+        QTest::newRow("slope beyond a double")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "leaky_relu", "slope": 1e400}]})"
+            << "a number is out of range";
+        QTest::newRow("out beyond a double")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "linear", "out": 1e400}]})"
+            << "a number is out of range";
+        QTest::newRow("a string where a number belongs")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "leaky_relu", "slope": "steep"}]})"
+            << "slope";
         QTest::newRow("unknown key")
             << R"({"input": [1, 8, 8], "layers": [{"type": "conv2d", "out": 4, "kernal": 3}]})"
             << "layer 1: unknown key \"kernal\" for a conv2d layer";

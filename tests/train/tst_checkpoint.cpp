@@ -3,11 +3,14 @@
 #include "data/synthetic.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
+#include "model/weights.h"
 #include "test_support.h"
+
 #include "train/run_folder.h"
 
 #include <QTemporaryDir>
 #include <filesystem>
+#include <limits>
 
 using namespace convscope;
 using namespace convscope::testing;
@@ -174,6 +177,35 @@ private slots:
         Status s = ta.loadCheckpoint(path);
         QVERIFY(!s.ok());
         QVERIFY2(s.message().find("\"twelve\"") != std::string::npos, s.message().c_str());
+    }
+
+    // Weights with NaN or Inf are refused at load, by the trainer and by the analyses, naming the
+    // tensor and how many values are not finite (training on them would only say "diverged").
+    void nonFiniteWeightsAreRefused() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("step-1.safetensors").toStdString();
+        CS_VERIFY_OK(m_cpu.reset());
+        model::Network a(smallNet());
+        train::Trainer ta(m_cpu, a, blobs(), config(1));
+        CS_VERIFY_OK(ta.setup());
+        CS_VERIFY_OK(ta.saveCheckpoint(path));
+        auto f = io::loadSafetensors(path);
+        QVERIFY(f.ok());
+        auto& w = f->tensors.begin()->second;
+        const std::string name = f->tensors.begin()->first;
+        w.f32[0] = std::numeric_limits<float>::quiet_NaN();
+        w.f32[1] = std::numeric_limits<float>::infinity();
+        CS_VERIFY_OK(io::saveSafetensors(path, *f));
+        const std::string expected = "tensor \"" + name + "\" holds 2 of ";
+        Status s = ta.loadCheckpoint(path);
+        QVERIFY(!s.ok());
+        QVERIFY2(s.message().find(expected) != std::string::npos &&
+                     s.message().find("not finite") != std::string::npos,
+                 s.message().c_str());
+        auto c = model::loadCheckpoint(path);
+        QVERIFY(!c.ok());
+        QVERIFY2(c.status().message().find(expected) != std::string::npos,
+                 c.status().message().c_str());
     }
 
     void aCheckpointOfAnotherNetworkIsRefused() {

@@ -7,6 +7,7 @@
 #include "feature_map_view.h"
 #include "filter_view.h"
 #include "http_fixture.h"
+#include "io/safetensors.h"
 #include "landscape_view.h"
 #include "main_window.h"
 #include "receptive_field_view.h"
@@ -38,6 +39,7 @@
 #include <QUndoStack>
 #include <QtTest>
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 using namespace convscope;
@@ -542,6 +544,21 @@ private slots:
         QCOMPARE(w.trainAction()->text(), QString("Continue"));
         w.buildView()->itemOfRow(0)->setText(ui::BuildView::Settings, "out=8 kernel=5 padding=2");
         QCOMPARE(w.trainAction()->text(), QString("Train"));
+        // A run whose last checkpoint holds NaN is refused by name, not reopened.
+        QTemporaryDir copy;
+        const QString bad = copy.filePath("bad-run");
+        QVERIFY(QDir().mkpath(bad + "/checkpoints"));
+        for (const QString& f : {QString("spec.json"), QString("metrics.csv")})
+            QFile::copy(dir + "/" + f, bad + "/" + f);
+        const QString step = QString("/checkpoints/step-%1.safetensors").arg(2 * epoch);
+        auto file = io::loadSafetensors((dir + step).toStdString());
+        QVERIFY(file.ok());
+        file->tensors.at("conv1.weight").f32[3] = std::numeric_limits<float>::quiet_NaN();
+        CS_VERIFY_OK(io::saveSafetensors((bad + step).toStdString(), *file));
+        QVERIFY(!w.openRun(bad));
+        QVERIFY2(w.statusLine()->text().contains("\"conv1.weight\" holds 1 of 150 values that "
+                                                 "are not finite"),
+                 qPrintable(w.statusLine()->text()));
     }
 
     // scripts/screenshots: the lecture's pictures (LeNet-5 on Fashion-MNIST for three epochs on
@@ -789,12 +806,40 @@ private slots:
         auto [code, text] = refused({"--preset", "resnet21"});
         QCOMPARE(code, 2);
         QVERIFY2(text.contains("unknown preset \"resnet21\""), qPrintable(text));
-        std::tie(code, text) = refused({"--view", "landscape"});
+        std::tie(code, text) = refused({"--view", "compare"});
         QCOMPARE(code, 2);
-        QVERIFY2(text.contains("unknown view \"landscape\""), qPrintable(text));
+        QVERIFY2(text.contains("unknown view \"compare\""), qPrintable(text));
         std::tie(code, text) = refused({dir.filePath("missing.json")});
         QCOMPARE(code, 2);
         QVERIFY2(text.contains("missing.json"), qPrintable(text));
+    }
+
+    // Without a display: --help and --version print (Qt would abort creating the window), and
+    // a plain start says there is no display and what to do instead.
+    void helpWithoutADisplay() {
+        auto run = [](const QStringList& args) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            for (const char* k : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+                env.remove(k);
+            p.setProcessEnvironment(env);
+            p.setProcessChannelMode(QProcess::MergedChannels);
+            p.start(CONVSCOPE_GUI_PATH, args);
+            p.waitForFinished(30000);
+            return std::make_tuple(p.exitStatus(), p.exitCode(), QString::fromUtf8(p.readAll()));
+        };
+        auto [status, code, text] = run({"--help"});
+        QCOMPARE(status, QProcess::NormalExit);
+        QCOMPARE(code, 0);
+        QVERIFY2(text.contains("--preset") && text.contains("receptive-field"), qPrintable(text));
+        std::tie(status, code, text) = run({"--version"});
+        QCOMPARE(code, 0);
+        QVERIFY2(text.contains("0.1.0"), qPrintable(text));
+        std::tie(status, code, text) = run({});
+        QCOMPARE(status, QProcess::NormalExit);
+        QCOMPARE(code, 2);
+        QVERIFY2(text.contains("no display") && text.contains("convscope-cli train"),
+                 qPrintable(text));
     }
 
     void aBadDatasetShowsTheEnginesMessage() {
