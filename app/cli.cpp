@@ -386,7 +386,7 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int cliMain(int argc, char** argv) {
     if (argc < 2)
         return usageError("missing command");
     std::string cmd = argv[1];
@@ -474,4 +474,20 @@ int main(int argc, char** argv) {
     if (cmd == "train")
         return trainCommand(opt);
     return usageError("unknown command '" + cmd + "'");
+}
+
+// No exception leaves the program as an abort: an unexpected one is reported as an internal
+// error with what it says (the libraries' own exceptions are caught where they are thrown).
+int main(int argc, char** argv) {
+    try {
+        return cliMain(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr,
+                     "convscope-cli: internal error: %s\nPlease report it with the "
+                     "command line that caused it.\n",
+                     e.what());
+    } catch (...) {
+        std::fprintf(stderr, "convscope-cli: internal error (an unknown exception)\n");
+    }
+    return 3;
 }

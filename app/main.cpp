@@ -12,11 +12,47 @@
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
 #include <string>
+
+namespace {
+
+// No exception may end the program from an event handler or a slot (Qt would abort, and what
+// the user had not saved would be lost): one that gets here is shown, and the window goes on.
+class Application : public QApplication {
+public:
+    using QApplication::QApplication;
+    bool notify(QObject* receiver, QEvent* event) override {
+        try {
+            return QApplication::notify(receiver, event);
+        } catch (const std::exception& e) {
+            report(QString::fromUtf8(e.what()));
+        } catch (...) {
+            report(QStringLiteral("an unknown exception"));
+        }
+        return false;
+    }
+
+private:
+    static void report(const QString& what) {
+        std::fprintf(stderr, "convscope: internal error: %s\n", qPrintable(what));
+        QTimer::singleShot(0, [what] {
+            if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+                QMessageBox::critical(nullptr, QStringLiteral("convscope"),
+                                      QStringLiteral("Something went wrong inside convscope: %1"
+                                                     "\n\nThe window goes on. Save your network "
+                                                     "(Ctrl+S) to be safe, and please report "
+                                                     "this.")
+                                          .arg(what));
+        });
+    }
+};
+
+} // namespace
 
 int main(int argc, char** argv) {
     QCommandLineParser cli;
@@ -67,7 +103,7 @@ int main(int argc, char** argv) {
                     "here), or run the window under xvfb-run or with QT_QPA_PLATFORM=offscreen.\n");
         return 2;
     }
-    QApplication app(argc, argv);
+    Application app(argc, argv);
     QApplication::setApplicationName("convscope");
     QApplication::setOrganizationName("convscope");
     QApplication::setApplicationVersion("0.1.0");
