@@ -238,6 +238,37 @@ Result<std::vector<LayerStat>> Trainer::layerStats() {
     return stats;
 }
 
+std::string Trainer::nonFiniteReport() {
+    if (!m_be.finish().ok())
+        return {};
+    auto bad = [&](const Tensor& t) -> std::pair<std::int64_t, std::int64_t> {
+        if (!t.valid())
+            return {0, 0};
+        auto v = m_be.readReal(t);
+        if (!v.ok())
+            return {0, 0};
+        const auto n =
+            std::count_if(v->begin(), v->end(), [](double x) { return !std::isfinite(x); });
+        return {n, std::int64_t(v->size())};
+    };
+    auto said = [](const std::string& what, std::pair<std::int64_t, std::int64_t> n) {
+        return what + " (" + std::to_string(n.first) + " of " + std::to_string(n.second) +
+               " values)";
+    };
+    for (const auto& l : m_model.paramLayers())
+        for (const Tensor* t : {&l.w, &l.b})
+            if (auto n = bad(*t); n.first > 0)
+                return said("the weights of " + l.path, n);
+    for (const auto& o : m_model.layerOutputs())
+        if (auto n = bad(o.y); n.first > 0)
+            return said("the forward output of " + o.path, n);
+    for (const auto& l : m_model.paramLayers())
+        for (const Tensor* t : {&l.dw, &l.db})
+            if (auto n = bad(*t); n.first > 0)
+                return said("the gradient of " + l.path, n);
+    return {};
+}
+
 Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch, double epochStart,
                         std::int64_t epochFirstStep,
                         const std::function<void(const StepReport&)>& onStep, double& lossSum,
@@ -262,11 +293,17 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch
             double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
         if (!std::isfinite(r.loss)) {
             m_diverged = true;
+            const std::string where = nonFiniteReport();
             return Status::error("training diverged: the loss became " + shortNumber(r.loss) +
-                                     " at step " + std::to_string(r.step),
+                                     " at step " + std::to_string(r.step) +
+                                     (where.empty() ? std::string()
+                                                    : "; the first layer holding NaN or Inf "
+                                                      "(input to output) is " +
+                                                          where),
                                  "epoch " + std::to_string(epoch),
                                  "Lower the learning rate (now " + shortNumber(m_cfg.optimizer.lr) +
-                                     ") or use a smaller initialisation");
+                                     ") and continue from the last good checkpoint, or use a "
+                                     "smaller initialisation");
         }
         lossSum += r.loss;
         accSum += r.accuracy;

@@ -110,6 +110,10 @@ public:
     std::int64_t stepsDone() const { return m_stepsDone; }
     // The loss became NaN or infinite: the weights are not worth keeping.
     bool diverged() const { return m_diverged; }
+    // After a divergence: where the network holds NaN or ±Inf now, in forward order — the first
+    // layer whose weights, forward output or weight gradient is not finite ("the weights of
+    // conv1: 150 of 150 values"); empty when everything is finite.
+    std::string nonFiniteReport();
 
 private:
     Status recordPrograms();
