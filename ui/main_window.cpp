@@ -14,6 +14,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QDirIterator>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
@@ -316,8 +317,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(&m_session, &TrainingSession::stateChanged, this, &MainWindow::onState);
     connect(&m_session, &TrainingSession::message, m_statusLine, &QLabel::setText);
     connect(&m_session, &TrainingSession::failed, this, [this](const QString& e) {
-        if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+        if (qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+            return;
+        if (!e.contains("diverged")) {
             QMessageBox::warning(this, tr("Training stopped"), e);
+            return;
+        }
+        // A divergence: offer the way back (a tenth of the rate, from the last good checkpoint).
+        QMessageBox box(QMessageBox::Warning, tr("Training diverged"), e, QMessageBox::NoButton,
+                        this);
+        QPushButton* retry =
+            box.addButton(tr("Retry with η = %1").arg(m_lr->value() / 10), QMessageBox::AcceptRole);
+        box.addButton(QMessageBox::Close);
+        box.exec();
+        if (box.clickedButton() == retry)
+            retryWithLowerRate();
     });
     onState(false, false);
     onDatasetChanged();
@@ -326,6 +340,23 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     onSpecChanged(m_build->valid()); // the first network's summary, box and chance level
     m_build->undoStack()->clear();   // the first network is where undo stops
     updateEditActions();
+}
+
+void MainWindow::retryWithLowerRate() {
+    if (m_session.busy())
+        return;
+    const double lr = std::max(m_lr->minimum(), m_lr->value() / 10);
+    const QString dir = m_runDir;
+    const bool hasCheckpoint =
+        !dir.isEmpty() &&
+        !QDir(dir + "/checkpoints").entryList({"step-*.safetensors"}, QDir::Files).isEmpty() &&
+        openRun(dir); // its last checkpoint is a good one: nothing diverged is saved
+    m_lr->setValue(lr);
+    m_statusLine->setText(hasCheckpoint ? tr("Continuing from the last good checkpoint with "
+                                             "η = %1")
+                                              .arg(lr)
+                                        : tr("Training again from the start with η = %1").arg(lr));
+    onTrain();
 }
 
 void MainWindow::getCifar10(const QString& url, qint64 bytes, const QString& md5) {

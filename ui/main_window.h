@@ -74,6 +74,9 @@ public:
     // with a progress dialog, then selects it. `url`, `bytes`, `md5`: another archive (tests).
     void getCifar10(const QString& url = {}, qint64 bytes = -1, const QString& md5 = {});
     DatasetFetcher* fetcher() const { return m_fetcher; }
+    // After a divergence (the dialog's Retry): a tenth of the learning rate, and training again —
+    // from the run's last checkpoint when it has one (Continue), else from the start.
+    void retryWithLowerRate();
     QLineEdit* dataDirEdit() const { return m_dataDir; }
     QLabel* statusLine() const { return m_statusLine; }
     // Reopens a run folder: its network, curves and last filters; false with a message if not.

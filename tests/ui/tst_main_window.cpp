@@ -733,6 +733,14 @@ private slots:
         QCOMPARE(w.trainAction()->text(), QString("Train"));
         QVERIFY(w.lastStep() < 94); // it diverged in the first epoch: no checkpoint of NaNs
         QVERIFY(QDir(w.runDir() + "/checkpoints").entryList(QDir::Files).isEmpty());
+        // The dialog's Retry: a tenth of the rate, from the start (no checkpoint to go back to).
+        w.findChild<QSpinBox*>("epochs")->setValue(1);
+        w.retryWithLowerRate();
+        QCOMPARE(w.findChild<QDoubleSpinBox*>("learning rate")->value(), 1.0);
+        QVERIFY2(w.statusLine()->text().contains("from the start"),
+                 qPrintable(w.statusLine()->text()));
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+        QCOMPARE(failed.count(), 1); // it trained
     }
 
     // What is typed in an open editor counts, however the editor closes: Train trains it, and
