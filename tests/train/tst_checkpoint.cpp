@@ -50,6 +50,13 @@ class TestCheckpoint : public QObject {
     Q_OBJECT
     CpuBackend<float> m_cpu;
 
+    // `t` (of a network on m_cpu) set up on a fresh backend and saved to `path`.
+    Status savedCheckpoint(train::Trainer& t, const std::string& path) {
+        CS_TRY(m_cpu.reset());
+        CS_TRY(t.setup());
+        return t.saveCheckpoint(path);
+    }
+
 private slots:
     void cleanup() { QVERIFY2(noValidationMessages(), "Vulkan validation reported messages"); }
 
@@ -165,11 +172,9 @@ private slots:
     void aBadStepCountIsRefused() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("step-1.safetensors").toStdString();
-        CS_VERIFY_OK(m_cpu.reset());
         model::Network a(smallNet());
         train::Trainer ta(m_cpu, a, blobs(), config(1));
-        CS_VERIFY_OK(ta.setup());
-        CS_VERIFY_OK(ta.saveCheckpoint(path));
+        CS_VERIFY_OK(savedCheckpoint(ta, path));
         auto f = io::loadSafetensors(path);
         QVERIFY(f.ok());
         f->metadata["step"] = "twelve";
@@ -184,11 +189,9 @@ private slots:
     void nonFiniteWeightsAreRefused() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("step-1.safetensors").toStdString();
-        CS_VERIFY_OK(m_cpu.reset());
         model::Network a(smallNet());
         train::Trainer ta(m_cpu, a, blobs(), config(1));
-        CS_VERIFY_OK(ta.setup());
-        CS_VERIFY_OK(ta.saveCheckpoint(path));
+        CS_VERIFY_OK(savedCheckpoint(ta, path));
         auto f = io::loadSafetensors(path);
         QVERIFY(f.ok());
         auto& w = f->tensors.begin()->second;
@@ -211,11 +214,9 @@ private slots:
     void aCheckpointOfAnotherNetworkIsRefused() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("step-1.safetensors").toStdString();
-        CS_VERIFY_OK(m_cpu.reset());
         model::Network a(smallNet());
         train::Trainer ta(m_cpu, a, blobs(), config(1));
-        CS_VERIFY_OK(ta.setup());
-        CS_VERIFY_OK(ta.saveCheckpoint(path));
+        CS_VERIFY_OK(savedCheckpoint(ta, path));
         CS_VERIFY_OK(m_cpu.reset());
         model::Network b(model::mlpSpec(1, 12, 12, {16}, 4));
         train::Trainer tb(m_cpu, b, blobs(), config(1));
