@@ -1,6 +1,8 @@
 // Receptive fields: the theoretical table and the effective field of a unit (see the header).
 #include "analysis/receptive_field.h"
 
+#include "core/format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -63,18 +65,19 @@ std::string fieldCsv(const std::vector<RfRow>& rows,
                      const std::vector<const EffectiveField*>& effective) {
     std::string t = "layer,output,rf_h,rf_w,jump_h,jump_w,start_h,start_w,global,erf50,erf90,"
                     "erf90_ratio,erf_rms_radius,erf_images\n";
-    char line[320];
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const RfRow& r = rows[i];
         const EffectiveField* e = effectiveAt(effective, i);
-        std::snprintf(
-            line, sizeof line, "%s,%s,%lld,%lld,%lld,%lld,%g,%g,%d,%s,%s,%s,%s,%s\n",
-            r.layer.c_str(), r.dims.str().c_str(), (long long)r.rf.sizeH, (long long)r.rf.sizeW,
-            (long long)r.rf.jumpH, (long long)r.rf.jumpW, r.rf.startH, r.rf.startW,
-            r.rf.global ? 1 : 0, e ? std::to_string(e->side50).c_str() : "",
-            e ? std::to_string(e->side90).c_str() : "", e ? std::to_string(e->ratio90).c_str() : "",
-            e ? std::to_string(e->images).c_str() : "");
-        t += line;
+        auto n = [](auto v) { return std::to_string(v); };
+        t += r.layer + "," + r.dims.str() + "," + n(r.rf.sizeH) + "," + n(r.rf.sizeW) + "," +
+             n(r.rf.jumpH) + "," + n(r.rf.jumpW) + "," + exactNumber(r.rf.startH) + "," +
+             exactNumber(r.rf.startW) + "," + (r.rf.global ? "1" : "0") + ",";
+        if (e)
+            t += n(e->side50) + "," + n(e->side90) + "," + exactNumber(e->ratio90) + "," +
+                 exactNumber(e->rmsRadius) + "," + n(e->images);
+        else
+            t += ",,,,";
+        t += "\n";
     }
     return t;
 }

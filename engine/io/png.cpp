@@ -4,6 +4,7 @@
 #include "io/atomic_file.h"
 
 #include <algorithm>
+#include <cstring>
 
 // The one stb_image_write implementation of the project, private to this file.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -52,10 +53,46 @@ void Canvas::blit(const Canvas& src, int x, int y) {
         }
 }
 
+namespace {
+// The bitmap font knows printable ASCII only (a byte ≥ 0x80 indexed before its table): the
+// Greek letters and symbols the analyses write are spelled out, anything else becomes '?'.
+std::vector<char> asciiText(const std::string& s) {
+    static const std::pair<const char*, const char*> kNames[] = {
+        {"α", "alpha"}, {"β", "beta"},  {"γ", "gamma"},  {"δ", "delta"}, {"ε", "eps"},
+        {"η", "eta"},   {"θ", "theta"}, {"λ", "lambda"}, {"σ", "sigma"}, {"φ", "phi"},
+        {"ω", "omega"}, {"²", "2"},     {"×", "x"},      {"≥", ">="},    {"≤", "<="},
+        {"−", "-"},     {"·", "*"},     {"°", "deg"},    {"…", "..."},   {"→", "->"},
+        {"±", "+-"},    {"–", "-"},     {"—", "-"},      {"∇", "grad "}, {"∞", "inf"}};
+    std::vector<char> out;
+    for (std::size_t i = 0; i < s.size();) {
+        const unsigned char b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80) {
+            out.push_back(b >= 0x20 || b == '\n' ? char(b) : ' ');
+            ++i;
+            continue;
+        }
+        bool named = false;
+        for (const auto& [utf8, ascii] : kNames)
+            if (s.compare(i, std::strlen(utf8), utf8) == 0) {
+                out.insert(out.end(), ascii, ascii + std::strlen(ascii));
+                i += std::strlen(utf8);
+                named = true;
+                break;
+            }
+        if (named)
+            continue;
+        out.push_back('?'); // one '?' a UTF-8 character: skip its continuation bytes
+        for (++i; i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80; ++i) {
+        }
+    }
+    out.push_back('\0');
+    return out;
+}
+} // namespace
+
 int Canvas::text(int x, int y, const std::string& s, Rgb c, int scale) {
-    std::vector<char> buf(s.begin(), s.end());
-    buf.push_back('\0');
-    std::vector<float> quads(s.size() * 270 + 64); // ≤ ~270 floats per character
+    std::vector<char> buf = asciiText(s);
+    std::vector<float> quads(buf.size() * 270 + 64); // ≤ ~270 floats per character
     unsigned char colour[4] = {c.r, c.g, c.b, 255};
     const int n = stb_easy_font_print(0, 0, buf.data(), colour, quads.data(),
                                       int(quads.size() * sizeof(float)));
@@ -69,8 +106,7 @@ int Canvas::text(int x, int y, const std::string& s, Rgb c, int scale) {
 }
 
 int Canvas::textWidth(const std::string& s, int scale) {
-    std::vector<char> buf(s.begin(), s.end());
-    buf.push_back('\0');
+    std::vector<char> buf = asciiText(s);
     return stb_easy_font_width(buf.data()) * scale;
 }
 

@@ -201,6 +201,13 @@ private slots:
                      table.find("16x5x5") != std::string::npos &&
                      table.find("5.5,5.5") != std::string::npos,
                  table.c_str());
+        // The CSV: a header and one row a layer, 14 fields each (the effective ones empty here).
+        const QStringList csv =
+            QString::fromStdString(analysis::fieldCsv(*rows)).trimmed().split('\n');
+        QCOMPARE(csv.size(), qsizetype(rows->size() + 1));
+        for (const QString& line : csv)
+            QCOMPARE(line.split(',').size(), 14);
+        QVERIFY2(csv[6].startsWith("pool2,16x5x5,16,16,4,4,5.5,5.5,0,"), qPrintable(csv[6]));
         auto made = analysis::Inspector::create(m_double, *spec, 2, {});
         QVERIFY(made.ok());
         analysis::Inspector& in = **made;

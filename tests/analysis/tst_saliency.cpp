@@ -5,6 +5,7 @@
 // correlation, cancellation, and the helpers (Spearman, Gauss–Legendre, bilinear resize).
 #include "analysis/saliency.h"
 #include "core/random.h"
+#include "io/png.h"
 #include "model/weights.h"
 #include "test_support.h"
 #include "torch_reference.h"
@@ -97,6 +98,16 @@ private slots:
     }
 
     // y = W·(x − mean)/std + b: ∂y_c/∂x = W[c]/std; IG from black = x ⊙ W[c]/std, gap 0.
+    // The pictures' bitmap font knows ASCII only: Greek letters and symbols are spelled out and
+    // anything else becomes '?', never an index outside its table (ASan found stb_easy_font
+    // reading before it on "R²").
+    void picturesTakeAnyText() {
+        QCOMPARE(io::Canvas::textWidth("α ≥ 0.7, R²"), io::Canvas::textWidth("alpha >= 0.7, R2"));
+        QCOMPARE(io::Canvas::textWidth("日本"), io::Canvas::textWidth("??"));
+        io::Canvas c(200, 20);
+        QVERIFY(c.text(0, 0, "θ 30°, λ 4.5 — 日本 \xff\xfe", {0, 0, 0}) > 0);
+    }
+
     void linearModelGradientIsItsWeightRow() {
         auto spec = model::parseNetSpec(R"({"name": "linear", "input": [1, 4, 5], "layers": [
             {"type": "linear", "name": "fc", "out": 3}]})",
@@ -194,7 +205,9 @@ private slots:
         CS_VERIFY_OK((*in)->setImages(x, 1));
         CS_VERIFY_OK((*in)->forward());
         auto A = (*in)->layerOutput((*in)->layerIndex("relu"));
-        const auto& W = (*in)->weights()->tensors.at("fc.weight").f32;
+        const auto weights = (*in)->weights(); // kept: W refers into it
+        QVERIFY(weights.ok());
+        const auto& W = weights->tensors.at("fc.weight").f32;
         std::vector<double> cam(49, 0.0);
         for (int k = 0; k < 4; ++k)
             for (int i = 0; i < 49; ++i)

@@ -213,6 +213,13 @@ private slots:
                  qPrintable(o.err + o.out));
         for (const char* f : {"rf.csv", "erf.csv", "erf.png"})
             QVERIFY2(QFile::exists(out + "/" + f), f);
+        QFile table(out + "/rf.csv");
+        QVERIFY(table.open(QIODevice::ReadOnly));
+        const QStringList rows = QString::fromUtf8(table.readAll()).trimmed().split('\n');
+        const QStringList relu2 = rows.filter(QRegularExpression("^relu2,")).value(0).split(',');
+        QCOMPARE(relu2.size(), 14); // layer … erf_images, the effective ones filled
+        QCOMPARE(relu2[2], QString("14"));
+        QVERIFY(relu2[10].toInt() > 0 && relu2[13] == "8");
         QFile csv(out + "/erf.csv");
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QStringList lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
