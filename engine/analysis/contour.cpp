@@ -92,10 +92,11 @@ bool LabelBox::overlaps(const LabelBox& o, double margin) const {
            o.y < y + h + margin;
 }
 
-std::vector<LabelBox> placeContourLabels(
-    const std::vector<std::vector<Segment>>& levels, const std::vector<double>& widths,
-    double height, const std::function<std::array<double, 2>(double, double)>& toPixel,
-    const std::array<double, 4>& bounds, double margin) {
+std::vector<LabelBox>
+placeContourLabels(const std::vector<std::vector<Segment>>& levels,
+                   const std::vector<double>& widths, double height,
+                   const std::function<std::array<double, 2>(double, double)>& toPixel,
+                   const std::array<double, 4>& bounds, double margin) {
     std::vector<LabelBox> out(levels.size());
     std::vector<LabelBox> placed;
     for (std::size_t k = 0; k < levels.size(); ++k) {
@@ -108,10 +109,10 @@ std::vector<LabelBox> placeContourLabels(
         const double w = k < widths.size() ? widths[k] : 0;
         for (const auto& g : spots) {
             const auto p = toPixel(g[0], g[1]);
-            LabelBox box{std::clamp(p[0] - 1, bounds[0], std::max(bounds[0], bounds[2] - w)),
-                         std::clamp(p[1] - height / 2, bounds[1],
-                                    std::max(bounds[1], bounds[3] - height)),
-                         w, height};
+            LabelBox box{
+                std::clamp(p[0] - 1, bounds[0], std::max(bounds[0], bounds[2] - w)),
+                std::clamp(p[1] - height / 2, bounds[1], std::max(bounds[1], bounds[3] - height)),
+                w, height};
             if (std::any_of(placed.begin(), placed.end(),
                             [&](const LabelBox& o) { return box.overlaps(o, margin); }))
                 continue;
@@ -172,17 +173,16 @@ io::Canvas contourPicture(const Surface& s, const std::string& title,
             texts.push_back(text);
             widths.push_back(io::Canvas::textWidth(text) + 2);
         }
-        const auto boxes = placeContourLabels(
-            segs, widths, 9,
-            [&](double gx, double gy) {
-                const auto p = toPixel(gx, gy);
-                return std::array<double, 2>{double(p[0]), double(p[1])};
-            },
-            {double(left), double(top), double(left + W), double(top + H)});
+        const auto boxes =
+            placeContourLabels(segs, widths, 9,
+                               [&](double gx, double gy) {
+                                   const auto p = toPixel(gx, gy);
+                                   return std::array<double, 2>{double(p[0]), double(p[1])};
+                               },
+                               {double(left), double(top), double(left + W), double(top + H)});
         for (std::size_t k = 0; k < boxes.size(); ++k)
             if (boxes[k].w > 0) {
-                canvas.fill(int(boxes[k].x), int(boxes[k].y), int(boxes[k].w), 9,
-                            {255, 255, 255});
+                canvas.fill(int(boxes[k].x), int(boxes[k].y), int(boxes[k].w), 9, {255, 255, 255});
                 canvas.text(int(boxes[k].x) + 1, int(boxes[k].y) + 1, texts[k], {0, 0, 0});
             }
     }
