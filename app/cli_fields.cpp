@@ -123,12 +123,8 @@ int rfCommand(const std::vector<std::string>& args, const Options& opt) {
     BackendChoice backend;
     if (effective) {
         if (!haveData) {
-            data::DatasetRequest dr;
-            dr.name = get(opt, "dataset", "fashion-mnist");
-            dr.dir = get(opt, "data", "");
-            dr.side = int(ckpt.spec.height);
-            dr.channels = int(ckpt.spec.channels);
-            auto d = data::loadDataset(dr);
+            auto d = analysis::loadDatasetFor(ckpt.spec, get(opt, "dataset", "fashion-mnist"),
+                                              get(opt, "data", ""), what);
             if (!d.ok())
                 return failed(d.status());
             data = std::move(*d);

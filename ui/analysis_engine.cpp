@@ -355,12 +355,9 @@ FieldResult AnalysisEngine::fields(const FieldRequest& r, Progress* progress) {
                                 std::to_string(asked->channels) + "x" +
                                 std::to_string(asked->height);
         if (!m->fieldData || key != m->fieldDataKey) {
-            data::DatasetRequest dr;
-            dr.name = r.dataset.toStdString();
-            dr.dir = r.dataDir.toStdString();
-            dr.side = int(asked->height);
-            dr.channels = int(asked->channels);
-            auto loaded = data::loadDataset(dr);
+            auto loaded =
+                analysis::loadDatasetFor(*asked, r.dataset.toStdString(), r.dataDir.toStdString(),
+                                         "the Build view's network");
             if (!loaded.ok())
                 return fail(loaded.status());
             m->fieldData = std::make_unique<data::TrainTestSplit>(std::move(*loaded));

@@ -20,6 +20,20 @@ struct DatasetFetcher::Job {
         : progress(std::move(report)) {}
 };
 
+namespace {
+// Runs `signal` on the fetcher's own thread (queued), unless the fetcher is gone by then.
+template <class F>
+void later(const QPointer<DatasetFetcher>& self, F signal) {
+    QMetaObject::invokeMethod(
+        self.data(),
+        [self, signal] {
+            if (self)
+                signal(*self);
+        },
+        Qt::QueuedConnection);
+}
+} // namespace
+
 DatasetFetcher::DatasetFetcher(QObject* parent) : QObject(parent) {}
 
 DatasetFetcher::~DatasetFetcher() {
@@ -57,13 +71,7 @@ bool DatasetFetcher::start(const QString& dataDir, const QString& url, qint64 by
         if (last->exchange(permille) == permille)
             return;
         const QString s = QString::fromStdString(stage);
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, f, s] {
-                if (self)
-                    emit self->progress(f, s);
-            },
-            Qt::QueuedConnection);
+        later(self, [f, s](DatasetFetcher& d) { emit d.progress(f, s); });
     });
     data::FetchOptions options;
     if (!url.isEmpty())
@@ -84,13 +92,7 @@ bool DatasetFetcher::start(const QString& dataDir, const QString& url, qint64 by
                 ? tr("Cancelled: the partial download is kept; Get CIFAR-10 again resumes it")
                 : QString::fromStdString(folder.status().message());
         job->running = false;
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, path, error] {
-                if (self)
-                    emit self->finished(path, error);
-            },
-            Qt::QueuedConnection);
+        later(self, [path, error](DatasetFetcher& d) { emit d.finished(path, error); });
     });
     return true;
 }
