@@ -1,5 +1,6 @@
 // BuildView: the layer tree, its in-place editing and the undoable edits.
 #include "build_view.h"
+#include "deferred_fit.h"
 
 #include <QEvent>
 #include <QLineEdit>
@@ -524,6 +525,7 @@ QTreeWidgetItem* BuildView::itemOfRow(int row) const {
 }
 
 void BuildView::rebuild() {
+    const DeferredFit fit(m_tree->header());
     m_rebuilding = true;
     Path keep = m_select;
     if (keep.isEmpty() && m_tree->currentItem())

@@ -1,6 +1,7 @@
 // ReceptiveFieldView: one unit's theoretical and effective receptive field, the per-layer table
 // and the depth chart (see receptive_field_view.h).
 #include "receptive_field_view.h"
+#include "deferred_fit.h"
 
 #include "field_map.h"
 #include "map_strip.h"
@@ -269,6 +270,7 @@ void ReceptiveFieldView::setSpecCheck(const SpecCheck& check) {
 }
 
 void ReceptiveFieldView::fillTable(const QVector<FieldRow>& rows) {
+    const DeferredFit fit(m_table->horizontalHeader());
     m_table->setRowCount(int(rows.size()));
     auto number = [](int v) { return v > 0 ? QString::number(v) : QStringLiteral("–"); };
     for (int i = 0; i < rows.size(); ++i) {
