@@ -238,6 +238,159 @@ Result<std::vector<LayerStat>> Trainer::layerStats() {
     return stats;
 }
 
+std::vector<Tensor> Trainer::stateTensors() const {
+    return {m_model.params(), m_model.buffers(), m_optState1, m_optState2, m_norm, m_state};
+}
+
+Status Trainer::captureGuard() {
+    const std::vector<Tensor> state = stateTensors();
+    m_guard.bytes.resize(state.size());
+    for (std::size_t i = 0; i < state.size(); ++i) {
+        m_guard.bytes[i].resize(state[i].valid() ? state[i].bytes : 0);
+        if (state[i].valid())
+            CS_TRY(m_be.readBytes(state[i], m_guard.bytes[i].data(), state[i].bytes));
+    }
+    m_guard.step = m_stepsDone;
+    m_guard.time = now();
+    return {};
+}
+
+Status Trainer::restoreGuard() {
+    const std::vector<Tensor> state = stateTensors();
+    if (m_guard.step < 0 || m_guard.bytes.size() != state.size())
+        return Status::error("no replay point", "trainer");
+    for (std::size_t i = 0; i < state.size(); ++i)
+        if (state[i].valid())
+            CS_TRY(m_be.writeBytes(state[i], m_guard.bytes[i].data(), state[i].bytes));
+    m_stepsDone = m_guard.step;
+    return {};
+}
+
+double Trainer::rateAt(std::int64_t step) const {
+    const std::int64_t S = stepsPerEpoch();
+    std::int64_t planned = S * m_cfg.epochs;
+    if (m_cfg.maxSteps > 0)
+        planned = std::min(planned, m_cfg.maxSteps);
+    return m_cfg.schedule.at(m_cfg.optimizer.lr, step - step % m_cfg.chunk, planned, S);
+}
+
+Result<std::string> Trainer::replay(std::int64_t to, const std::function<std::string()>& check) {
+    while (m_stepsDone < to) {
+        const std::int64_t next = m_stepsDone;
+        // Chunk-aligned blocks at the schedule's rate: the steps the interrupted run took.
+        const std::int64_t n =
+            check ? 1 : std::min<std::int64_t>(m_cfg.chunk - next % m_cfg.chunk, to - next);
+        if (const double lr = rateAt(next); lr != m_currentLr) {
+            ops::OptimizerConfig o = m_cfg.optimizer;
+            o.lr = lr;
+            CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(o)));
+            m_currentLr = lr;
+        }
+        CS_TRY_ASSIGN(Ticket t, m_be.submit(m_step, std::uint32_t(n)));
+        CS_TRY(m_be.wait(t));
+        m_stepsDone += n;
+        if (check)
+            if (std::string where = check(); !where.empty())
+                return where;
+    }
+    return std::string();
+}
+
+namespace {
+// NaN and ±Inf among a tensor's values ("3 NaN and 861 ±Inf of 864 values"; empty if none).
+std::string nonFiniteCount(Backend& be, const Tensor& t) {
+    if (!t.valid())
+        return {};
+    auto v = be.readReal(t);
+    if (!v.ok())
+        return {};
+    const auto nan = std::count_if(v->begin(), v->end(), [](double x) { return std::isnan(x); });
+    const auto inf = std::count_if(v->begin(), v->end(), [](double x) { return std::isinf(x); });
+    if (nan + inf == 0)
+        return {};
+    std::string s;
+    if (nan > 0)
+        s = std::to_string(nan) + " NaN";
+    if (inf > 0)
+        s += (s.empty() ? "" : " and ") + std::to_string(inf) + " ±Inf";
+    return s + " of " + std::to_string(v->size()) + " values";
+}
+} // namespace
+
+std::string Trainer::largestWeight() {
+    double top = 0;
+    std::string where;
+    for (const auto& l : m_model.paramLayers())
+        if (auto v = m_be.readReal(l.w); v.ok())
+            for (double x : *v)
+                if (std::isfinite(x) && std::abs(x) > top) {
+                    top = std::abs(x);
+                    where = l.path;
+                }
+    return where.empty() ? std::string() : shortNumber(top) + " in " + where;
+}
+
+std::string Trainer::firstNonFinite(std::int64_t step, const std::string& largestBefore) {
+    const std::string at = " of step " + std::to_string(step);
+    // The forward case says how large the weights going in were: a huge rate shows as finite
+    // but enormous weights whose products overflow a few layers on.
+    const std::string hint =
+        largestBefore.empty()
+            ? std::string()
+            : "; the weights going in were finite, the largest |w| " + largestBefore;
+    // The forward pass, input to output: each top-level layer's running statistics (batch norm
+    // updates them as it normalises) and then its output.
+    for (const auto& o : m_model.layerOutputs()) {
+        for (const auto& t : m_model.namedTensors())
+            if (!t.parameter && t.name.starts_with(o.path + "."))
+                if (std::string n = nonFiniteCount(m_be, t.tensor); !n.empty())
+                    return "the forward pass" + at + ", in " + t.name + " (" + n + ")" + hint;
+        if (std::string n = nonFiniteCount(m_be, o.y); !n.empty())
+            return "the forward pass" + at + ", in the output of " + o.path + " (" + n + ")" + hint;
+    }
+    const std::int64_t slot = (step - 1) % m_ring.shape[0];
+    if (const double loss = m_be.hostReal(m_ring, slot * 4); !std::isfinite(loss))
+        return "the forward pass" + at + ", in the loss (" + shortNumber(loss) +
+               ") while every layer's output was finite";
+    // The backward pass, output to input.
+    const auto& layers = m_model.paramLayers();
+    for (auto l = layers.rbegin(); l != layers.rend(); ++l)
+        for (const Tensor* t : {&l->dw, &l->db})
+            if (std::string n = nonFiniteCount(m_be, *t); !n.empty())
+                return "the backward pass" + at + ", in the gradient of " + l->path + "'s " +
+                       (t == &l->dw ? "weights" : "bias") + " (" + n + ")";
+    // The update.
+    for (const auto& l : layers)
+        for (const Tensor* t : {&l.w, &l.b})
+            if (std::string n = nonFiniteCount(m_be, *t); !n.empty())
+                return "the update" + at + " (η = " + shortNumber(m_currentLr) + "), in the " +
+                       (t == &l.w ? "weights" : "bias") + " of " + l.path + " (" + n + ")";
+    for (const auto& t : m_model.namedTensors()) // statistics of layers not listed above
+        if (!t.parameter)
+            if (std::string n = nonFiniteCount(m_be, t.tensor); !n.empty())
+                return "the forward pass" + at + ", in " + t.name + " (" + n + ")";
+    return {};
+}
+
+std::string Trainer::blame(std::int64_t badStep) {
+    const std::int64_t S = stepsPerEpoch();
+    if (!m_be.finish().ok() || m_guard.step < 0 || m_guard.step >= badStep ||
+        badStep - m_guard.step > kMaxReplaySteps || m_guard.step / S != (badStep - 1) / S)
+        return {};
+    if (!restoreGuard().ok())
+        return {};
+    std::string largest = largestWeight();
+    auto found = replay(badStep, [&] {
+        std::string where = firstNonFinite(m_stepsDone, largest);
+        if (where.empty())
+            largest = largestWeight(); // the weights the next step starts from
+        return where;
+    });
+    // The weights stay diverged: the last finite step may hold finite but enormous weights (a
+    // rate of 1e6 makes |w| ~ 1e28 in two steps), so the way back is the last good checkpoint.
+    return found.ok() ? *found : std::string();
+}
+
 std::string Trainer::nonFiniteReport() {
     if (!m_be.finish().ok())
         return {};
@@ -293,17 +446,21 @@ Status Trainer::collect(std::int64_t from, std::int64_t to, double lr, int epoch
             double((s - epochFirstStep + 1) * m_cfg.batch) / std::max(1e-9, now() - epochStart);
         if (!std::isfinite(r.loss)) {
             m_diverged = true;
-            const std::string where = nonFiniteReport();
-            return Status::error("training diverged: the loss became " + shortNumber(r.loss) +
-                                     " at step " + std::to_string(r.step) +
-                                     (where.empty() ? std::string()
-                                                    : "; the first layer holding NaN or Inf "
-                                                      "(input to output) is " +
-                                                          where),
-                                 "epoch " + std::to_string(epoch),
-                                 "Lower the learning rate (now " + shortNumber(m_cfg.optimizer.lr) +
-                                     ") and continue from the last good checkpoint, or use a "
-                                     "smaller initialisation");
+            const std::string lower =
+                "Lower the learning rate (now " + shortNumber(m_cfg.optimizer.lr) + ")";
+            const std::string first = blame(r.step);
+            const std::string where = first.empty() ? nonFiniteReport() : std::string();
+            return Status::error(
+                "training diverged: the loss became " + shortNumber(r.loss) + " at step " +
+                    std::to_string(r.step) +
+                    (!first.empty()  ? "; the first NaN or Inf appeared in " + first
+                     : where.empty() ? std::string()
+                                     : "; the first layer holding NaN or Inf (input to "
+                                       "output) is " +
+                                           where),
+                "epoch " + std::to_string(epoch),
+                lower + " and continue from the last good checkpoint, or use a smaller "
+                        "initialisation");
         }
         lossSum += r.loss;
         accSum += r.accuracy;
@@ -376,8 +533,15 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         std::deque<Chunk> inFlight;
         std::int64_t next = first;
         double lastDone = now(); // when the device last finished a chunk (or was idle)
+        // The NaN guard's replay point: at every epoch entry and every kGuardSeconds, taken
+        // when nothing is in flight (the pipeline drains for it: one chunk's bubble).
+        bool guardDue = true;
         while (next < last || !inFlight.empty()) {
-            if (next < last && !cancelled()) {
+            if (guardDue && inFlight.empty() && next < last && !cancelled()) {
+                CS_TRY(captureGuard());
+                guardDue = false;
+            }
+            if (next < last && !cancelled() && !guardDue) {
                 // Chunks are aligned to multiples of `chunk` steps and the rate is the
                 // schedule's at the aligned start, so a run paused anywhere (or stepped one
                 // step at a time) uses exactly the rates of an uninterrupted one.
@@ -408,7 +572,8 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
             // Steps slower than a chunk's time (resnet20 on a CPU): one in flight, so a pause
             // waits for one step at most; otherwise two keep the device busy.
             const std::size_t depth = m_secondsPerStep > kChunkSeconds ? 1 : 2;
-            if (inFlight.size() >= depth || next >= last || cancelled()) {
+            guardDue = guardDue || now() - m_guard.time > kGuardSeconds;
+            if (inFlight.size() >= depth || next >= last || cancelled() || guardDue) {
                 Chunk c = inFlight.front();
                 inFlight.pop_front();
                 CS_TRY(m_be.wait(c.ticket));
@@ -535,6 +700,7 @@ Status Trainer::loadCheckpoint(const std::string& path) {
     CS_TRY(m_be.writeI32(m_state, std::vector<std::int32_t>{step}));
     m_stepsDone = step;
     m_diverged = false;
+    m_guard.step = -1; // the next run takes its own replay point
     return {};
 }
 

@@ -108,7 +108,9 @@ public:
     const TrainConfig& config() const { return m_cfg; }
     std::int64_t stepsPerEpoch() const;
     std::int64_t stepsDone() const { return m_stepsDone; }
-    // The loss became NaN or infinite: the weights are not worth keeping.
+    // The loss became NaN or infinite: the weights are not worth keeping (the way back is the
+    // last good checkpoint). The run stops with an error naming the step, the pass and the
+    // first layer where a NaN or Inf appeared (the NaN guard's replay, below).
     bool diverged() const { return m_diverged; }
     // After a divergence: where the network holds NaN or ±Inf now, in forward order — the first
     // layer whose weights, forward output or weight gradient is not finite ("the weights of
@@ -116,6 +118,32 @@ public:
     std::string nonFiniteReport();
 
 private:
+    // The NaN guard's replay point: the whole trainer state (parameters, running statistics,
+    // optimizer state, clipping norm, step counter) at a step where nothing was in flight, taken
+    // at every epoch entry and every kGuardSeconds. On a divergence the guard restores it and
+    // replays one step at a time, checking the forward outputs (input to output), the loss, the
+    // weight gradients (output to input) and the updated weights after each step, to name the
+    // first layer and pass that produced a NaN or Inf.
+    struct Guard {
+        std::int64_t step = -1; // stepsDone when taken (-1: none)
+        double time = 0;
+        std::vector<std::vector<std::byte>> bytes; // one per stateTensors() entry
+    };
+    std::vector<Tensor> stateTensors() const;
+    Status captureGuard();
+    Status restoreGuard();
+    // The rate step `step` (0-based) runs at: the schedule's at its chunk-aligned start.
+    double rateAt(std::int64_t step) const;
+    // Runs steps stepsDone()+1 .. `to` (the device counter follows), `check` after each one
+    // when given (a non-empty answer stops the replay there and is returned).
+    Result<std::string> replay(std::int64_t to, const std::function<std::string()>& check);
+    // The first non-finite value of the step that just ran, in the order the step computes;
+    // `largestBefore` describes the largest weight the step started from ("3e+09 in conv2").
+    std::string firstNonFinite(std::int64_t step, const std::string& largestBefore);
+    std::string largestWeight();
+    // After the loss of step `badStep` (1-based) came back non-finite: the guard's replay; says
+    // where the first NaN or Inf appeared, or nothing when there was no replay point.
+    std::string blame(std::int64_t badStep);
     Status recordPrograms();
     Status runEpochs(const std::function<void(const StepReport&)>& onStep,
                      const std::function<void(const EpochReport&)>& onEpoch,
@@ -141,6 +169,9 @@ private:
     std::int64_t m_stepsDone = 0;
     double m_currentLr = 0;
     bool m_diverged = false;
+    Guard m_guard;
+    static constexpr double kGuardSeconds = 5.0;
+    static constexpr std::int64_t kMaxReplaySteps = 4000;
     std::int64_t m_stopAt = 0; // runSteps' limit (0: none)
     // Measured cost of a step, for sizing chunks by time (0: not yet measured).
     double m_secondsPerStep = 0;
