@@ -79,8 +79,13 @@ int main(int argc, char** argv) {
     const QCommandLineOption screenshot(
         "screenshot", "Save a picture of the window after --after seconds, then quit.", "png");
     const QCommandLineOption after("after", "Seconds before --screenshot (default 5).", "s", "5");
-    cli.addOptions(
-        {preset, dataset, data, backend, epochs, presenter, train, view, image, screenshot, after});
+    const QCommandLineOption autosave(
+        "autosave",
+        "Save the run being trained every s seconds mid-epoch too (default 60; 0: at epoch "
+        "ends only). After a crash or kill the next start offers to recover it.",
+        "s", "60");
+    cli.addOptions({preset, dataset, data, backend, epochs, presenter, train, view, image,
+                    screenshot, after, autosave});
     cli.addVersionOption();
     // --help and --version print and exit without a display (a QApplication without one aborts).
     for (int i = 1; i < argc; ++i) {
@@ -155,7 +160,21 @@ int main(int argc, char** argv) {
         }
         window.tabs()->setCurrentIndex(int(tabs.indexOf(cli.value(view))));
     }
+    {
+        bool ok = false;
+        const double every = cli.value(autosave).toDouble(&ok);
+        if (!ok || !(every >= 0) || every > 86400) {
+            std::fprintf(stderr,
+                         "convscope: --autosave needs seconds from 0 to 86400, not \"%s\"\n",
+                         qPrintable(cli.value(autosave)));
+            return 2;
+        }
+        window.setAutosaveSeconds(every);
+    }
     window.show();
+    // A run whose training was killed: offer it back (not when told what to do at once).
+    if (!cli.isSet(train) && !cli.isSet(screenshot))
+        QTimer::singleShot(0, &window, &convscope::ui::MainWindow::offerRecovery);
     if (cli.isSet(presenter))
         window.setPresenterMode(true);
     if (cli.isSet(image)) {

@@ -9,6 +9,7 @@
 #include "landscape_view.h"
 #include "receptive_field_view.h"
 #include "saliency_view.h"
+#include "train/run_folder.h"
 #include "train_view.h"
 
 #include <QAction>
@@ -95,9 +96,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
     file->addSeparator();
     file->addAction(tr("Open run…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(
-            this, tr("Open a run folder"),
-            QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs");
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Open a run folder"), runsDir());
         if (!dir.isEmpty())
             openRun(dir);
     });
@@ -655,6 +655,7 @@ TrainRequest MainWindow::request() const {
     r.batch = m_batch->value();
     r.epochs = m_epochs->value();
     r.seed = quint64(m_seed->value());
+    r.autosaveSeconds = m_autosaveSeconds;
     return r;
 }
 
@@ -834,8 +835,67 @@ bool MainWindow::openRun(const QString& dir) {
     return true;
 }
 
+QString MainWindow::runsDir() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs";
+}
+
+QStringList MainWindow::interruptedRuns() const {
+    QStringList dirs;
+    for (const std::string& d : train::RunFolder::interruptedRuns(runsDir().toStdString()))
+        dirs << QString::fromStdString(d);
+    return dirs;
+}
+
+void MainWindow::offerRecovery() {
+    const QStringList runs = interruptedRuns();
+    if (runs.isEmpty())
+        return;
+    const QString dir = runs.first();
+    const QStringList saved =
+        QDir(dir + "/checkpoints").entryList({"step-*.safetensors"}, QDir::Files, QDir::Time);
+    const QString when =
+        saved.isEmpty()
+            ? tr("It stopped before its first checkpoint: only its curves can be recovered.")
+            : tr("Its last save is %1, written %2.")
+                  .arg(saved.first().section('.', 0, 0))
+                  .arg(QLocale().toString(
+                      QFileInfo(dir + "/checkpoints/" + saved.first()).lastModified(),
+                      QLocale::ShortFormat));
+    if (qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS")) {
+        m_statusLine->setText(tr("Training of %1 was interrupted: File → Recent runs reopens it")
+                                  .arg(QFileInfo(dir).fileName()));
+        return;
+    }
+    QMessageBox box(QMessageBox::Question, tr("Recover the interrupted run?"),
+                    tr("convscope stopped while it was training %1 (the process was killed or "
+                       "crashed). %2\n\nRecover it? Continue (Ctrl+Enter) then trains on from "
+                       "there.")
+                        .arg(QFileInfo(dir).fileName(), when),
+                    QMessageBox::NoButton, this);
+    QPushButton* recover = box.addButton(tr("Recover"), QMessageBox::AcceptRole);
+    box.addButton(tr("Later"), QMessageBox::RejectRole);
+    QPushButton* forget = box.addButton(tr("Don't ask again"), QMessageBox::DestructiveRole);
+    box.setDefaultButton(recover);
+    box.exec();
+    if (box.clickedButton() == recover)
+        recoverRun(dir);
+    else if (box.clickedButton() == forget)
+        train::RunFolder::forgetInterrupted(dir.toStdString());
+}
+
+bool MainWindow::recoverRun(const QString& dir) {
+    if (!openRun(dir))
+        return false;
+    train::RunFolder::forgetInterrupted(dir.toStdString());
+    m_statusLine->setText(tr("Recovered %1 at step %2, its last save: Continue (Ctrl+Enter) "
+                             "trains on from there")
+                              .arg(QFileInfo(dir).fileName())
+                              .arg(m_lastStep));
+    return true;
+}
+
 QStringList MainWindow::recentRuns(int count) {
-    QDir runs(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs");
+    QDir runs(runsDir());
     QStringList dirs;
     for (const QFileInfo& f : runs.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time))
         if (QFileInfo::exists(f.filePath() + "/spec.json") && dirs.size() < count)

@@ -85,6 +85,16 @@ public:
     bool saveRun(const QString& parent, QString* error);
     // The newest autosaved run folders, newest first (File → Recent runs).
     static QStringList recentRuns(int count);
+    // Where every run autosaves: <AppDataLocation>/runs.
+    static QString runsDir();
+    // Mid-epoch autosave interval of the runs this window trains (TrainRequest; 0: epoch ends).
+    void setAutosaveSeconds(double seconds) { m_autosaveSeconds = seconds; }
+    // Crash recovery: runs whose training process was killed (their training.pid names a process
+    // that is gone), newest first; offerRecovery() asks about the newest at start-up and
+    // recoverRun() reopens one at its last autosave (Continue trains on).
+    QStringList interruptedRuns() const;
+    void offerRecovery();
+    bool recoverRun(const QString& dir);
     int testLossPoints() const;
     int accuracyPoints() const;
     enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab, LandscapeTab, FieldTab };
@@ -147,6 +157,7 @@ private:
     QTabWidget* m_tabs = nullptr;
     qint64 m_lastStep = 0;
     QString m_runDir;
+    double m_autosaveSeconds = 60;
     QString m_reopened;         // a run opened from disk that Train continues
     QJsonObject m_reopenedSpec; // its network: editing it makes Train start afresh
     int m_reopenedEpochs = 0;   // the epochs it was planned for (the learning-rate rule)

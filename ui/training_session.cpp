@@ -146,6 +146,15 @@ public slots:
             return fail(run.status());
         m_run = std::make_unique<train::RunFolder>(std::move(*run));
         m_runDir = dir;
+        if (const double every = r.autosaveSeconds; every > 0)
+            m_trainer->setQuietHook(every, [this, every] {
+                QElapsedTimer took;
+                took.start();
+                if (auto wrote = m_run->autosave(*m_trainer); !wrote.ok())
+                    emit message(
+                        QString::fromStdString("autosave failed: " + wrote.status().message()));
+                return std::max(every, 50.0 * double(took.elapsed()) / 1000.0);
+            });
         m_live = true; // the analysis views look at this network from now on
         m_trajectory =
             analysis::Trajectory(200, std::max<std::int64_t>(1, m_trainer->stepsPerEpoch() / 20));
@@ -190,6 +199,10 @@ private:
         sinceLayers.start();
         sinceProbe.start();
         readFilters(pending);
+        // Until this returns, training.pid says a process trains this folder: if it is killed,
+        // the next window offers to recover the run from its last (auto)save.
+        if (Status marked = m_run->markTraining(); !marked.ok())
+            emit message(QString::fromStdString(marked.message()));
         auto flush = [&] {
             pending.totalSteps = m_totalSteps;
             emit snapshot(pending);
@@ -264,6 +277,7 @@ private:
         readProbe(pending);
         flush();
         autosave();
+        m_run->clearTraining();
         const bool cancelled = !s.ok() && s.message().find("cancelled") != std::string::npos;
         const bool complete = s.ok() && m_trainer->stepsDone() >= m_totalSteps;
         if (complete)

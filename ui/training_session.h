@@ -32,6 +32,10 @@ struct TrainRequest {
     int batch = 64;
     int epochs = 1;
     quint64 seed = 1;
+    // Mid-epoch autosave (a checkpoint, metrics.csv) every this many seconds while training,
+    // besides every epoch end; 0: epoch ends only. Stretched when a save is slow, so saving
+    // never takes more than 2% of the training time.
+    double autosaveSeconds = 60;
 };
 
 // One channel-stacked feature map of a layer for one test image: (channels, h, w).

@@ -4,8 +4,13 @@
 #include "io/atomic_file.h"
 #include "model/weights.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <signal.h>
+#include <unistd.h>
 
 namespace convscope::train {
 
@@ -71,7 +76,61 @@ Result<bool> RunFolder::checkpoint(Trainer& trainer) {
     if (trainer.stepsDone() == 0 || trainer.diverged() || fs::exists(path, ec))
         return false;
     CS_TRY(trainer.saveCheckpoint(path, m_metadata));
+    if (m_prunable > 0 && m_prunable != trainer.stepsDone()) {
+        const std::string old = checkpointPath(m_prunable);
+        fs::remove(old, ec);
+        fs::remove(Trainer::optimizerPath(old), ec);
+        m_prunable = 0;
+    }
     return true;
+}
+
+Result<bool> RunFolder::autosave(Trainer& trainer) {
+    CS_TRY(flush());
+    CS_TRY_ASSIGN(bool wrote, checkpoint(trainer));
+    if (wrote && trainer.stepsDone() % trainer.stepsPerEpoch() != 0)
+        m_prunable = trainer.stepsDone();
+    return wrote;
+}
+
+namespace {
+constexpr const char* kPidFile = "training.pid";
+}
+
+Status RunFolder::markTraining() {
+    return io::writeFileAtomic((fs::path(m_dir) / kPidFile).string(),
+                               std::to_string(::getpid()) + "\n");
+}
+
+void RunFolder::clearTraining() {
+    forgetInterrupted(m_dir);
+}
+
+void RunFolder::forgetInterrupted(const std::string& dir) {
+    std::error_code ec;
+    fs::remove(fs::path(dir) / kPidFile, ec);
+}
+
+std::vector<std::string> RunFolder::interruptedRuns(const std::string& runsDir) {
+    std::vector<std::pair<fs::file_time_type, std::string>> found;
+    std::error_code ec;
+    for (fs::directory_iterator it(runsDir, ec), end; !ec && it != end; it.increment(ec)) {
+        const fs::path pidFile = it->path() / kPidFile;
+        std::ifstream in(pidFile);
+        long long pid = 0;
+        if (!(in >> pid) || pid <= 0)
+            continue;
+        // Alive (ours or another window's, even if not ours to signal): still training.
+        if (::kill(pid_t(pid), 0) == 0 || errno == EPERM)
+            continue;
+        std::error_code tec;
+        found.emplace_back(fs::last_write_time(pidFile, tec), it->path().string());
+    }
+    std::sort(found.begin(), found.end(), std::greater<>());
+    std::vector<std::string> dirs;
+    for (auto& [time, dir] : found)
+        dirs.push_back(std::move(dir));
+    return dirs;
 }
 
 Result<bool> RunFolder::close(Trainer& trainer) {

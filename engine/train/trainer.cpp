@@ -535,13 +535,22 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         double lastDone = now(); // when the device last finished a chunk (or was idle)
         // The NaN guard's replay point: at every epoch entry and every kGuardSeconds, taken
         // when nothing is in flight (the pipeline drains for it: one chunk's bubble).
+        // The quiet hook (autosave) runs at such points too.
         bool guardDue = true;
+        if (m_hookTime < 0)
+            m_hookTime = now();
         while (next < last || !inFlight.empty()) {
-            if (guardDue && inFlight.empty() && next < last && !cancelled()) {
-                CS_TRY(captureGuard());
-                guardDue = false;
+            if (inFlight.empty() && next < last && !cancelled()) {
+                if (guardDue) {
+                    CS_TRY(captureGuard());
+                    guardDue = false;
+                }
+                if (hookDue()) {
+                    m_hookSeconds = m_hook();
+                    m_hookTime = now();
+                }
             }
-            if (next < last && !cancelled() && !guardDue) {
+            if (next < last && !cancelled() && !guardDue && !hookDue()) {
                 // Chunks are aligned to multiples of `chunk` steps and the rate is the
                 // schedule's at the aligned start, so a run paused anywhere (or stepped one
                 // step at a time) uses exactly the rates of an uninterrupted one.
@@ -573,7 +582,7 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
             // waits for one step at most; otherwise two keep the device busy.
             const std::size_t depth = m_secondsPerStep > kChunkSeconds ? 1 : 2;
             guardDue = guardDue || now() - m_guard.time > kGuardSeconds;
-            if (inFlight.size() >= depth || next >= last || cancelled() || guardDue) {
+            if (inFlight.size() >= depth || next >= last || cancelled() || guardDue || hookDue()) {
                 Chunk c = inFlight.front();
                 inFlight.pop_front();
                 CS_TRY(m_be.wait(c.ticket));
@@ -605,12 +614,14 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
     return {};
 }
 
-namespace {
-std::string optimizerPath(const std::string& path) {
+std::string Trainer::optimizerPath(const std::string& path) {
     const std::filesystem::path p(path);
     return (p.parent_path() / ("optimizer-" + p.filename().string())).string();
 }
-} // namespace
+
+bool Trainer::hookDue() const {
+    return m_hook && m_hookTime >= 0 && now() - m_hookTime >= m_hookSeconds;
+}
 
 std::array<Tensor, 2> Trainer::optimizerState(const model::NamedTensor& t) const {
     // The optimizer state has the parameters' layout: the same views into state1/state2.

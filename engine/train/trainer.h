@@ -105,6 +105,16 @@ public:
                           const std::map<std::string, std::string>& metadata = {});
     // Restores what saveCheckpoint wrote (after setup()); training continues the same curve.
     Status loadCheckpoint(const std::string& path);
+    // Called by run() between chunks with nothing in flight (weights, statistics, optimizer
+    // state and step counter agree: a consistent checkpoint), first after `seconds` and then
+    // after as many seconds as it returns (the window's autosave). An empty hook: none.
+    void setQuietHook(double seconds, std::function<double()> hook) {
+        m_hook = std::move(hook);
+        m_hookSeconds = seconds;
+        m_hookTime = -1;
+    }
+    // The optimizer state's file beside a checkpoint ("optimizer-step-40.safetensors").
+    static std::string optimizerPath(const std::string& checkpointPath);
     const TrainConfig& config() const { return m_cfg; }
     std::int64_t stepsPerEpoch() const;
     std::int64_t stepsDone() const { return m_stepsDone; }
@@ -170,6 +180,9 @@ private:
     double m_currentLr = 0;
     bool m_diverged = false;
     Guard m_guard;
+    std::function<double()> m_hook;
+    double m_hookSeconds = 0, m_hookTime = -1; // -1: the clock starts with the next run
+    bool hookDue() const;
     static constexpr double kGuardSeconds = 5.0;
     static constexpr std::int64_t kMaxReplaySteps = 4000;
     std::int64_t m_stopAt = 0; // runSteps' limit (0: none)

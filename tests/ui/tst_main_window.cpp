@@ -13,6 +13,7 @@
 #include "receptive_field_view.h"
 #include "saliency_view.h"
 #include "test_support.h"
+#include "train/run_folder.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -741,6 +742,68 @@ private slots:
                  qPrintable(w.statusLine()->text()));
         QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
         QCOMPARE(failed.count(), 1); // it trained
+    }
+
+    // Crash recovery with a real kill: the convscope binary trains with a 1 s autosave; SIGKILL
+    // mid-epoch leaves training.pid naming a dead process, so the run is offered for recovery;
+    // the newest checkpoint and metrics.csv agree (both written at the same quiet point), only
+    // the newest mid-epoch autosave is kept, and the recovered run continues from it.
+    void killedRunIsRecovered() {
+        QTemporaryDir home;
+        QProcess app;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_DATA_HOME", home.path());
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("CONVSCOPE_NO_DIALOGS", "1");
+        app.setProcessEnvironment(env);
+        app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        app.start(QCoreApplication::applicationDirPath() + "/../bin/convscope",
+                  {"--train", "--dataset", "gratings", "--backend", "cpu", "--epochs", "30",
+                   "--autosave", "1"});
+        QVERIFY2(app.waitForStarted(), qPrintable(app.errorString()));
+        const QString runs = home.path() + "/convscope/convscope/runs";
+        auto checkpoints = [&] {
+            QStringList all;
+            for (const QFileInfo& run : QDir(runs).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot))
+                for (const QString& f : QDir(run.filePath() + "/checkpoints")
+                                            .entryList({"step-*.safetensors"}, QDir::Files))
+                    all << f;
+            return all;
+        };
+        // Two autosaves in a row: the first one was replaced by the second.
+        QTRY_VERIFY_WITH_TIMEOUT(!checkpoints().isEmpty(), 60000);
+        const QStringList first = checkpoints();
+        QTRY_VERIFY_WITH_TIMEOUT(checkpoints() != first && !checkpoints().contains(first[0]),
+                                 60000);
+        app.kill(); // SIGKILL: no clean-up runs
+        QVERIFY(app.waitForFinished(10000));
+        QCOMPARE(app.exitStatus(), QProcess::CrashExit);
+        const auto interrupted = train::RunFolder::interruptedRuns(runs.toStdString());
+        QCOMPARE(interrupted.size(), std::size_t(1));
+        const QString dir = QString::fromStdString(interrupted[0]);
+        const QStringList saved =
+            QDir(dir + "/checkpoints").entryList({"step-*.safetensors"}, QDir::Files);
+        QVERIFY2(saved.size() <= 2, qPrintable(saved.join(' '))); // epoch ends + the newest
+        qint64 newest = 0;
+        for (const QString& f : saved)
+            newest = std::max(newest, f.section('.', 0, 0).section('-', 1).toLongLong());
+        QFile metrics(dir + "/metrics.csv");
+        QVERIFY(metrics.open(QIODevice::ReadOnly));
+        qint64 lastRow = 0;
+        for (const QByteArray& line : metrics.readAll().split('\n'))
+            if (line.startsWith("step,"))
+                lastRow = line.split(',')[2].toLongLong();
+        QCOMPARE(lastRow, newest);
+        // The window recovers it and trains on from there.
+        ui::MainWindow w;
+        QVERIFY(w.recoverRun(dir));
+        QCOMPARE(w.lastStep(), newest);
+        QVERIFY2(w.statusLine()->text().contains("Recovered"), qPrintable(w.statusLine()->text()));
+        QVERIFY(train::RunFolder::interruptedRuns(runs.toStdString()).empty()); // not asked again
+        w.findChild<QSpinBox*>("epochs")->setValue(int(newest / 94) + 1); // to the epoch's end
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() > newest, 60000);
+        QVERIFY(train::RunFolder::interruptedRuns(runs.toStdString()).empty()); // closed cleanly
     }
 
     // What is typed in an open editor counts, however the editor closes: Train trains it, and
