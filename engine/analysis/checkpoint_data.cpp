@@ -26,7 +26,6 @@ Result<CheckpointData> loadCheckpointData(const std::string& runOrFile, const st
                                           const std::string& dataDir) {
     CheckpointData out;
     CS_TRY_ASSIGN(out.ckpt, model::loadCheckpoint(runOrFile));
-    const model::NetSpec& spec = out.ckpt.spec;
     out.dataset = !dataset.empty()           ? dataset
                   : out.ckpt.dataset.empty() ? std::string("fashion-mnist")
                                              : out.ckpt.dataset;

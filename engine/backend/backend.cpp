@@ -2,6 +2,7 @@
 #include "backend/backend.h"
 #include "backend/cpu_backend.h"
 #include "backend/vulkan_backend.h"
+#include "core/format.h"
 
 #include <cstring>
 
@@ -54,6 +55,20 @@ Status Backend::allocate() {
         return Status::error("Tensors are already allocated", "Backend::allocate");
     if (!m_planError.empty())
         return Status::error(m_planError, "tensor planning");
+    const MemoryBudget budget = memoryBudget();
+    auto refuse = [&](std::uint64_t need, std::uint64_t have, const std::string& where) {
+        return Status::error("the tensors need " + byteSize(need) + " but " + where + " has " +
+                                 byteSize(have) + " available; nothing was allocated",
+                             description(),
+                             "Lower the batch size, use a smaller network or dataset, or another "
+                             "backend (--backend cpu uses host memory)");
+    };
+    if (budget.shared && budget.device > 0 && m_planned[0] + m_planned[1] > budget.device)
+        return refuse(m_planned[0] + m_planned[1], budget.device, budget.where);
+    if (!budget.shared && budget.device > 0 && m_planned[0] > budget.device)
+        return refuse(m_planned[0], budget.device, budget.where);
+    if (!budget.shared && budget.host > 0 && m_planned[1] > budget.host)
+        return refuse(m_planned[1], budget.host, "host-visible memory");
     CS_TRY(allocateArenas(std::max<std::uint64_t>(m_planned[0], 16),
                           std::max<std::uint64_t>(m_planned[1], 16)));
     m_allocated = true;

@@ -44,6 +44,17 @@ public:
     Status reset();
     // Offsets of tensors (and views) are multiples of this many bytes.
     virtual std::uint64_t alignment() const = 0;
+    // What allocate() may use now, in bytes, per placement (0: unknown, not checked); `shared`
+    // when both placements draw on one pool (the CPU backend: host memory). allocate() refuses
+    // plans that exceed it before allocating anything, naming both numbers.
+    struct MemoryBudget {
+        std::uint64_t device = 0, host = 0;
+        bool shared = false;
+        std::string where; // "host memory (MemAvailable)", "device-local heap of <GPU>"
+    };
+    virtual MemoryBudget memoryBudget() const { return {}; }
+    // Bytes planned so far per placement (what allocate() will ask for).
+    std::uint64_t plannedBytes(Placement p) const { return m_planned[p == Placement::Host]; }
 
     // --- Transfers. They wait for submitted work first.
     Status writeBytes(const Tensor& t, const void* src, std::size_t bytes, std::size_t offset = 0);

@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <omp.h>
 
 namespace convscope {
@@ -33,6 +34,23 @@ std::string CpuBackend<T>::description() const {
            std::to_string(EIGEN_MAJOR_VERSION) + ", " +
            (std::is_same_v<T, float> ? "float" : "double") + ", " + std::to_string(m_threads) +
            " threads)";
+}
+
+template <class T>
+Backend::MemoryBudget CpuBackend<T>::memoryBudget() const {
+    MemoryBudget b;
+    b.shared = true;
+    b.where = "host memory (MemAvailable in /proc/meminfo)";
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    unsigned long long kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") {
+            b.device = kib * 1024;
+            break;
+        }
+    return b;
 }
 
 template <class T>

@@ -25,6 +25,8 @@ public:
     }
     std::string description() const override;
     std::uint64_t alignment() const override { return 64; }
+    // Host memory the kernel says can be had without swapping (MemAvailable), both placements.
+    MemoryBudget memoryBudget() const override;
     int threads() const { return m_threads; }
 
     Status beginProgram() override;

@@ -1,6 +1,7 @@
 // VulkanBackend: recording, hazard-tracked barriers, replay with fences, staging transfers.
 #include "backend/vulkan_backend.h"
 #include "vk/check.h"
+#include <algorithm>
 
 #include <cstring>
 
@@ -63,6 +64,51 @@ std::string VulkanBackend::description() const {
 
 std::uint64_t VulkanBackend::alignment() const {
     return std::max<std::uint64_t>(64, m_ctx->properties().limits.minStorageBufferOffsetAlignment);
+}
+
+Backend::MemoryBudget VulkanBackend::memoryBudget() const {
+    const VkPhysicalDevice phys = m_ctx->physicalDevice();
+    std::uint32_t n = 0;
+    vkEnumerateDeviceExtensionProperties(phys, nullptr, &n, nullptr);
+    std::vector<VkExtensionProperties> extensions(n);
+    vkEnumerateDeviceExtensionProperties(phys, nullptr, &n, extensions.data());
+    const bool hasBudget =
+        std::any_of(extensions.begin(), extensions.end(), [](const VkExtensionProperties& e) {
+            return std::strcmp(e.extensionName, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) == 0;
+        });
+    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+    VkPhysicalDeviceMemoryProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+    if (hasBudget) {
+        props.pNext = &budget;
+        vkGetPhysicalDeviceMemoryProperties2(phys, &props);
+    }
+    const VkPhysicalDeviceMemoryProperties& mp = m_ctx->memoryProperties();
+    auto heapOf = [&](VkMemoryPropertyFlags want) -> int {
+        for (std::uint32_t t = 0; t < mp.memoryTypeCount; ++t)
+            if ((mp.memoryTypes[t].propertyFlags & want) == want)
+                return int(mp.memoryTypes[t].heapIndex);
+        return -1;
+    };
+    auto available = [&](int heap) -> std::uint64_t {
+        if (heap < 0)
+            return 0;
+        if (!hasBudget)
+            return mp.memoryHeaps[heap].size;
+        return budget.heapBudget[heap] > budget.heapUsage[heap]
+                   ? budget.heapBudget[heap] - budget.heapUsage[heap]
+                   : 0;
+    };
+    const int device = heapOf(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    const int host =
+        heapOf(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    MemoryBudget b;
+    b.device = available(device);
+    b.host = available(host);
+    b.shared = device == host;
+    b.where = "the " + std::string(hasBudget ? "memory budget" : "memory heap") + " of " +
+              m_ctx->info().name;
+    return b;
 }
 
 Status VulkanBackend::allocateArenas(std::uint64_t deviceBytes, std::uint64_t hostBytes) {

@@ -22,6 +22,8 @@ public:
     std::string description() const override;
     VulkanBackend* asVulkan() override { return this; }
     std::uint64_t alignment() const override;
+    // VK_EXT_memory_budget's heap budget minus usage where the device has it, else heap sizes.
+    MemoryBudget memoryBudget() const override;
 
     Status beginProgram() override;
     Result<ProgramId> endProgram() override;

@@ -18,6 +18,20 @@ inline std::string shortNumber(double v) {
     return b;
 }
 
+// Bytes for people: "512 B", "3.2 MiB", "14.0 GiB".
+inline std::string byteSize(unsigned long long bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char b[32];
+    std::snprintf(b, sizeof b, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return b;
+}
+
 inline std::string exactNumber(double v) {
     char b[32];
     std::snprintf(b, sizeof b, "%.17g", v);

@@ -104,7 +104,12 @@ Status Trainer::setup() {
     CS_TRY(m_model.plan(m_be, B));
     m_optState1 = m_be.tensor(m_model.params().shape);
     m_optState2 = m_be.tensor(m_model.params().shape);
-    CS_TRY(m_be.allocate());
+    if (Status s = m_be.allocate(); !s.ok())
+        return Status::error(s.what() + " (batch " + std::to_string(B) + ": " +
+                                 std::to_string(m_model.parameterCount()) +
+                                 " parameters, activations and gradients, the dataset's " +
+                                 byteSize(std::uint64_t(tr.images.size() + te.images.size())) + ")",
+                             s.where(), s.hint());
 
     CS_TRY(m_be.writeBytes(m_trainImages, tr.images.data(), tr.images.size()));
     CS_TRY(m_be.writeBytes(m_trainLabels, tr.labels.data(), tr.labels.size()));

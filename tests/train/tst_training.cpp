@@ -306,6 +306,47 @@ private slots:
         QVERIFY2(seen, named.c_str());
     }
 
+    // A network that cannot fit is refused before anything is allocated, with the number it
+    // needs and what the backend has (MemAvailable on the CPU; the Vulkan heap's budget), and
+    // the backend stays usable.
+    void oversizedNetworkIsRefusedBeforeAllocating_data() {
+        QTest::addColumn<QString>("backend");
+        QTest::newRow("cpu") << "cpu";
+        QTest::newRow("vulkan") << "vulkan";
+    }
+    void oversizedNetworkIsRefusedBeforeAllocating() {
+        QFETCH(QString, backend);
+        Backend* be = backend == "cpu" ? static_cast<Backend*>(&m_cpu) : vulkan();
+        if (!be) {
+            QVERIFY2(!onCi(), "no Vulkan device on CI");
+            QSKIP("no Vulkan device");
+        }
+        const Backend::MemoryBudget budget = be->memoryBudget();
+        QVERIFY(budget.device > 0);
+        CS_VERIFY_OK(be->reset());
+        auto spec = model::preset("lenet5");
+        QVERIFY(spec.ok());
+        spec->height = spec->width = 12;
+        model::Network net(*spec);
+        train::TrainConfig c = config();
+        // conv1's output alone: 6 x 8 x 8 floats per image; enough images to pass any budget.
+        c.batch = std::int64_t(budget.device / (6 * 8 * 8 * 4) + 1);
+        train::Trainer t(*be, net, gratings(), c);
+        const Status s = t.setup();
+        QVERIFY(!s.ok());
+        const std::string m = s.message();
+        qInfo("%s", m.c_str());
+        QVERIFY2(m.find("the tensors need ") != std::string::npos &&
+                     m.find("available; nothing was allocated (batch " + std::to_string(c.batch)) !=
+                         std::string::npos &&
+                     m.find("Lower the batch size") != std::string::npos,
+                 m.c_str());
+        QVERIFY(!be->allocated());
+        CS_VERIFY_OK(be->reset());
+        Run r = trainRun(*be, config());
+        CS_VERIFY_OK(r.status);
+    }
+
     // The vanishing-gradients lecture in numbers: through ten sigmoid layers (σ' ≤ 1/4) the
     // gradient norm shrinks towards the input, while ReLU layers keep it (per-layer statistics).
     void deepSigmoidGradientsVanish() {
