@@ -75,24 +75,37 @@ Result<SafeTensors> decodeSafetensors(const std::string& bytes, const std::strin
             t.dtype = e.at("dtype").get<std::string>();
             t.shape = e.at("shape").get<std::vector<std::int64_t>>();
             const auto off = e.at("data_offsets").get<std::vector<std::uint64_t>>();
-            if (off.size() != 2 || off[0] > off[1] || base + off[1] > bytes.size())
+            // Offsets are relative to the data after the header; compare without overflowing.
+            const std::uint64_t dataBytes = bytes.size() - base;
+            if (off.size() != 2 || off[0] > off[1] || off[1] > dataBytes)
                 return bad("tensor \"" + it.key() + "\" has data offsets outside the file");
-            const std::size_t size = off[1] - off[0];
-            const char* src = bytes.data() + base + off[0];
-            if (t.dtype == "F32") {
-                if (size != std::size_t(t.numel()) * 4)
-                    return bad("tensor \"" + it.key() + "\" has the wrong number of bytes");
-                t.f32.resize(std::size_t(t.numel()));
-                std::memcpy(t.f32.data(), src, size);
-            } else if (t.dtype == "I64") {
-                if (size != std::size_t(t.numel()) * 8)
-                    return bad("tensor \"" + it.key() + "\" has the wrong number of bytes");
-                t.i64.resize(std::size_t(t.numel()));
-                std::memcpy(t.i64.data(), src, size);
-            } else {
+            const std::uint64_t size = off[1] - off[0];
+            const std::uint64_t element = t.dtype == "F32" ? 4 : t.dtype == "I64" ? 8 : 0;
+            if (element == 0)
                 return bad("tensor \"" + it.key() + "\" has dtype " + t.dtype +
                            " (convscope reads F32 and I64)");
+            // The shape's element count, checked against the bytes the offsets give it before
+            // anything is allocated (a shape cannot claim more than the file holds).
+            std::uint64_t numel = 1;
+            bool tooMany = false; // a partial product past the file's size (and maybe int64)
+            for (const std::int64_t d : t.shape) {
+                if (d < 0)
+                    return bad("tensor \"" + it.key() + "\" has a negative dimension");
+                if (d != 0 && numel > dataBytes / std::uint64_t(d))
+                    tooMany = true;
+                else
+                    numel *= std::uint64_t(d);
             }
+            if (tooMany || size != numel * element)
+                return bad("tensor \"" + it.key() + "\" has the wrong number of bytes");
+            const char* src = bytes.data() + base + off[0];
+            if (element == 4)
+                t.f32.resize(std::size_t(numel));
+            else
+                t.i64.resize(std::size_t(numel));
+            if (size > 0) // an empty vector's data() may be null, which memcpy may not get
+                std::memcpy(element == 4 ? static_cast<void*>(t.f32.data()) : t.i64.data(), src,
+                            std::size_t(size));
         } catch (const nlohmann::json::exception&) {
             return bad("tensor \"" + it.key() + "\" lacks dtype, shape or data_offsets");
         }
