@@ -6,22 +6,26 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 
 // The one stb_image implementation of the project, private to this file (static functions), so
-// nothing else can clash with it. PNG and JPEG only keeps the decoder small.
+// nothing else can clash with it. PNG and JPEG only keeps the decoder small. The header is the
+// tree's copy (engine/third_party/README.md): Debian's v2.27 has memory errors on bad JPEGs.
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 #define STBI_NO_HDR
 #define STBI_NO_LINEAR
+#define STBI_NO_STDIO
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #endif
-#include <stb/stb_image.h>
+#include "third_party/stb/stb_image.h"
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
@@ -33,6 +37,14 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kMaxSide = 1024;
+// What one image may claim before anything is decoded. 2^24 pixels (4096 x 4096) bounds a
+// decode to about 200 MB; 16384 pixels per byte of file is more than any honest PNG (1-bit
+// pixels, deflate's 1032:1) or JPEG (at least one bit per 8x8 block) reaches, so a small file
+// cannot make stb_image allocate for a huge canvas it does not hold. Files over 256 MiB are
+// refused unread.
+constexpr std::int64_t kMaxPixels = std::int64_t(1) << 24;
+constexpr std::int64_t kMaxPixelsPerByte = 16384;
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t(256) << 20;
 
 bool isImage(const fs::path& p) {
     std::string ext = p.extension().string();
@@ -74,6 +86,51 @@ Taps axisTaps(int in, int out) {
         }
     }
     return t;
+}
+
+using Pixels = std::unique_ptr<stbi_uc, void (*)(void*)>;
+
+// One image file decoded to `channels` interleaved channels, after its header has been checked
+// against the limits above.
+Result<Pixels> decodeImage(const std::string& path, int channels, int& w, int& h) {
+    const char* hint = "Replace or remove the file";
+    std::error_code ec;
+    const std::uintmax_t size = fs::file_size(path, ec);
+    if (ec)
+        return Status::error("cannot read the file size (" + ec.message() + ")", path, hint);
+    if (size > kMaxFileBytes)
+        return Status::error("the file has " + std::to_string(size) +
+                                 " bytes; images over 256 MiB are not read",
+                             path, hint);
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    std::ifstream in(path, std::ios::binary);
+    if (!in || !in.read(bytes.data(), std::streamsize(size)))
+        return Status::error("cannot read the file", path, "Check its permissions");
+    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+    int comp = 0;
+    if (!stbi_info_from_memory(data, int(size), &w, &h, &comp))
+        return Status::error(std::string("cannot decode the image (") + stbi_failure_reason() + ")",
+                             path, hint);
+    const std::int64_t pixels = std::int64_t(w) * h;
+    if (pixels > kMaxPixels || pixels > kMaxPixelsPerByte * std::int64_t(size))
+        return Status::error(
+            "the image claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels" +
+                (pixels > kMaxPixels ? ", more than the 16.7 million (4096x4096) convscope decodes"
+                                     : " in a file of " + std::to_string(size) +
+                                           " bytes, more than such a file can hold"),
+            path,
+            pixels > kMaxPixels ? "Shrink it first (the folder's images are scaled to at most "
+                                  "1024x1024 anyway)"
+                                : "The file is corrupt; replace or remove it");
+    int gotW = 0, gotH = 0, got = 0;
+    Pixels px(stbi_load_from_memory(data, int(size), &gotW, &gotH, &got, channels),
+              stbi_image_free);
+    if (!px)
+        return Status::error(std::string("cannot decode the image (") + stbi_failure_reason() + ")",
+                             path, hint);
+    if (gotW != w || gotH != h)
+        return Status::error("the image's size changed while it was decoded", path, hint);
+    return px;
 }
 
 } // namespace
@@ -157,14 +214,9 @@ Result<TrainTestSplit> loadImageFolder(const std::string& dir, int side, int cha
     std::vector<std::vector<std::vector<std::uint8_t>>> decoded(files.size());
     for (std::size_t k = 0; k < files.size(); ++k)
         for (const std::string& path : files[k]) {
-            int w = 0, h = 0, got = 0;
-            stbi_uc* px = stbi_load(path.c_str(), &w, &h, &got, channels);
-            if (!px)
-                return Status::error(std::string("cannot decode the image (") +
-                                         stbi_failure_reason() + ")",
-                                     path, "Replace or remove the file");
-            const auto small = resizeImage(px, w, h, channels, side, side);
-            stbi_image_free(px);
+            int w = 0, h = 0;
+            CS_TRY_ASSIGN(Pixels px, decodeImage(path, channels, w, h));
+            const auto small = resizeImage(px.get(), w, h, channels, side, side);
             std::vector<std::uint8_t> chw(static_cast<std::size_t>(D)); // HWC to planar CHW
             for (std::int64_t i = 0; i < plane; ++i)
                 for (int c = 0; c < channels; ++c)
