@@ -3,11 +3,65 @@
 #include "core/format.h"
 #include "model/netspec.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <utility>
 
 namespace convscope::model {
 
 namespace {
+
+// Sizes a NetSpec may hold, so no shape, parameter or FLOP arithmetic overflows: a layer's
+// integer settings (out, kernel, stride, padding, dilation, groups) within ±2^24, every feature
+// map under 2^31 values (the engine's tensor limit). Parameter and FLOP counts saturate.
+constexpr std::int64_t kMaxSetting = std::int64_t(1) << 24;
+constexpr std::int64_t kMaxValues = std::int64_t(1) << 31;
+
+std::int64_t satMul(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    if (__builtin_mul_overflow(a, b, &r))
+        return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+    return r;
+}
+
+std::int64_t satAdd(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r))
+        return a < 0 ? INT64_MIN : INT64_MAX;
+    return r;
+}
+
+// A feature map the engine can hold: positive extents, fewer than 2^31 values.
+Status checkDims(const Dims& d, const std::string& what) {
+    std::int64_t n = 0;
+    if (d.c <= 0 || d.h <= 0 || d.w <= 0)
+        return Status::error(what + " " + d.str() + " has an empty extent");
+    if (__builtin_mul_overflow(d.c, d.h, &n) || __builtin_mul_overflow(n, d.w, &n) ||
+        n >= kMaxValues)
+        return Status::error(what + " " + d.str() + " holds more than 2^31 values", "",
+                             "Use fewer channels or a smaller image");
+    return {};
+}
+
+Status checkSettings(const LayerSpec& l) {
+    const std::pair<const char*, std::int64_t> settings[] = {{"out", l.out},
+                                                             {"kernel", l.kernelH},
+                                                             {"kernel", l.kernelW},
+                                                             {"stride", l.strideH},
+                                                             {"stride", l.strideW},
+                                                             {"padding", l.padTop},
+                                                             {"padding", l.padBottom},
+                                                             {"padding", l.padLeft},
+                                                             {"padding", l.padRight},
+                                                             {"dilation", l.dilationH},
+                                                             {"dilation", l.dilationW},
+                                                             {"groups", l.groups}};
+    for (const auto& [key, v] : settings)
+        if (v > kMaxSetting || v < -kMaxSetting)
+            return Status::error(std::string("\"") + key + "\" " + std::to_string(v) +
+                                 " is out of range (at most " + std::to_string(kMaxSetting) + ")");
+    return {};
+}
 
 std::string pair(std::int64_t a, std::int64_t b) {
     return std::to_string(a) + "x" + std::to_string(b);
@@ -27,18 +81,18 @@ void leafCost(const LayerSpec& l, const Dims& in, const Dims& out, LayerInfo& r)
     const std::int64_t n = out.numel();
     switch (l.type) {
     case LayerType::Conv2d: {
-        const std::int64_t perOut = (in.c / l.groups) * l.kernelH * l.kernelW;
-        r.params = l.out * perOut + (l.bias ? l.out : 0);
-        r.flops = 2 * perOut * n + (l.bias ? n : 0);
+        const std::int64_t perOut = satMul(satMul(in.c / l.groups, l.kernelH), l.kernelW);
+        r.params = satAdd(satMul(l.out, perOut), l.bias ? l.out : 0);
+        r.flops = satAdd(satMul(satMul(2, perOut), n), l.bias ? n : 0);
         break;
     }
     case LayerType::Linear:
-        r.params = l.out * in.numel() + (l.bias ? l.out : 0);
-        r.flops = 2 * in.numel() * l.out + (l.bias ? l.out : 0);
+        r.params = satAdd(satMul(l.out, in.numel()), l.bias ? l.out : 0);
+        r.flops = satAdd(satMul(satMul(2, in.numel()), l.out), l.bias ? l.out : 0);
         break;
     case LayerType::MaxPool2d:
     case LayerType::AvgPool2d:
-        r.flops = n * l.kernelH * l.kernelW;
+        r.flops = satMul(satMul(n, l.kernelH), l.kernelW);
         break;
     case LayerType::GlobalAvgPool:
         r.flops = in.numel();
@@ -106,17 +160,17 @@ std::string detailOf(const LayerSpec& l, const Init& defaultInit) {
 // A sliding window of kernel k (dilated by d), stride s and leading padding p on one axis.
 void slide(std::int64_t& size, std::int64_t& jump, double& start, std::int64_t k, std::int64_t d,
            std::int64_t stride, std::int64_t pad) {
-    const std::int64_t span = (k - 1) * d;
-    size += span * jump;
+    const std::int64_t span = satMul(k - 1, d);
+    size = satAdd(size, satMul(span, jump));
     start += (double(span) / 2.0 - double(pad)) * double(jump);
-    jump *= stride;
+    jump = satMul(jump, stride);
 }
 
 // The larger of two fields (by area; a global one is largest).
 ReceptiveField larger(const ReceptiveField& a, const ReceptiveField& b) {
     if (a.global != b.global)
         return a.global ? a : b;
-    return b.sizeH * b.sizeW > a.sizeH * a.sizeW ? b : a;
+    return satMul(b.sizeH, b.sizeW) > satMul(a.sizeH, a.sizeW) ? b : a;
 }
 
 // The receptive field after leaf layer `l` (its input `in`, the field so far `rf`).
@@ -191,6 +245,7 @@ struct Walker {
             ReceptiveField body = rf;
             CS_TRY_ASSIGN(out,
                           layers(l.body, in, body, path + ".body.", "", "body layer", depth + 1));
+            CS_TRY(checkDims(out, "the body's output"));
             std::int64_t params = 0, flops = out.numel(); // the add
             if (l.shortcut == Shortcut::Identity && !(out == in))
                 return Status::error(
@@ -206,17 +261,17 @@ struct Walker {
                                          out.str() + " with one stride");
                 // 1x1 weights, then a bias, or batch norm's γ and β instead of it
                 params += out.c * in.c + (l.shortcutBatchNorm ? 2 * out.c : out.c);
-                flops += 2 * in.c * out.numel();
+                flops = satAdd(flops, satMul(2 * in.c, out.numel()));
             }
             if (l.activation == LayerType::Relu)
-                flops += out.numel();
+                flops = satAdd(flops, out.numel());
             a.layers[row].params = params;
             a.layers[row].flops = flops;
             // The shortcut sees what the block's input saw (a 1x1 projection only strides).
             ReceptiveField shortcut = rf;
             if (l.shortcut == Shortcut::Projection) {
-                shortcut.jumpH *= projectionStride(in, out);
-                shortcut.jumpW *= projectionStride(in, out);
+                shortcut.jumpH = satMul(shortcut.jumpH, projectionStride(in, out));
+                shortcut.jumpW = satMul(shortcut.jumpW, projectionStride(in, out));
             }
             rf = l.shortcut == Shortcut::None ? body : larger(body, shortcut);
         } else if (l.type == LayerType::Concat) {
@@ -244,16 +299,18 @@ struct Walker {
                 widest = b == 0 ? branch : larger(widest, branch);
             }
             out = {channels, first.h, first.w, false};
+            CS_TRY(checkDims(out, "the joined output"));
             rf = widest;
         } else {
             CS_TRY_ASSIGN(out, layerOutput(l, in));
+            CS_TRY(checkDims(out, "the output"));
             leafCost(l, in, out, a.layers[row]);
             leafField(l, in, rf);
         }
         a.layers[row].out = out;
         a.layers[row].rf = rf;
-        a.params += a.layers[row].params;
-        a.flops += a.layers[row].flops;
+        a.params = satAdd(a.params, a.layers[row].params);
+        a.flops = satAdd(a.flops, a.layers[row].flops);
         return out;
     }
 };
@@ -304,6 +361,8 @@ ops::Pool2dShape pool2dShape(const LayerSpec& l, const Dims& in, std::int64_t ba
 }
 
 Result<Dims> layerOutput(const LayerSpec& l, const Dims& in) {
+    CS_TRY(checkDims(in, "the input"));
+    CS_TRY(checkSettings(l));
     switch (l.type) {
     case LayerType::Conv2d: {
         CS_TRY(needMap(l, in));
@@ -360,6 +419,10 @@ Analysis analyzePartial(const NetSpec& spec, Status& error) {
     a.input = {spec.channels, spec.height, spec.width, false};
     Walker w{spec.init, a};
     const std::string where = spec.name.empty() ? "network" : spec.name;
+    if (Status s = checkDims(a.input, "the input"); !s.ok()) {
+        error = s.within(where);
+        return a;
+    }
     ReceptiveField rf;
     auto out = w.layers(spec.layers, a.input, rf, "", "", "layer", 0);
     if (!out.ok()) {

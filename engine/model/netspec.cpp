@@ -470,7 +470,41 @@ Result<TrainingDefaults> readTraining(const json& t) {
 } // namespace
 
 namespace {
+// How deep a NetSpec's JSON may nest: a network of blocks within blocks 20 deep needs about 60.
+// Parsing, reading the layers, shape inference and error messages (json::dump) recurse.
+constexpr int kMaxJsonDepth = 100;
+
+// The deepest nesting of arrays and objects in `text` (exact for valid JSON; invalid JSON fails
+// to parse anyway), stopping once past `limit`.
+int jsonDepth(const std::string& text, int limit) {
+    int depth = 0, deepest = 0;
+    bool inString = false, escaped = false;
+    for (const char c : text) {
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > limit)
+                break;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
 Result<NetSpec> parseNetSpecJson(const std::string& text, const std::string& where) {
+    if (jsonDepth(text, kMaxJsonDepth) > kMaxJsonDepth)
+        return Status::error("the JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                 " levels",
+                             where, "A NetSpec's blocks nest a few levels, not hundreds");
     json j;
     try {
         j = json::parse(text);

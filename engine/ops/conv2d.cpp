@@ -189,8 +189,16 @@ Status checkConv2d(const Conv2dShape& s) {
                 " larger than its " + (inH != s.height || inW != s.width ? "padded " : "") +
                 str(inH, inW) + " input",
             "", "Use a smaller kernel, more padding, or remove a pooling layer before it");
-    if (s.inputElements() >= (std::int64_t(1) << 31) ||
-        s.outputElements() >= (std::int64_t(1) << 31))
+    // The products checked without overflowing (a NetSpec may ask for anything).
+    auto under2to31 = [](std::initializer_list<std::int64_t> extents) {
+        std::int64_t n = 1;
+        for (std::int64_t e : extents)
+            if (__builtin_mul_overflow(n, e, &n) || n >= (std::int64_t(1) << 31))
+                return false;
+        return true;
+    };
+    if (!under2to31({s.batch, s.inChannels, s.height, s.width}) ||
+        !under2to31({s.batch, s.outChannels, s.outH(), s.outW()}))
         return Status::error("tensor too large (over 2^31 elements)", "", "Reduce the batch size");
     return {};
 }
