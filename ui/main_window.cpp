@@ -319,6 +319,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(&m_session, &TrainingSession::failed, this, [this](const QString& e) {
         if (qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
             return;
+        if (e.contains("VK_ERROR_DEVICE_LOST")) {
+            // The GPU is gone: offer the same run on the CPU, from its last checkpoint.
+            QMessageBox box(QMessageBox::Warning, tr("The GPU was lost"), e, QMessageBox::NoButton,
+                            this);
+            QPushButton* cpu = box.addButton(tr("Continue on the CPU"), QMessageBox::AcceptRole);
+            box.addButton(QMessageBox::Close);
+            box.exec();
+            if (box.clickedButton() == cpu)
+                continueOnCpu();
+            return;
+        }
         if (!e.contains("diverged")) {
             QMessageBox::warning(this, tr("Training stopped"), e);
             return;
@@ -343,19 +354,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 void MainWindow::retryWithLowerRate() {
+    const double lr = std::max(m_lr->minimum(), m_lr->value() / 10);
+    continueFromLastCheckpoint([this, lr] { m_lr->setValue(lr); }, tr("with η = %1").arg(lr));
+}
+
+void MainWindow::continueOnCpu() {
+    continueFromLastCheckpoint([this] { m_backend->setCurrentText("cpu"); },
+                               tr("on the CPU backend"));
+}
+
+void MainWindow::continueFromLastCheckpoint(const std::function<void()>& change,
+                                            const QString& how) {
     if (m_session.busy())
         return;
-    const double lr = std::max(m_lr->minimum(), m_lr->value() / 10);
     const QString dir = m_runDir;
     const bool hasCheckpoint =
         !dir.isEmpty() &&
         !QDir(dir + "/checkpoints").entryList({"step-*.safetensors"}, QDir::Files).isEmpty() &&
         openRun(dir); // its last checkpoint is a good one: nothing diverged is saved
-    m_lr->setValue(lr);
-    m_statusLine->setText(hasCheckpoint ? tr("Continuing from the last good checkpoint with "
-                                             "η = %1")
-                                              .arg(lr)
-                                        : tr("Training again from the start with η = %1").arg(lr));
+    change();         // after openRun, which sets the run's own settings
+    m_statusLine->setText(hasCheckpoint ? tr("Continuing from the last good checkpoint %1").arg(how)
+                                        : tr("Training again from the start %1").arg(how));
     onTrain();
 }
 

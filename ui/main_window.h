@@ -5,6 +5,8 @@
 // through TrainingSession.
 #pragma once
 
+#include <functional>
+
 #include "training_session.h"
 
 #include <QFont>
@@ -77,6 +79,9 @@ public:
     // After a divergence (the dialog's Retry): a tenth of the learning rate, and training again —
     // from the run's last checkpoint when it has one (Continue), else from the start.
     void retryWithLowerRate();
+    // After the GPU was lost (the dialog's Continue on the CPU): the same run on the CPU
+    // backend, from its last checkpoint (else from the start).
+    void continueOnCpu();
     QLineEdit* dataDirEdit() const { return m_dataDir; }
     QLabel* statusLine() const { return m_statusLine; }
     // Reopens a run folder: its network, curves and last filters; false with a message if not.
@@ -121,6 +126,8 @@ private slots:
 
 private:
     QWidget* buildControls();
+    // Reopens the run at its last checkpoint (when it has one), applies `change` and trains.
+    void continueFromLastCheckpoint(const std::function<void()>& change, const QString& how);
     void buildJobStatus();
     TrainRequest request() const;
 

@@ -2,10 +2,18 @@
 #include "backend/vulkan_backend.h"
 #include "vk/check.h"
 #include <algorithm>
+#include <atomic>
 
 #include <cstring>
 
 namespace convscope {
+
+namespace {
+std::atomic<bool> g_devicesLost{false};
+#define CS_DEVICE_LOST_HOOK(call)                                                                  \
+    if (g_devicesLost.load())                                                                      \
+        return vk::failure(call, VK_ERROR_DEVICE_LOST, __FILE__, __LINE__);
+} // namespace
 
 Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const BackendOptions& o) {
     std::unique_ptr<VulkanBackend> be(new VulkanBackend);
@@ -185,6 +193,7 @@ Status VulkanBackend::copyThroughStaging(const Tensor& t, void* host, std::size_
 
 Status VulkanBackend::copyIn(const Tensor& t, const void* src, std::size_t bytes,
                              std::size_t offset) {
+    CS_DEVICE_LOST_HOOK("vkMapMemory");
     CS_TRY(finish());
     if (std::byte* m = arenaOf(t).mapped()) {
         std::memcpy(m + t.offset + offset, src, bytes);
@@ -194,6 +203,7 @@ Status VulkanBackend::copyIn(const Tensor& t, const void* src, std::size_t bytes
 }
 
 Status VulkanBackend::copyOut(const Tensor& t, void* dst, std::size_t bytes, std::size_t offset) {
+    CS_DEVICE_LOST_HOOK("vkMapMemory");
     CS_TRY(finish());
     if (std::byte* m = arenaOf(t).mapped()) {
         std::memcpy(dst, m + t.offset + offset, bytes);
@@ -369,7 +379,12 @@ Status VulkanBackend::dispatchRaw(vk::Kernel k, std::initializer_list<Tensor> bi
     return {};
 }
 
+void VulkanBackend::loseDevicesForTesting(bool lost) {
+    g_devicesLost = lost;
+}
+
 Result<Ticket> VulkanBackend::submit(ProgramId program, std::uint32_t repeat) {
+    CS_DEVICE_LOST_HOOK("vkQueueSubmit");
     if (program >= m_programs.size() || repeat == 0)
         return Status::error("submit of an unknown program", "VulkanBackend");
     VkFence fence;
@@ -402,6 +417,7 @@ Status VulkanBackend::wait(Ticket ticket) {
             return vk::failure("vkWaitForFences", r, __FILE__, __LINE__);
         m_inFlight.pop_front();
         m_freeFences.push_back(f.fence);
+        CS_DEVICE_LOST_HOOK("vkWaitForFences");
     }
     return {};
 }

@@ -16,6 +16,10 @@ namespace convscope {
 class VulkanBackend final : public Backend {
 public:
     static Result<std::unique_ptr<VulkanBackend>> create(const BackendOptions& options);
+    // Test hook: from now on every Vulkan backend answers submits, waits and transfers with
+    // VK_ERROR_DEVICE_LOST, as after a driver reset (the work already submitted completes, so
+    // nothing is left dangling). false: back to normal for backends created afterwards too.
+    static void loseDevicesForTesting(bool lost);
     ~VulkanBackend() override;
 
     BackendKind kind() const override { return BackendKind::Vulkan; }

@@ -47,7 +47,9 @@ Status failure(const char* expr, VkResult r, const char* file, int line) {
         hint = "Reduce the batch size or the network, or use --backend cpu";
         break;
     case VK_ERROR_DEVICE_LOST:
-        hint = "The GPU driver reset the device; restart the run (try --backend cpu if it repeats)";
+        hint = "The GPU was lost (a driver reset, a hang or a removed device); the run's last "
+               "checkpoint is kept: continue it on the CPU backend (--backend cpu; the window "
+               "offers Continue on the CPU)";
         break;
     case VK_ERROR_INCOMPATIBLE_DRIVER:
         hint = "Install a Vulkan driver (mesa-vulkan-drivers gives lavapipe) or use --backend cpu";

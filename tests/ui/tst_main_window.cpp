@@ -1,6 +1,7 @@
 // The window's main flow, as a person would click it: pick a network and a dataset, Train, see
 // the loss chart fill, Pause, Step, Resume, close mid-training without a hang; and the GUI
 // thread stays responsive while the engine trains (event-loop latency, 99th percentile).
+#include "backend/vulkan_backend.h"
 #include "build_view.h"
 #include "data/md5.h"
 #include "dataset_fetcher.h"
@@ -804,6 +805,38 @@ private slots:
         w.trainAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() > newest, 60000);
         QVERIFY(train::RunFolder::interruptedRuns(runs.toStdString()).empty()); // closed cleanly
+    }
+
+    // The GPU lost mid-run (the test hook answers every Vulkan call with VK_ERROR_DEVICE_LOST):
+    // the run stops with a message that says what to do, its last checkpoint stays, and
+    // Continue on the CPU trains it on from there on the CPU backend.
+    void lostGpuContinuesOnTheCpu() {
+        ui::MainWindow w;
+        QComboBox* backend = w.findChild<QComboBox*>("backend");
+        if (backend->findText("vulkan") < 0)
+            QSKIP("no Vulkan device");
+        backend->setCurrentText("vulkan");
+        w.findChild<QSpinBox*>("epochs")->setValue(3);
+        w.datasetBox()->setCurrentText("gratings");
+        QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.runDir() + "/checkpoints/step-94.safetensors"),
+                                 120000);
+        VulkanBackend::loseDevicesForTesting(true);
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
+        VulkanBackend::loseDevicesForTesting(false);
+        const QString message = failed.at(0).at(0).toString();
+        QVERIFY2(message.contains("VK_ERROR_DEVICE_LOST") &&
+                     message.contains("continue it on the CPU backend"),
+                 qPrintable(message));
+        QTRY_VERIFY(!w.session().busy());
+        QVERIFY(QFile::exists(w.runDir() + "/checkpoints/step-94.safetensors")); // kept
+        w.continueOnCpu();
+        QCOMPARE(backend->currentText(), QString("cpu"));
+        QVERIFY2(w.statusLine()->text().contains("last good checkpoint on the CPU backend"),
+                 qPrintable(w.statusLine()->text()));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() == 3 * 94, 120000);
+        QCOMPARE(failed.count(), 1);
     }
 
     // What is typed in an open editor counts, however the editor closes: Train trains it, and
