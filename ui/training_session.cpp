@@ -9,6 +9,7 @@
 #include "io/safetensors.h"
 #include "model/network.h"
 #include "model/weights.h"
+#include "train/metrics_csv.h"
 #include "train/run_folder.h"
 #include "train/trainer.h"
 
@@ -563,20 +564,16 @@ RunRecord TrainingSession::openRun(const QString& dir) {
         return r;
     }
     r.spec = specFile.readAll();
-    // kind,epoch,step,lr,loss,accuracy,test_loss,test_accuracy,images_per_s,seconds
-    const QList<QByteArray> lines = metrics.readAll().split('\n');
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QList<QByteArray> f = lines[i].split(',');
-        if (f.size() < 8)
-            continue;
-        const double step = f[2].toDouble();
-        if (f[0] == "step")
-            r.loss << QPointF(step, f[4].toDouble());
-        else if (f[0] == "epoch") {
-            r.testLoss << QPointF(step, f[6].toDouble());
-            r.testAccuracy << QPointF(step, f[7].toDouble());
+    const train::MetricsCsv csv = train::parseMetricsCsv(metrics.readAll().toStdString());
+    for (const train::MetricsRow& row : csv.rows) {
+        const double step = double(row.step);
+        if (row.kind == train::MetricsRow::Kind::Step)
+            r.loss << QPointF(step, row.loss);
+        else {
+            r.testLoss << QPointF(step, row.testLoss);
+            r.testAccuracy << QPointF(step, row.testAccuracy);
         }
-        r.steps = std::max(r.steps, qint64(step));
+        r.steps = std::max(r.steps, qint64(row.step));
     }
     auto checkpoint = train::RunFolder::latestCheckpoint(dir.toStdString());
     if (!checkpoint.ok())

@@ -3,6 +3,7 @@
 #include "core/format.h"
 #include "io/atomic_file.h"
 #include "model/weights.h"
+#include "train/metrics_csv.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -15,8 +16,7 @@
 namespace convscope::train {
 
 namespace fs = std::filesystem;
-constexpr const char* kHeader =
-    "kind,epoch,step,lr,loss,accuracy,test_loss,test_accuracy,images_per_s,seconds\n";
+const std::string kHeader = std::string(kMetricsCsvHeader) + "\n";
 
 Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec& spec,
                                     const std::string& datasetName,
