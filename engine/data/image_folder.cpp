@@ -5,13 +5,45 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 
+namespace convscope::data {
+namespace {
+// stb_image allocates through these (STBI_MALLOC, STBI_REALLOC): while a file decodes, no block
+// may exceed what its header's size justifies (decodeImage sets the limit), so a PNG whose IDAT
+// claims more than the file holds, or inflates past its pixels (a decompression bomb), fails
+// with "outofmem" instead of taking gigabytes.
+thread_local std::size_t t_blockLimit = SIZE_MAX;
+thread_local bool t_blockRefused = false;
+
+void* limitedMalloc(std::size_t n) {
+    if (n > t_blockLimit) {
+        t_blockRefused = true;
+        return nullptr;
+    }
+    return std::malloc(n);
+}
+
+void* limitedRealloc(void* p, std::size_t n) {
+    if (n > t_blockLimit) {
+        t_blockRefused = true;
+        return nullptr;
+    }
+    return std::realloc(p, n);
+}
+} // namespace
+} // namespace convscope::data
+
 // The one stb_image implementation of the project, private to this file (static functions), so
 // nothing else can clash with it. PNG and JPEG only keeps the decoder small. The header is the
 // tree's copy (engine/third_party/README.md): Debian's v2.27 has memory errors on bad JPEGs.
+#define STBI_MALLOC(size) convscope::data::limitedMalloc(size)
+#define STBI_REALLOC(p, size) convscope::data::limitedRealloc(p, size)
+#define STBI_FREE(p) std::free(p)
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
 #define STBI_ONLY_PNG
@@ -122,9 +154,20 @@ Result<Pixels> decodeImage(const std::string& path, int channels, int& w, int& h
             pixels > kMaxPixels ? "Shrink it first (the folder's images are scaled to at most "
                                   "1024x1024 anyway)"
                                 : "The file is corrupt; replace or remove it");
+    // The largest block a decode of this size needs: the file's data twice over (PNG gathers
+    // its IDAT chunks), 32 bytes a pixel of the canvas padded to 16x16 blocks (16-bit RGBA rows
+    // with their filter bytes, inflated with room to grow; JPEG planes and coefficients), 1 MiB.
+    t_blockLimit = std::size_t(2 * size + 32 * std::uint64_t(w + 16) * std::uint64_t(h + 16) +
+                               (std::uint64_t(1) << 20));
+    t_blockRefused = false;
     int gotW = 0, gotH = 0, got = 0;
     Pixels px(stbi_load_from_memory(data, int(size), &gotW, &gotH, &got, channels),
               stbi_image_free);
+    t_blockLimit = SIZE_MAX;
+    if (!px && t_blockRefused)
+        return Status::error("the image's data needs more memory than its " + std::to_string(w) +
+                                 "x" + std::to_string(h) + " pixels justify",
+                             path, "The file is corrupt; replace or remove it");
     if (!px)
         return Status::error(std::string("cannot decode the image (") + stbi_failure_reason() + ")",
                              path, hint);

@@ -4,7 +4,8 @@
 // Checks: no crash or leak; a folder read has two classes of side x side images; an error names
 // the file; the heap grows by at most 64 × the larger of the file and the pixels its header
 // claims (4 bytes each): a compressed image is allowed the memory of its decoded pixels, which
-// the loader bounds (data/image_folder.cpp, kMaxPixels and kMaxPixelsPerByte).
+// the loader bounds (data/image_folder.cpp: kMaxPixels, kMaxPixelsPerByte, and the block limit
+// stb_image allocates under).
 #include "data/image_folder.h"
 #include "fuzz_support.h"
 #include "io/png.h"
