@@ -494,11 +494,13 @@ QWidget* MainWindow::buildControls() {
     m_batch = new QSpinBox;
     m_batch->setRange(1, 4096);
     m_batch->setValue(64);
+    m_batch->setObjectName("batch");
     m_epochs = new QSpinBox;
     m_epochs->setObjectName("epochs");
     m_epochs->setRange(1, 100);
     m_epochs->setValue(5); // LeNet-5 reaches ~89% on Fashion-MNIST in 5 epochs
     connect(m_batch, &QSpinBox::valueChanged, this, &MainWindow::forgetReopenedRun);
+    connect(m_batch, &QSpinBox::valueChanged, this, [this] { onSpecChanged(m_build->valid()); });
     connect(m_optimizer, &QComboBox::currentTextChanged, this, &MainWindow::forgetReopenedRun);
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1 << 30);
@@ -750,11 +752,29 @@ void MainWindow::onSpecChanged(bool valid) {
         m_reopened.clear(); // another network: its weights do not fit, Train starts afresh
     const SpecCheck& c = m_build->check();
     const QString name = m_build->spec().value("name").toString();
+    m_memory = valid ? TrainingSession::checkMemory(m_build->specJson(), m_dataset->currentText(),
+                                                    m_batch->value())
+                     : TrainingSession::MemoryCheck{};
+    const QLocale locale;
+    const QString memory =
+        m_memory.need < 0 ? QString()
+        : m_memory.fits()
+            ? tr(" · training memory at batch %1: %2 of %3 free")
+                  .arg(m_batch->value())
+                  .arg(locale.formattedDataSize(m_memory.need),
+                       locale.formattedDataSize(m_memory.available))
+            : tr(" · <span style='color:#b00020'><b>does not fit</b>: training at batch %1 "
+                 "needs %2 but %3 is free; lower the batch size or use a smaller "
+                 "network</span>")
+                  .arg(m_batch->value())
+                  .arg(locale.formattedDataSize(m_memory.need),
+                       locale.formattedDataSize(m_memory.available));
     m_summary->setText(
         valid ? tr("<b>%1</b>: %2 parameters, %3 MFLOPs per image, input %4")
-                    .arg(name.toHtmlEscaped(), QLocale::system().toString(c.params))
-                    .arg(double(c.flops) / 1e6, 0, 'f', 2)
-                    .arg(c.input)
+                        .arg(name.toHtmlEscaped(), QLocale::system().toString(c.params))
+                        .arg(double(c.flops) / 1e6, 0, 'f', 2)
+                        .arg(c.input) +
+                    memory
               : tr("<span style='color:#b00020'><b>The network has an error</b> (Build tab): "
                    "%1</span>")
                     .arg(c.error.toHtmlEscaped()));
@@ -777,6 +797,7 @@ void MainWindow::onDatasetChanged() {
     const QString d = m_dataset->currentText();
     m_dataDirRow->setVisible(d == "cifar10" || d == "folder");
     m_build->setInput(TrainingSession::datasetInput(d));
+    onSpecChanged(m_build->valid()); // the memory it needs depends on the dataset too
 }
 
 // The worker computes feature maps only while someone looks at them.
@@ -1050,10 +1071,13 @@ void MainWindow::onState(bool busy, bool started) {
     m_train->setText(started && !busy                    ? tr("Resume")
                      : !started && !m_reopened.isEmpty() ? tr("Continue")
                                                          : tr("Train"));
-    m_train->setEnabled(!busy && m_build->valid());
-    m_train->setToolTip(m_build->valid()
-                            ? tr("Build the network with fresh weights and train it (Ctrl+Enter)")
-                            : tr("The network has an error (see the Build tab): fix it to train"));
+    m_train->setEnabled(!busy && m_build->valid() && m_memory.fits());
+    m_train->setToolTip(
+        !m_build->valid() ? tr("The network has an error (see the Build tab): fix it to train")
+        : !m_memory.fits()
+            ? tr("Training would need more memory than is free (see the summary): lower the "
+                 "batch size or use a smaller network")
+            : tr("Build the network with fresh weights and train it (Ctrl+Enter)"));
     m_pause->setEnabled(busy);
     m_step->setEnabled(!busy && started);
     m_stop->setEnabled(started || !m_reopened.isEmpty());

@@ -165,9 +165,10 @@ private:
     qint64 m_lastStep = 0;
     QString m_runDir;
     double m_autosaveSeconds = 60;
-    QString m_reopened;         // a run opened from disk that Train continues
-    QJsonObject m_reopenedSpec; // its network: editing it makes Train start afresh
-    int m_reopenedEpochs = 0;   // the epochs it was planned for (the learning-rate rule)
+    TrainingSession::MemoryCheck m_memory; // the Build view's network at the batch size set
+    QString m_reopened;                    // a run opened from disk that Train continues
+    QJsonObject m_reopenedSpec;            // its network: editing it makes Train start afresh
+    int m_reopenedEpochs = 0;              // the epochs it was planned for (the learning-rate rule)
 };
 
 } // namespace convscope::ui

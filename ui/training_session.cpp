@@ -4,6 +4,7 @@
 #include "analysis_engine.h"
 
 #include "backend/backend.h"
+#include "backend/cpu_backend.h"
 #include "core/progress.h"
 #include "data/datasets.h"
 #include "io/safetensors.h"
@@ -549,6 +550,24 @@ QVector<int> TrainingSession::datasetInput(const QString& dataset) {
     if (dataset == "fashion-mnist" || dataset == "gratings" || dataset == "blobs")
         return {1, 28, 28};
     return {}; // spirals are points, folders have the side they are loaded with
+}
+
+TrainingSession::MemoryCheck TrainingSession::checkMemory(const QByteArray& json,
+                                                          const QString& dataset, int batch) {
+    MemoryCheck m;
+    m.available = qint64(CpuBackend<float>(1, false).memoryBudget().device);
+    data::DatasetRequest dr;
+    dr.name = dataset.toStdString();
+    data::TrainTestSplit shape;
+    auto spec = model::parseNetSpec(json.toStdString(), "the network");
+    if (!spec.ok() || !data::datasetShape(dr, shape))
+        return m;
+    model::fitInput(*spec, shape.train.channels, shape.train.height, shape.train.width);
+    train::TrainConfig cfg;
+    cfg.batch = batch;
+    if (auto need = train::Trainer::bytesNeeded(*spec, shape, cfg); need.ok())
+        m.need = qint64(*need);
+    return m;
 }
 
 RunRecord TrainingSession::openRun(const QString& dir) {

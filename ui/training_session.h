@@ -141,6 +141,15 @@ public:
     // The (channels, height, width) of a dataset's images, without loading it; empty when it
     // depends on files not yet read.
     static QVector<int> datasetInput(const QString& dataset);
+    // What training `spec` on `dataset` at `batch` would allocate (parameters, gradients,
+    // activations, optimizer state, the dataset), planned without allocating, and the host
+    // memory available now; need is -1 when it cannot be known before loading (a folder, a
+    // network with an error).
+    struct MemoryCheck {
+        qint64 need = -1, available = 0;
+        bool fits() const { return need < 0 || available <= 0 || need <= available; }
+    };
+    static MemoryCheck checkMemory(const QByteArray& spec, const QString& dataset, int batch);
     // Reads a run folder written by the GUI or `convscope-cli train --out`.
     static RunRecord openRun(const QString& dir);
     // The feature-map view wants test image `index` (-1: none wanted). While training it is

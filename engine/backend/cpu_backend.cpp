@@ -9,8 +9,22 @@
 
 namespace convscope {
 
+namespace {
+// Threads when none are asked for: $CONVSCOPE_THREADS (e.g. 1 under ThreadSanitizer, which
+// cannot see libgomp's synchronisation), else every core.
+int defaultThreads() {
+    if (const char* env = std::getenv("CONVSCOPE_THREADS"))
+        if (const int n = std::atoi(env); n > 0)
+            return n;
+    return omp_get_num_procs();
+}
+} // namespace
+
 template <class T>
-CpuBackend<T>::CpuBackend(int threads) : m_threads(threads > 0 ? threads : omp_get_num_procs()) {
+CpuBackend<T>::CpuBackend(int threads, bool configureThreads)
+    : m_threads(threads > 0 ? threads : defaultThreads()) {
+    if (!configureThreads)
+        return;
     omp_set_num_threads(m_threads);
     Eigen::setNbThreads(m_threads);
 }

@@ -17,7 +17,9 @@ class CpuBackend final : public Backend {
 public:
     using Scalar = T;
     // threads = 0 uses every core (OpenMP's default).
-    explicit CpuBackend(int threads = 0);
+    // `configureThreads` false: leave OpenMP's and Eigen's thread counts alone (a backend that
+    // only plans tensors, e.g. Trainer::bytesNeeded while another backend trains).
+    explicit CpuBackend(int threads = 0, bool configureThreads = true);
     ~CpuBackend() override;
 
     BackendKind kind() const override {

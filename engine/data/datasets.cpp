@@ -24,6 +24,36 @@ std::string defaultDataDir() {
         .string();
 }
 
+namespace {
+// The synthetic sets: train and test counts, classes.
+constexpr std::int64_t kSyntheticTrain = 6000, kSyntheticTest = 1000, kSpiralsTrain = 3000;
+constexpr int kSyntheticClasses = 4, kSpiralsClasses = 3;
+} // namespace
+
+bool datasetShape(const DatasetRequest& r, TrainTestSplit& shape) {
+    auto set = [&](std::int64_t train, std::int64_t test, std::int64_t c, std::int64_t h,
+                   std::int64_t w, int classes) {
+        for (ImageDataset* d : {&shape.train, &shape.test}) {
+            d->name = r.name;
+            d->count = d == &shape.train ? train : test;
+            d->channels = c;
+            d->height = h;
+            d->width = w;
+            d->classes = classes;
+        }
+        return true;
+    };
+    if (r.name == "fashion-mnist")
+        return set(60000, 10000, 1, 28, 28, 10);
+    if (r.name == "cifar10")
+        return set(50000, 10000, 3, 32, 32, 10);
+    if (r.name == "gratings" || r.name == "blobs")
+        return set(kSyntheticTrain, kSyntheticTest, 1, r.side, r.side, kSyntheticClasses);
+    if (r.name == "spirals")
+        return set(kSpiralsTrain, kSyntheticTest, 2, 1, 1, kSpiralsClasses);
+    return false;
+}
+
 Result<TrainTestSplit> loadDataset(const DatasetRequest& r) {
     if (r.name == "fashion-mnist")
         return loadFashionMnist(r.dir);
@@ -48,11 +78,12 @@ Result<TrainTestSplit> loadDataset(const DatasetRequest& r) {
         return loadImageFolder(r.dir, r.side, r.channels, 0.2, r.seed);
     }
     if (r.name == "gratings")
-        return makeGratingsSplit(6000, 1000, r.side, 4, r.seed);
+        return makeGratingsSplit(kSyntheticTrain, kSyntheticTest, r.side, kSyntheticClasses,
+                                 r.seed);
     if (r.name == "blobs")
-        return makeBlobsSplit(6000, 1000, r.side, 4, r.seed);
+        return makeBlobsSplit(kSyntheticTrain, kSyntheticTest, r.side, kSyntheticClasses, r.seed);
     if (r.name == "spirals")
-        return makeSpiralsSplit(3000, 1000, 3, r.seed);
+        return makeSpiralsSplit(kSpiralsTrain, kSyntheticTest, kSpiralsClasses, r.seed);
     std::string names;
     for (const auto& n : datasetNames())
         names += (names.empty() ? "" : ", ") + n;

@@ -22,5 +22,8 @@ std::vector<std::string> datasetNames();
 // ~/.local/share/convscope/data. CIFAR-10 without a folder is looked for there.
 std::string defaultDataDir();
 Result<TrainTestSplit> loadDataset(const DatasetRequest& request);
+// The sizes loadDataset gives `request` (counts, channels, side, classes), without its images,
+// for estimates before loading; false for a folder, whose size is known once it is read.
+bool datasetShape(const DatasetRequest& request, TrainTestSplit& shape);
 
 } // namespace convscope::data

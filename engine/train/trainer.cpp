@@ -1,5 +1,6 @@
 // Trainer: program recording, the chunked replay loop and evaluation.
 #include "train/trainer.h"
+#include "backend/cpu_backend.h"
 #include "core/format.h"
 #include "core/random.h"
 #include "io/safetensors.h"
@@ -61,6 +62,46 @@ std::int64_t Trainer::stepsPerEpoch() const {
 }
 
 Status Trainer::setup() {
+    CS_TRY(plan());
+    const auto& tr = m_data.train;
+    const auto& te = m_data.test;
+    const std::int64_t B = m_cfg.batch;
+    if (Status s = m_be.allocate(); !s.ok())
+        return Status::error(
+            s.what() + " (batch " + std::to_string(B) + ": " +
+                std::to_string(m_model.parameterCount()) +
+                " parameters, activations and gradients, the dataset's " +
+                byteSize(std::uint64_t(tr.count + te.count) * std::uint64_t(tr.features())) + ")",
+            s.where(), s.hint());
+    CS_TRY(m_be.writeBytes(m_trainImages, tr.images.data(), tr.images.size()));
+    CS_TRY(m_be.writeBytes(m_trainLabels, tr.labels.data(), tr.labels.size()));
+    CS_TRY(m_be.writeBytes(m_testImages, te.images.data(), te.images.size()));
+    CS_TRY(m_be.writeBytes(m_testLabels, te.labels.data(), te.labels.size()));
+    std::vector<std::int32_t> identity(std::size_t(te.count));
+    for (std::size_t i = 0; i < identity.size(); ++i)
+        identity[i] = std::int32_t(i);
+    CS_TRY(m_be.writeI32(m_testOrder, identity));
+    CS_TRY(m_be.zero(m_state));
+    CS_TRY(m_be.zero(m_optState1));
+    CS_TRY(m_be.zero(m_optState2));
+    CS_TRY(m_be.zero(m_norm));
+    CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(m_cfg.optimizer)));
+    m_currentLr = m_cfg.optimizer.lr;
+    CS_TRY(m_model.initialize(m_be, m_cfg.seed));
+    return recordPrograms();
+}
+
+Result<std::uint64_t> Trainer::bytesNeeded(const model::NetSpec& spec,
+                                           const data::TrainTestSplit& shape,
+                                           const TrainConfig& cfg) {
+    CpuBackend<float> planner(1, false);
+    model::Network net(spec);
+    Trainer t(planner, net, shape, cfg);
+    CS_TRY(t.plan());
+    return planner.plannedBytes(Placement::Device) + planner.plannedBytes(Placement::Host);
+}
+
+Status Trainer::plan() {
     const auto& tr = m_data.train;
     const auto& te = m_data.test;
     if (tr.features() != m_model.inputFeatures())
@@ -104,29 +145,7 @@ Status Trainer::setup() {
     CS_TRY(m_model.plan(m_be, B));
     m_optState1 = m_be.tensor(m_model.params().shape);
     m_optState2 = m_be.tensor(m_model.params().shape);
-    if (Status s = m_be.allocate(); !s.ok())
-        return Status::error(s.what() + " (batch " + std::to_string(B) + ": " +
-                                 std::to_string(m_model.parameterCount()) +
-                                 " parameters, activations and gradients, the dataset's " +
-                                 byteSize(std::uint64_t(tr.images.size() + te.images.size())) + ")",
-                             s.where(), s.hint());
-
-    CS_TRY(m_be.writeBytes(m_trainImages, tr.images.data(), tr.images.size()));
-    CS_TRY(m_be.writeBytes(m_trainLabels, tr.labels.data(), tr.labels.size()));
-    CS_TRY(m_be.writeBytes(m_testImages, te.images.data(), te.images.size()));
-    CS_TRY(m_be.writeBytes(m_testLabels, te.labels.data(), te.labels.size()));
-    std::vector<std::int32_t> identity(std::size_t(te.count));
-    for (std::size_t i = 0; i < identity.size(); ++i)
-        identity[i] = std::int32_t(i);
-    CS_TRY(m_be.writeI32(m_testOrder, identity));
-    CS_TRY(m_be.zero(m_state));
-    CS_TRY(m_be.zero(m_optState1));
-    CS_TRY(m_be.zero(m_optState2));
-    CS_TRY(m_be.zero(m_norm));
-    CS_TRY(m_be.writeReal(m_hyper, ops::hyperValues(m_cfg.optimizer)));
-    m_currentLr = m_cfg.optimizer.lr;
-    CS_TRY(m_model.initialize(m_be, m_cfg.seed));
-    return recordPrograms();
+    return {};
 }
 
 Status Trainer::recordPrograms() {

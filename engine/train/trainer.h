@@ -79,6 +79,13 @@ public:
 
     // Plans and allocates every tensor, uploads the dataset, initialises and records programs.
     Status setup();
+    // What setup() allocates for `spec` at cfg.batch with a dataset of `shape`'s sizes (its
+    // images are not read: counts, channels, height, width and classes are enough), in bytes:
+    // parameters, gradients, activations, optimizer state and the dataset. Planned on a CPU
+    // backend, nothing allocated; the Build view compares it with the memory available.
+    static Result<std::uint64_t> bytesNeeded(const model::NetSpec& spec,
+                                             const data::TrainTestSplit& shape,
+                                             const TrainConfig& cfg);
     // Trains cfg.epochs epochs, evaluating on the test split after each.
     Status run(const std::function<void(const StepReport&)>& onStep,
                const std::function<void(const EpochReport&)>& onEpoch,
@@ -128,6 +135,7 @@ public:
     std::string nonFiniteReport();
 
 private:
+    Status plan(); // setup()'s checks and tensor declarations
     // The NaN guard's replay point: the whole trainer state (parameters, running statistics,
     // optimizer state, clipping norm, step counter) at a step where nothing was in flight, taken
     // at every epoch entry and every kGuardSeconds. On a divergence the guard restores it and

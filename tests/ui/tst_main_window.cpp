@@ -839,6 +839,45 @@ private slots:
         QCOMPARE(failed.count(), 1);
     }
 
+    // The summary says how much memory training needs at the batch size set (planned, nothing
+    // allocated); a network that would not fit in the memory free is flagged there and Train
+    // is disabled, before anything is allocated; a smaller batch makes it fit again.
+    void memoryIsCheckedBeforeTraining() {
+        ui::MainWindow w;
+        w.datasetBox()->setCurrentText("fashion-mnist");
+        QSpinBox* batch = w.findChild<QSpinBox*>("batch");
+        QVERIFY(batch);
+        batch->setValue(64);
+        QLabel* summary = w.findChild<QLabel*>("network summary");
+        QVERIFY(summary);
+        QVERIFY2(summary->text().contains("training memory at batch 64"),
+                 qPrintable(summary->text()));
+        const auto small =
+            ui::TrainingSession::checkMemory(w.buildView()->specJson(), "fashion-mnist", 64);
+        QVERIFY(small.need > 0 && small.available > 0 && small.fits());
+        // A convolution wide enough that its output alone, at batch 4096, exceeds what is free.
+        const qint64 wide = small.available / (4096LL * 28 * 28 * 4) + 1;
+        const QByteArray spec = QStringLiteral(
+                                    R"({"name": "wide", "input": [1, 28, 28], "layers": [
+                {"type": "conv2d", "name": "conv1", "out": %1, "kernel": 1},
+                {"type": "global_avg_pool", "name": "gap"},
+                {"type": "flatten", "name": "flatten"},
+                {"type": "linear", "name": "fc", "out": 10}]})")
+                                    .arg(wide)
+                                    .toUtf8();
+        w.buildView()->setSpec(QJsonDocument::fromJson(spec).object(), "wide");
+        QVERIFY(w.buildView()->valid());
+        batch->setValue(4096);
+        QVERIFY2(summary->text().contains("does not fit") &&
+                     summary->text().contains("lower the batch size"),
+                 qPrintable(summary->text()));
+        QVERIFY(!w.trainAction()->isEnabled());
+        batch->setValue(1);
+        QVERIFY2(summary->text().contains("training memory at batch 1"),
+                 qPrintable(summary->text()));
+        QVERIFY(w.trainAction()->isEnabled());
+    }
+
     // What is typed in an open editor counts, however the editor closes: Train trains it, and
     // moving to another row applies it (and shows its error).
     void editsInProgressCount() {
