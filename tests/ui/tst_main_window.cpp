@@ -878,6 +878,43 @@ private slots:
         QVERIFY(w.trainAction()->isEnabled());
     }
 
+    // Retry after a divergence goes back to the run's last good checkpoint, not to the diverged
+    // weights: a run trained one epoch, continued at η = 10 (it diverges), retried at η = 1
+    // restarts from step 94.
+    void retryGoesBackToTheLastGoodCheckpoint() {
+        ui::MainWindow w;
+        w.findChild<QComboBox*>("backend")->setCurrentText("cpu");
+        w.presetBox()->setCurrentText("mlp");
+        w.findChild<QSpinBox*>("epochs")->setValue(1);
+        w.datasetBox()->setCurrentText("gratings");
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+        const QString dir = w.runDir();
+        QVERIFY(QFile::exists(dir + "/checkpoints/step-94.safetensors"));
+        QVERIFY(w.openRun(dir));
+        QCOMPARE(w.trainAction()->text(), QString("Continue"));
+        w.findChild<QSpinBox*>("epochs")->setValue(3);
+        w.findChild<QDoubleSpinBox*>("learning rate")->setValue(10);
+        QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
+        w.trainAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1 && !w.session().busy(), 60000);
+        QVERIFY2(failed.at(0).at(0).toString().contains("training diverged"),
+                 qPrintable(failed.at(0).at(0).toString()));
+        const QStringList saved =
+            QDir(dir + "/checkpoints").entryList({"step-*.safetensors"}, QDir::Files);
+        QCOMPARE(saved, QStringList{"step-94.safetensors"}); // nothing diverged was saved
+        QSignalSpy opened(&w.session(), &ui::TrainingSession::snapshot);
+        w.retryWithLowerRate();
+        QVERIFY2(w.statusLine()->text().contains("from the last good checkpoint with η = 1"),
+                 qPrintable(w.statusLine()->text()));
+        QCOMPARE(w.findChild<QDoubleSpinBox*>("learning rate")->value(), 1.0);
+        QTRY_VERIFY_WITH_TIMEOUT(!opened.isEmpty(), 60000);
+        // The first report of the retried run continues from the good checkpoint's step.
+        const auto first = opened.first().at(0).value<ui::TrainSnapshot>();
+        QVERIFY2(first.step >= 94 && first.step < 2 * 94, qPrintable(QString::number(first.step)));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), 60000);
+    }
+
     // What is typed in an open editor counts, however the editor closes: Train trains it, and
     // moving to another row applies it (and shows its error).
     void editsInProgressCount() {
