@@ -3,6 +3,7 @@
 #include "io/atomic_file.h"
 
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -73,8 +74,29 @@ Result<SafeTensors> decodeSafetensors(const std::string& bytes, const std::strin
         StoredTensor t;
         try {
             t.dtype = e.at("dtype").get<std::string>();
-            t.shape = e.at("shape").get<std::vector<std::int64_t>>();
-            const auto off = e.at("data_offsets").get<std::vector<std::uint64_t>>();
+            // Integers only: nlohmann's get<std::int64_t>() of 1e30 converts a double out of
+            // range (undefined behaviour), of 2^63 wraps.
+            const auto& shape = e.at("shape");
+            const auto& offsets = e.at("data_offsets");
+            if (!shape.is_array() || !offsets.is_array())
+                return bad("tensor \"" + it.key() +
+                           "\" has a shape or data offsets that are not lists");
+            for (const auto& d : shape) {
+                if (!d.is_number_integer() ||
+                    (d.is_number_unsigned() && d.get<std::uint64_t>() > INT64_MAX))
+                    return bad("tensor \"" + it.key() +
+                               "\" has a shape entry that is not an integer (a " + d.type_name() +
+                               ")");
+                t.shape.push_back(d.get<std::int64_t>());
+            }
+            std::vector<std::uint64_t> off;
+            for (const auto& o : offsets) {
+                if (!o.is_number_unsigned())
+                    return bad("tensor \"" + it.key() +
+                               "\" has a data offset that is not a non-negative integer (a " +
+                               o.type_name() + ")");
+                off.push_back(o.get<std::uint64_t>());
+            }
             // Offsets are relative to the data after the header; compare without overflowing.
             const std::uint64_t dataBytes = bytes.size() - base;
             if (off.size() != 2 || off[0] > off[1] || off[1] > dataBytes)
