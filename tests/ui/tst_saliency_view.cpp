@@ -172,7 +172,7 @@ private slots:
         tick.stop();
         qInfo("event-loop latency during accuracy vs ε: p99 %lld ms over %lld ticks",
               (long long)lat.p99(), (long long)lat.gaps.size());
-        QVERIFY(lat.p99() < 50);
+        QVERIFY(lat.p99() < testing::latencyBudget(50));
         QTRY_VERIFY(view()->curveButton()->isEnabled());
     }
 
