@@ -6,6 +6,9 @@
 # bench/fuzz-results.md (the latest run of each target).
 # Usage: bench/fuzz.sh [seconds] [target...]   (defaults: 600, every target)
 #        bench/fuzz.sh --seeds                 rewrite the seed files of tests/fuzz/corpus
+#        bench/fuzz.sh --table                 rewrite bench/fuzz-results.md from the latest rows
+#        bench/fuzz.sh --peaks [target...]     the largest heap growth per input byte over each
+#                                              target's corpus (build-fuzz/corpus and the seeds)
 #
 # Limits: inputs up to 1 MiB (-max_len); one allocation over 256 MiB (-malloc_limit_mb, 256 × the
 # largest input) or 2 GiB resident (-rss_limit_mb) is a crash; an input running over 10 s is a
@@ -22,6 +25,7 @@ build="$root/build-fuzz"
 corpus_src="$root/tests/fuzz/corpus"
 jobs=${FUZZ_JOBS:-2}
 cxx=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++)}
+all=$(sed -n 's/^set(CONVSCOPE_FUZZ_TARGETS \(.*\))$/\1/p' "$root/tests/fuzz/targets.cmake")
 
 configure() {
   [ -f "$build/CMakeCache.txt" ] ||
@@ -29,6 +33,40 @@ configure() {
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVSCOPE_FUZZ=ON >/dev/null
 }
 
+# write_table: bench/fuzz-results.md from each target's latest row (build-fuzz/results/), printed
+write_table() {
+  {
+    printf '# Fuzzing results (bench/fuzz.sh)\n\n'
+    printf 'The latest run of each target: clang %s, libFuzzer + ASan + UBSan, %s cores, %s jobs at a\n' \
+      "$("$cxx" -dumpversion)" "$(nproc)" "$jobs"
+    printf 'time; -max_len 1 MiB, -malloc_limit_mb 256, -rss_limit_mb 2048, -timeout 10 s, and the\n'
+    printf 'per-target heap bound of tests/fuzz/fuzz_support.h. cov / ft: coverage edges and features\n'
+    printf 'at the end; crashes: crash, leak, timeout or over-allocation artifacts of that run.\n\n'
+    printf '| target | date | seconds | executions | cov / ft | exec/s | crashes | first report |\n'
+    printf '|---|---|---|---|---|---|---|---|\n'
+    for t in $all; do
+      [ -f "$build/results/$t.row" ] && cat "$build/results/$t.row"
+    done
+  } >"$root/bench/fuzz-results.md"
+  echo
+  cat "$root/bench/fuzz-results.md"
+}
+
+if [ "${1:-}" = "--table" ]; then
+  write_table
+  exit 0
+fi
+if [ "${1:-}" = "--peaks" ]; then # the largest heap growth per input size over each corpus
+  shift
+  configure
+  for t in ${@:-$all}; do
+    ninja -C "$build" "fuzz_$t" >/dev/null
+    mkdir -p "$build/corpus/$t" "$build/tmp"
+    TMPDIR="$build/tmp" CONVSCOPE_FUZZ_PEAKS=1 "$build/fuzz/fuzz_$t" -runs=0 -max_len=1048576 \
+      "$build/corpus/$t" "$corpus_src/$t" 2>&1 | grep -E "largest heap growth|INITED|ERROR"
+  done
+  exit 0
+fi
 if [ "${1:-}" = "--seeds" ]; then
   configure
   ninja -C "$build" fuzz_make_corpus
@@ -38,7 +76,6 @@ fi
 
 seconds=${1:-600}
 shift || true
-all=$(sed -n 's/^set(CONVSCOPE_FUZZ_TARGETS \(.*\))$/\1/p' "$root/tests/fuzz/targets.cmake")
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || read -r -a targets <<<"$all"
 for t in "${targets[@]}"; do
@@ -99,18 +136,4 @@ done
 wait || true
 rm -rf "$TMPDIR"
 
-{
-  printf '# Fuzzing results (bench/fuzz.sh)\n\n'
-  printf 'The latest run of each target: clang %s, libFuzzer + ASan + UBSan, %s cores, %s jobs at a\n' \
-    "$("$cxx" -dumpversion)" "$(nproc)" "$jobs"
-  printf 'time; -max_len 1 MiB, -malloc_limit_mb 256, -rss_limit_mb 2048, -timeout 10 s, and the\n'
-  printf 'per-target heap bound of tests/fuzz/fuzz_support.h. cov / ft: coverage edges and features\n'
-  printf 'at the end; crashes: crash, leak, timeout or over-allocation artifacts of that run.\n\n'
-  printf '| target | date | seconds | executions | cov / ft | exec/s | crashes | first report |\n'
-  printf '|---|---|---|---|---|---|---|---|\n'
-  for t in $all; do
-    [ -f "$build/results/$t.row" ] && cat "$build/results/$t.row"
-  done
-} >"$root/bench/fuzz-results.md"
-echo
-cat "$root/bench/fuzz-results.md"
+write_table

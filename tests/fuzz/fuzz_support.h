@@ -114,12 +114,34 @@ public:
 #endif
     }
 
-    // Aborts when the peak exceeded multiple × reference + slack.
+    // Aborts when the peak exceeded multiple × reference + slack. With CONVSCOPE_FUZZ_PEAKS set
+    // (bench/fuzz.sh --peaks), the largest growth and growth / reference seen are printed at exit.
     void check(const char* target, std::uint64_t reference, std::uint64_t multiple,
                std::uint64_t slack = kSlack) const {
 #ifdef CONVSCOPE_FUZZ_ALLOC_CHECK
         const std::uint64_t limit = multiple * reference + slack;
         const auto p = std::uint64_t(std::max<std::int64_t>(peak(), 0));
+        static const bool report = [target] {
+            static const char* name = target;
+            if (std::getenv("CONVSCOPE_FUZZ_PEAKS"))
+                std::atexit([] {
+                    const Peaks& w = worst();
+                    std::fprintf(stderr,
+                                 "fuzz %s: largest heap growth %llu bytes (reference %llu); "
+                                 "largest growth / reference for references of 64 KiB or more: "
+                                 "%.2f (%llu / %llu)\n",
+                                 name, (unsigned long long)w.peak, (unsigned long long)w.peakRef,
+                                 w.ratio, (unsigned long long)w.ratioPeak,
+                                 (unsigned long long)w.ratioRef);
+                });
+            return true;
+        }();
+        (void)report;
+        Peaks& w = worst();
+        if (p > w.peak)
+            w.peak = p, w.peakRef = reference;
+        if (reference >= (64u << 10) && double(p) / double(reference) > w.ratio)
+            w.ratio = double(p) / double(reference), w.ratioPeak = p, w.ratioRef = reference;
         if (p > limit) {
             std::fprintf(stderr,
                          "fuzz %s: the loader's heap grew by %llu bytes for a reference size of "
@@ -132,6 +154,15 @@ public:
 #else
         (void)target, (void)reference, (void)multiple, (void)slack;
 #endif
+    }
+
+    struct Peaks {
+        std::uint64_t peak = 0, peakRef = 0, ratioPeak = 0, ratioRef = 0;
+        double ratio = 0;
+    };
+    static Peaks& worst() {
+        static Peaks w;
+        return w;
     }
 
     // Fixed costs that do not grow with the input: zlib's window and buffers, stb_image's
