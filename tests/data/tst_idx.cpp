@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <filesystem>
 #include <fstream>
+#include <zlib.h>
 
 using namespace convscope;
 using namespace convscope::data;
@@ -91,6 +92,23 @@ private slots:
         bytes.resize(bytes.size() - 5);
         writeRaw(p, bytes);
         expectError(p, "header announces 30 bytes of data but 25 follow");
+    }
+
+    // Headers that claim more than the file can hold are refused before the data is read:
+    // a raw file's size must match; a gzip file cannot inflate to more than 1032 bytes per byte.
+    void headersClaimingTooMuchAreRefused() {
+        const std::string raw = path("claims.idx");
+        writeRaw(raw, {0, 0, 8, 3, 0, 0, 0x03, 0xe8, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3});
+        expectError(raw, "IDX header announces 784000 bytes of data but 3 follow");
+        // 2^30 one-byte items announced, one given: a gzip file of a few dozen bytes.
+        const std::string gz = path("claims.gz");
+        const std::vector<std::uint8_t> bytes = {0, 0, 8, 1, 0x40, 0, 0, 0, 7};
+        gzFile f = gzopen(gz.c_str(), "wb6");
+        QVERIFY(f);
+        QCOMPARE(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
+        QCOMPARE(gzclose(f), Z_OK);
+        expectError(gz, "IDX header announces 1073741824 bytes of data, more than a");
+        expectError(gz, "-byte gzip file can hold");
     }
 
     void wrongMagicIsReported() {

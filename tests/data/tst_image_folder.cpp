@@ -206,6 +206,47 @@ private slots:
                     "cannot decode the image");
     }
 
+    // A PNG whose header claims far more pixels than its bytes can hold (a 4000x4000 canvas in
+    // a few hundred bytes), or more than 4096x4096, is refused before stb_image allocates for it;
+    // so is one whose IDAT chunk claims more bytes than the file has (found by fuzzing).
+    void oversizedClaimsAreRefusedBeforeDecoding() {
+        auto png = [](std::uint32_t w, std::uint32_t h, std::uint32_t idatLength) {
+            std::string s = "\x89PNG\r\n\x1a\n";
+            auto be32 = [&](std::uint32_t v) {
+                for (int k = 24; k >= 0; k -= 8)
+                    s += char((v >> k) & 0xff);
+            };
+            be32(13);
+            s += "IHDR";
+            be32(w);
+            be32(h);
+            s += std::string("\x08\x00\x00\x00\x00", 5); // 8-bit grey, no interlace
+            be32(0);                                     // CRC (stb does not check it)
+            be32(idatLength);
+            s += "IDAT";
+            s += std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01", 10);
+            be32(0);
+            be32(0);
+            s += "IEND";
+            be32(0);
+            return s;
+        };
+        const struct {
+            std::string bytes;
+            const char* fragment;
+        } cases[] = {
+            {png(4000, 4000, 10), "more than such a file can hold"},
+            {png(5000, 5000, 10) + std::string(4096, '\0'), "more than the 16.7 million"},
+            {png(7, 5, 6'600'000), "needs more memory than its 7x5 pixels justify"},
+        };
+        for (const auto& c : cases) {
+            const std::string d = writeSet();
+            const std::string bad = d + "/a_red/zz_bad.png";
+            std::ofstream(bad, std::ios::binary) << c.bytes;
+            expectError(loadImageFolder(d, 8, 1, 0.2, 1), bad, c.fragment);
+        }
+    }
+
     void badArgumentsAreReported() {
         const std::string d = writeSet();
         QVERIFY(!loadImageFolder(d, 8, 2, 0.2, 1).ok());

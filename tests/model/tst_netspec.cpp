@@ -292,6 +292,26 @@ private slots:
             << "{\"input\": [3, 8, 8], \"init\": \"normal(x)\", \"layers\": [{\"type\": "
                "\"flatten\"}]}"
             << "\"x\" is not a number";
+        // Sizes that would overflow the shape arithmetic, and nesting that would recurse deep
+        // (found by fuzz_netspec's design; analyze keeps every product in range).
+        QTest::newRow("kernel out of range")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "conv2d", "out": 4, "kernel": 100000000}]})"
+            << "\"kernel\" 100000000 is out of range (at most 16777216)";
+        QTest::newRow("input too large")
+            << R"({"input": [4096, 65536, 65536], "layers": [{"type": "flatten"}]})"
+            << "the input 4096x65536x65536 holds more than 2^31 values";
+        QTest::newRow("output too large")
+            << R"({"input": [1, 4096, 4096], "layers": [{"type": "conv2d", "name": "c",
+                  "out": 1000000, "kernel": 1}]})"
+            << "tensor too large (over 2^31 elements)";
+        QTest::newRow("linear too wide")
+            << R"({"input": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "linear",
+                  "name": "fc", "out": 16777217}]})"
+            << "layer 2 fc: \"out\" 16777217 is out of range";
+        QTest::newRow("nested too deep")
+            << QString::fromStdString("{\"input\": [1, 8, 8], \"layers\": " +
+                                      std::string(200, '[') + std::string(200, ']') + "}")
+            << "the JSON nests deeper than 100 levels";
         QTest::newRow("unknown init")
             << R"({"input": [3, 8, 8], "init": "lecun", "layers": [{"type": "flatten"}]})"
             << "unknown initialisation \"lecun\"";

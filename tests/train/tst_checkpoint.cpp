@@ -102,6 +102,46 @@ private slots:
         QVERIFY(m.find("ckpt.safetensors") != std::string::npos);
     }
 
+    // Headers that lie about their tensors are refused before anything is allocated (found by
+    // fuzz_safetensors: a negative shape was accepted, a float shape entry was undefined
+    // behaviour, an offset near 2^64 wrapped past the bounds check).
+    void lyingHeadersAreRejected_data() {
+        QTest::addColumn<QString>("header");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("negative shape")
+            << R"({"w":{"dtype":"F32","shape":[-1,-2],"data_offsets":[0,8]}})"
+            << "has a negative dimension";
+        QTest::newRow("float shape")
+            << R"({"w":{"dtype":"F32","shape":[2184467440737095516154096],"data_offsets":[0,8]}})"
+            << "has a shape entry that is not an integer (a number)";
+        QTest::newRow("shape past the file")
+            << R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,0],"data_offsets":[0,0]}})"
+            << "has the wrong number of bytes";
+        QTest::newRow("offset wraps")
+            << R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551608,8]}})"
+            << "data offsets outside the file";
+        QTest::newRow("end past the file")
+            << R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,18446744073709551615]}})"
+            << "data offsets outside the file";
+        QTest::newRow("negative offset")
+            << R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})"
+            << "has a data offset that is not a non-negative integer";
+    }
+    void lyingHeadersAreRejected() {
+        QFETCH(QString, header);
+        QFETCH(QString, expected);
+        const std::string h = header.toStdString();
+        std::string bytes(8, '\0');
+        const std::uint64_t n = h.size();
+        std::memcpy(bytes.data(), &n, 8);
+        bytes += h + std::string(8, '\0');
+        auto r = io::decodeSafetensors(bytes, "ckpt.safetensors");
+        QVERIFY(!r.ok());
+        const std::string m = r.status().message();
+        QVERIFY2(m.find(expected.toStdString()) != std::string::npos, m.c_str());
+        QVERIFY(m.find("ckpt.safetensors") != std::string::npos);
+    }
+
     void atomicWritesLeaveNoTemporaryFiles() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("x.json").toStdString();
