@@ -16,6 +16,8 @@
 # than a multiple of the input's size while it is loaded (fuzz_support.h; 4× for IDX and CIFAR,
 # of the inflated size for gzip; 32× metrics.csv; 64× safetensors; 128× NetSpec; images 64× the
 # larger of the file and 4 bytes per pixel its header claims).
+# FUZZ_FLAGS adds libFuzzer flags, e.g. FUZZ_FLAGS=-len_control=0 to try inputs up to -max_len at
+# once (libFuzzer otherwise grows lengths slowly: in 600 s its inputs stay in the kilobytes).
 # New inputs go to build-fuzz/corpus/<target> (seeded from tests/fuzz/corpus/<target>); crashes to
 # build-fuzz/artifacts/<target>/. A crash becomes a regression test by copying it into
 # tests/fuzz/corpus/<target>/ (ctest fuzz_replay_<target> replays that folder in the normal build).
@@ -102,7 +104,7 @@ run() { # run TARGET: one libFuzzer run, then its result row
   start=$(date +%s)
   "$build/fuzz/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -max_len=1048576 \
     -malloc_limit_mb=256 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$art" "$work" "$corpus_src/$t" >"$log" 2>&1 || status=$?
+    -artifact_prefix="$art" ${FUZZ_FLAGS:-} "$work" "$corpus_src/$t" >"$log" 2>&1 || status=$?
   end=$(date +%s)
   after=$(find "$art" -type f | wc -l)
   local execs rate cov ft
