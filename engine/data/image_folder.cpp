@@ -69,11 +69,11 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kMaxSide = 1024;
-// What one image may claim before anything is decoded. 2^24 pixels (4096 x 4096) bounds a
-// decode to about 200 MB; 16384 pixels per byte of file is more than any honest PNG (1-bit
-// pixels, deflate's 1032:1) or JPEG (at least one bit per 8x8 block) reaches, so a small file
-// cannot make stb_image allocate for a huge canvas it does not hold. Files over 256 MiB are
-// refused unread.
+// What one image may claim before anything is decoded. 2^24 pixels (4096 x 4096; JPEG's padded
+// canvas alike) bounds a decode to about 200 MB; 16384 pixels per byte of file is more than any
+// honest PNG (1-bit pixels, deflate's 1032:1) or JPEG (at least one bit per 8x8 block) reaches, so
+// a small file cannot make stb_image allocate for a huge canvas it does not hold. Files over
+// 256 MiB are refused unread.
 constexpr std::int64_t kMaxPixels = std::int64_t(1) << 24;
 constexpr std::int64_t kMaxPixelsPerByte = 16384;
 constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t(256) << 20;
@@ -144,20 +144,27 @@ Result<Pixels> decodeImage(const std::string& path, int channels, int& w, int& h
         return Status::error(std::string("cannot decode the image (") + stbi_failure_reason() + ")",
                              path, hint);
     const std::int64_t pixels = std::int64_t(w) * h;
-    if (pixels > kMaxPixels || pixels > kMaxPixelsPerByte * std::int64_t(size))
-        return Status::error(
-            "the image claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels" +
-                (pixels > kMaxPixels ? ", more than the 16.7 million (4096x4096) convscope decodes"
-                                     : " in a file of " + std::to_string(size) +
-                                           " bytes, more than such a file can hold"),
-            path,
-            pixels > kMaxPixels ? "Shrink it first (the folder's images are scaled to at most "
-                                  "1024x1024 anyway)"
-                                : "The file is corrupt; replace or remove it");
+    // stb_image decodes JPEG planes padded to whole MCUs (up to 32x32): a 16-million-pixel-wide
+    // strip one pixel high takes 33 rows of memory. The padded canvas has the same bound.
+    const std::int64_t canvas = (std::int64_t(w) + 32) * (std::int64_t(h) + 32);
+    const std::int64_t maxCanvas = (std::int64_t(4096) + 32) * (4096 + 32);
+    if (pixels > kMaxPixels || canvas > maxCanvas)
+        return Status::error("the image claims " + std::to_string(w) + "x" + std::to_string(h) +
+                                 " pixels; convscope decodes at most 4096x4096 (16.7 million, "
+                                 "or a strip of that area counting JPEG's 32-pixel blocks)",
+                             path,
+                             "Shrink it first (the folder's images are scaled to at most "
+                             "1024x1024 anyway)");
+    if (pixels > kMaxPixelsPerByte * std::int64_t(size))
+        return Status::error("the image claims " + std::to_string(w) + "x" + std::to_string(h) +
+                                 " pixels in a file of " + std::to_string(size) +
+                                 " bytes, more than such a file can hold",
+                             path, "The file is corrupt; replace or remove it");
     // The largest block a decode of this size needs: the file's data twice over (PNG gathers
-    // its IDAT chunks), 32 bytes a pixel of the canvas padded to 16x16 blocks (16-bit RGBA rows
-    // with their filter bytes, inflated with room to grow; JPEG planes and coefficients), 1 MiB.
-    t_blockLimit = std::size_t(2 * size + 32 * std::uint64_t(w + 16) * std::uint64_t(h + 16) +
+    // its IDAT chunks), 32 bytes a pixel of the canvas padded to whole 32x32 JPEG MCUs (16-bit
+    // RGBA rows with their filter bytes, inflated with room to grow; JPEG planes and
+    // coefficients), 1 MiB.
+    t_blockLimit = std::size_t(2 * size + 32 * std::uint64_t(w + 32) * std::uint64_t(h + 32) +
                                (std::uint64_t(1) << 20));
     t_blockRefused = false;
     int gotW = 0, gotH = 0, got = 0;

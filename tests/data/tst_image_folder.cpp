@@ -207,8 +207,9 @@ private slots:
     }
 
     // A PNG whose header claims far more pixels than its bytes can hold (a 4000x4000 canvas in
-    // a few hundred bytes), or more than 4096x4096, is refused before stb_image allocates for it;
-    // so is one whose IDAT chunk claims more bytes than the file has (found by fuzzing).
+    // a few hundred bytes), or more than 4096x4096 (or a strip of that area), is refused before
+    // stb_image allocates for it; so is one whose IDAT chunk claims more bytes than the file has
+    // (found by fuzzing).
     void oversizedClaimsAreRefusedBeforeDecoding() {
         auto png = [](std::uint32_t w, std::uint32_t h, std::uint32_t idatLength) {
             std::string s = "\x89PNG\r\n\x1a\n";
@@ -236,7 +237,8 @@ private slots:
             const char* fragment;
         } cases[] = {
             {png(4000, 4000, 10), "more than such a file can hold"},
-            {png(5000, 5000, 10) + std::string(4096, '\0'), "more than the 16.7 million"},
+            {png(5000, 5000, 10) + std::string(4096, '\0'), "convscope decodes at most 4096x4096"},
+            {png(8'000'000, 2, 10) + std::string(4096, '\0'), "convscope decodes at most"},
             {png(7, 5, 6'600'000), "needs more memory than its 7x5 pixels justify"},
         };
         for (const auto& c : cases) {

@@ -3,7 +3,8 @@
 // 2x2 PNG in class b. Odd-sized inputs load as RGB, even-sized as grey.
 // Checks: no crash or leak; a folder read has two classes of side x side images; an error names
 // the file; the heap grows by at most 64 × the larger of the file and the pixels its header
-// claims (4 bytes each): a compressed image is allowed the memory of its decoded pixels, which
+// claims, on the canvas padded to whole 32x32 JPEG MCUs (4 bytes each; stb decodes JPEG planes
+// padded so): a compressed image is allowed the memory of its decoded pixels, which
 // the loader bounds (data/image_folder.cpp: kMaxPixels, kMaxPixelsPerByte, and the block limit
 // stb_image allocates under).
 #include "data/image_folder.h"
@@ -57,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint64_t claimed = 0;
     int w = 0, h = 0, comp = 0;
     if (size <= std::size_t(INT32_MAX) && stbi_info_from_memory(data, int(size), &w, &h, &comp))
-        claimed = std::uint64_t(w) * std::uint64_t(h) * 4;
+        claimed = std::uint64_t(w + 32) * std::uint64_t(h + 32) * 4;
     fuzz::AllocationBound bound;
     {
         auto r = data::loadImageFolder(dir, kSide, channels, 0.0, 1);
