@@ -15,7 +15,8 @@
 # timeout; leaks are reported (LeakSanitizer). Each target also aborts when the heap grows by more
 # than a multiple of the input's size while it is loaded (fuzz_support.h; 4× for IDX and CIFAR,
 # of the inflated size for gzip; 32× metrics.csv; 64× safetensors; 128× NetSpec; images 64× the
-# larger of the file and 4 bytes per pixel its header claims).
+# larger of the file and 4 bytes a pixel of the canvas its header claims, padded to 32-pixel
+# JPEG blocks).
 # FUZZ_FLAGS adds libFuzzer flags, e.g. FUZZ_FLAGS=-len_control=0 to try inputs up to -max_len at
 # once (libFuzzer otherwise grows lengths slowly: in 600 s its inputs stay in the kilobytes).
 # New inputs go to build-fuzz/corpus/<target> (seeded from tests/fuzz/corpus/<target>); crashes to
