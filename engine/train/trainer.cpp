@@ -63,16 +63,41 @@ std::int64_t Trainer::stepsPerEpoch() const {
 
 Status Trainer::setup() {
     CS_TRY(plan());
+    if (Status s = m_be.allocate(); !s.ok())
+        return Status::error(s.what() + " (batch " + std::to_string(m_cfg.batch) + ": " +
+                                 std::to_string(m_model.parameterCount()) +
+                                 " parameters, activations and gradients, the dataset's " +
+                                 byteSize(std::uint64_t(m_data.train.count + m_data.test.count) *
+                                          std::uint64_t(m_data.train.features())) +
+                                 ")",
+                             s.where(), s.hint());
+    return finishSetup();
+}
+
+Status Trainer::setupTogether(const std::vector<Trainer*>& trainers) {
+    if (trainers.empty())
+        return {};
+    Backend& be = trainers.front()->m_be;
+    std::int64_t params = 0;
+    for (Trainer* t : trainers) {
+        if (&t->m_be != &be)
+            return Status::error("the trainers are on different backends", "trainer");
+        CS_TRY(t->plan());
+        params += t->m_model.parameterCount();
+    }
+    if (Status s = be.allocate(); !s.ok())
+        return Status::error(s.what() + " (" + std::to_string(trainers.size()) + " runs, " +
+                                 std::to_string(params) + " parameters in all, each with its " +
+                                 "activations, gradients and a copy of the dataset)",
+                             s.where(), s.hint());
+    for (Trainer* t : trainers)
+        CS_TRY(t->finishSetup());
+    return {};
+}
+
+Status Trainer::finishSetup() {
     const auto& tr = m_data.train;
     const auto& te = m_data.test;
-    const std::int64_t B = m_cfg.batch;
-    if (Status s = m_be.allocate(); !s.ok())
-        return Status::error(
-            s.what() + " (batch " + std::to_string(B) + ": " +
-                std::to_string(m_model.parameterCount()) +
-                " parameters, activations and gradients, the dataset's " +
-                byteSize(std::uint64_t(tr.count + te.count) * std::uint64_t(tr.features())) + ")",
-            s.where(), s.hint());
     CS_TRY(m_be.writeBytes(m_trainImages, tr.images.data(), tr.images.size()));
     CS_TRY(m_be.writeBytes(m_trainLabels, tr.labels.data(), tr.labels.size()));
     CS_TRY(m_be.writeBytes(m_testImages, te.images.data(), te.images.size()));
@@ -287,6 +312,7 @@ Status Trainer::restoreGuard() {
         if (state[i].valid())
             CS_TRY(m_be.writeBytes(state[i], m_guard.bytes[i].data(), state[i].bytes));
     m_stepsDone = m_guard.step;
+    m_sums = EpochSums{};
     return {};
 }
 
@@ -547,7 +573,11 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
         const double start = now();
         const std::int64_t first = m_stepsDone;
         const std::int64_t last = std::min(std::int64_t(epoch) * S, total);
-        double lossSum = 0, accSum = 0;
+        // The epoch's sums continue where the last run (a runSteps() slice, a pause) left them.
+        if (m_sums.epoch != epoch || m_sums.to != m_stepsDone)
+            m_sums = EpochSums{epoch, m_stepsDone, m_stepsDone, 0, 0, 0};
+        double& lossSum = m_sums.loss;
+        double& accSum = m_sums.accuracy;
         // At most two chunks in flight: submit chunk k+1, then read chunk k's ring slots.
         struct Chunk {
             Ticket ticket;
@@ -615,17 +645,20 @@ Status Trainer::runEpochs(const std::function<void(const StepReport&)>& onStep,
                 lastDone = done;
                 m_stepsDone = c.to;
                 CS_TRY(collect(c.from, c.to, c.lr, epoch, start, first, onStep, lossSum, accSum));
+                m_sums.to = c.to;
             }
         }
+        const double seconds = m_sums.seconds + (now() - start);
+        if (m_stepsDone < last || (m_stepsDone < std::int64_t(epoch) * S && m_stepsDone < planned))
+            m_sums.seconds = seconds; // the epoch goes on in a later run
         if (m_stepsDone < last)
             return Status::error("training cancelled after step " + std::to_string(m_stepsDone),
                                  "trainer");
         if (m_stepsDone < std::int64_t(epoch) * S && m_stepsDone < planned)
             return {}; // runSteps stopped mid-epoch: no epoch report, no evaluation
-        const double seconds = now() - start;
         EpochReport e;
         e.epoch = epoch;
-        const double steps = double(m_stepsDone - first);
+        const double steps = double(m_stepsDone - m_sums.first);
         e.trainLoss = lossSum / steps;
         e.trainAccuracy = accSum / steps;
         e.seconds = seconds;
@@ -734,6 +767,7 @@ Status Trainer::loadCheckpoint(const std::string& path) {
     }
     CS_TRY(m_be.writeI32(m_state, std::vector<std::int32_t>{step}));
     m_stepsDone = step;
+    m_sums = EpochSums{};
     m_diverged = false;
     m_guard.step = -1; // the next run takes its own replay point
     return {};

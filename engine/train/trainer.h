@@ -79,6 +79,10 @@ public:
 
     // Plans and allocates every tensor, uploads the dataset, initialises and records programs.
     Status setup();
+    // setup() for several trainers on one backend (a twin pair): plans every trainer's tensors,
+    // allocates them at once, then uploads, initialises and records each. The backend must have
+    // nothing allocated (reset() it first).
+    static Status setupTogether(const std::vector<Trainer*>& trainers);
     // What setup() allocates for `spec` at cfg.batch with a dataset of `shape`'s sizes (its
     // images are not read: counts, channels, height, width and classes are enough), in bytes:
     // parameters, gradients, activations, optimizer state and the dataset. Planned on a CPU
@@ -135,7 +139,8 @@ public:
     std::string nonFiniteReport();
 
 private:
-    Status plan(); // setup()'s checks and tensor declarations
+    Status plan();        // setup()'s checks and tensor declarations
+    Status finishSetup(); // setup() after allocate(): upload, initialise, record
     // The NaN guard's replay point: the whole trainer state (parameters, running statistics,
     // optimizer state, clipping norm, step counter) at a step where nothing was in flight, taken
     // at every epoch entry and every kGuardSeconds. On a divergence the guard restores it and
@@ -194,6 +199,13 @@ private:
     static constexpr double kGuardSeconds = 5.0;
     static constexpr std::int64_t kMaxReplaySteps = 4000;
     std::int64_t m_stopAt = 0; // runSteps' limit (0: none)
+    // The epoch's sums so far, kept across runSteps() slices and pauses so the epoch report of
+    // an epoch run in parts is that of an uninterrupted one (reset when a run starts elsewhere).
+    struct EpochSums {
+        int epoch = 0;
+        std::int64_t first = 0, to = -1; // the steps summed: first .. to
+        double loss = 0, accuracy = 0, seconds = 0;
+    } m_sums;
     // Measured cost of a step, for sizing chunks by time (0: not yet measured).
     double m_secondsPerStep = 0;
     static constexpr double kChunkSeconds = 0.05;
