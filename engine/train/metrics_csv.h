@@ -34,6 +34,29 @@ struct MetricsCsv {
     std::int64_t skipped = 0;
 };
 
+// layers.csv of a run folder: per epoch and learnable layer, the weight and gradient norms
+// after the epoch's last step (the vanishing-gradient chart).
+//   epoch,step,layer,weight_norm,grad_norm,update_ratio
+inline constexpr const char* kLayersCsvHeader =
+    "epoch,step,layer,weight_norm,grad_norm,update_ratio";
+
+struct LayerRow {
+    int epoch = 0;
+    std::int64_t step = 0;
+    std::string layer;
+    double weightNorm = 0, gradNorm = 0, updateRatio = 0;
+};
+
+struct LayersCsv {
+    std::vector<LayerRow> rows; // in file order
+    std::int64_t skipped = 0;   // lines that are not rows (as metrics.csv's)
+    // The rows of the last epoch in the file, in their order (input to output).
+    std::vector<LayerRow> lastEpoch() const;
+};
+
+// Reads layers.csv text with the same rules as parseMetricsCsv. Never throws (but bad_alloc).
+LayersCsv parseLayersCsv(const std::string& text);
+
 // Reads metrics.csv text: LF or CRLF lines, fields trimmed of spaces, numbers in the C locale
 // (std::from_chars), columns past the tenth ignored. Never throws (except std::bad_alloc).
 MetricsCsv parseMetricsCsv(const std::string& text);

@@ -30,9 +30,7 @@ Result<RunFolder> RunFolder::create(const std::string& dir, const model::NetSpec
     auto old = io::readFile((fs::path(dir) / "metrics.csv").string());
     f.m_csv = old.ok() && old->rfind(kHeader, 0) == 0 ? *old : kHeader;
     auto layers = io::readFile((fs::path(dir) / "layers.csv").string());
-    f.m_layers = layers.ok() && !layers->empty()
-                     ? *layers
-                     : "epoch,step,layer,weight_norm,grad_norm,update_ratio\n";
+    f.m_layers = layers.ok() && !layers->empty() ? *layers : std::string(kLayersCsvHeader) + "\n";
     CS_TRY(f.flush());
     return f;
 }

@@ -76,6 +76,40 @@ private slots:
         QCOMPARE(b.seconds, 11.52);
     }
 
+    // layers.csv reads back as RunFolder writes it; lastEpoch() is the last epoch's layers in
+    // order; damaged lines are counted, not read.
+    void readsLayersCsv() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        data::TrainTestSplit data;
+        auto spec = model::preset("lenet5");
+        QVERIFY(spec.ok());
+        auto folder = RunFolder::create(dir.path().toStdString(), *spec, "Fashion-MNIST", data);
+        QVERIFY2(folder.ok(), folder.status().message().c_str());
+        EpochReport e;
+        for (int epoch = 1; epoch <= 2; ++epoch) {
+            e.epoch = epoch;
+            e.layers = {{"conv1", 1.5 * epoch, 0.25 / epoch, 1e-3},
+                        {"fc3", 2.0, 0.5 / epoch, 2e-3}};
+            QVERIFY(folder->logEpoch(e, 100 * epoch).ok());
+        }
+        std::ifstream in(dir.filePath("layers.csv").toStdString(), std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        LayersCsv csv = parseLayersCsv(text.str() + "3,300,conv1,x,1,1\n\n2,200,,1,1,1\n");
+        QCOMPARE(csv.rows.size(), std::size_t(4));
+        QCOMPARE(csv.skipped, std::int64_t(2));
+        const auto last = csv.lastEpoch();
+        QCOMPARE(last.size(), std::size_t(2));
+        QCOMPARE(last[0].layer, std::string("conv1"));
+        QCOMPARE(last[0].epoch, 2);
+        QCOMPARE(last[0].step, std::int64_t(200));
+        QCOMPARE(last[0].weightNorm, 3.0);
+        QCOMPARE(last[1].gradNorm, 0.25);
+        QCOMPARE(last[1].updateRatio, 2e-3);
+        QVERIFY(parseLayersCsv("").lastEpoch().empty());
+    }
+
     void skipsDamagedLines() {
         const std::string text = std::string(kMetricsCsvHeader) +
                                  "\r\n"
