@@ -446,14 +446,16 @@ Result<std::string> encodeOnnx(const model::NetSpec& spec, const SafeTensors& we
     CS_TRY(g.checkAllUsed());
     if (g.nodes.empty())
         return Status::error("the network has no layers", where);
-    // The last layer writes the graph's output.
-    for (Node& n : g.nodes) {
-        for (std::string& v : n.inputs)
-            if (v == *out)
-                v = "logits";
-        for (std::string& v : n.outputs)
-            if (v == *out)
-                v = "logits";
+    // The last layer writes the graph's output, (batch, classes): a network ending in a
+    // (classes, 1, 1) map (global average pooling) gets a Flatten.
+    const Dims& o = analysis.output;
+    if (!o.flat) {
+        g.nodes.push_back({"Flatten", "logits/flatten", {*out}, {"logits"}, {attrInt("axis", 1)}});
+    } else {
+        for (Node& n : g.nodes)
+            for (std::string& v : n.outputs)
+                if (v == *out)
+                    v = "logits";
     }
 
     Proto graph;
@@ -480,10 +482,7 @@ Result<std::string> encodeOnnx(const model::NetSpec& spec, const SafeTensors& we
     graph.bytes(f::kGraphDocString, doc);
     graph.message(f::kGraphInput,
                   valueInfo("input", {-1, analysis.input.c, analysis.input.h, analysis.input.w}));
-    const Dims& o = analysis.output;
-    graph.message(f::kGraphOutput,
-                  valueInfo("logits", o.flat ? std::vector<std::int64_t>{-1, o.c}
-                                             : std::vector<std::int64_t>{-1, o.c, o.h, o.w}));
+    graph.message(f::kGraphOutput, valueInfo("logits", {-1, o.numel()}));
 
     Proto model;
     model.int64(f::kModelIrVersion, kIrVersion)

@@ -75,6 +75,14 @@ const char* kZoo = R"({"name": "zoo", "input": [1, 16, 16], "layers": [
   {"type": "dropout", "name": "drop_fc", "rate": 0.5},
   {"type": "linear", "name": "out", "out": 4}]})";
 
+// A network without linear layers: its class scores are a (4, 1, 1) map, which the export
+// flattens into logits (batch, 4).
+const char* kAllConvolutional = R"({"name": "all-conv", "input": [1, 12, 12], "layers": [
+  {"type": "conv2d", "name": "conv1", "out": 6, "kernel": 3, "stride": 2, "bias": false},
+  {"type": "batch_norm", "name": "bn1"}, {"type": "relu", "name": "relu1"},
+  {"type": "conv2d", "name": "classifier", "out": 4, "kernel": 1},
+  {"type": "global_avg_pool", "name": "gap"}]})";
+
 // Trains `spec` for a few steps on blobs (its input size, `classes` classes) and leaves a run
 // folder with its checkpoint in `dir`.
 Status trainRun(const std::string& dir, const model::NetSpec& spec, int classes, int steps) {
@@ -148,8 +156,22 @@ Result<std::string> expectations(const model::Checkpoint& ck, std::int64_t batch
 class TestOnnxExport : public QObject {
     Q_OBJECT
 
-    // Trains, exports and runs the checker; returns its report.
-    void exportAndCheck(const model::NetSpec& spec, int classes, bool hasBatchNorm) {
+    // Runs onnx_check.py; its exit code and report.
+    static int check(const std::string& onnx, const std::string& json, QString& report) {
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(kPython, {QString(CONVSCOPE_SOURCE_DIR "/tests/io/onnx_check.py"),
+                          QString::fromStdString(onnx), QString::fromStdString(json)});
+        if (!p.waitForFinished(600000) || p.exitStatus() != QProcess::NormalExit)
+            return -1;
+        report = QString::fromUtf8(p.readAll()).trimmed();
+        return p.exitCode();
+    }
+
+    // Trains, exports and runs the checker. With `control`, also a negative control: the
+    // checker must notice a wrong layer shape and logits off by 1e-3.
+    void exportAndCheck(const model::NetSpec& spec, int classes, bool hasBatchNorm,
+                        bool control = false) {
         if (!pythonMissing().isEmpty()) {
             if (testing::onCi())
                 QFAIL(qPrintable(pythonMissing()));
@@ -189,22 +211,29 @@ class TestOnnxExport : public QObject {
         QVERIFY2(expected.ok(), expected.status().message().c_str());
         const std::string json = dir.filePath("expected.json").toStdString();
         CS_VERIFY_OK(io::writeFileAtomic(json, *expected));
-        QProcess p;
-        p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(kPython, {QString(CONVSCOPE_SOURCE_DIR "/tests/io/onnx_check.py"),
-                          QString::fromStdString(onnx), QString::fromStdString(json)});
-        QVERIFY(p.waitForFinished(600000));
-        const QString report = QString::fromUtf8(p.readAll()).trimmed();
+        QString report;
+        const int rc = check(onnx, json, report);
         qInfo().noquote() << spec.name.c_str() << "\n" << report;
-        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(report));
+        QVERIFY2(rc == 0, qPrintable(report));
         QVERIFY(report.contains("all checks passed"));
+        if (control) {
+            auto j = nlohmann::json::parse(*expected);
+            j["layers"][0]["shape"][0] = j["layers"][0]["shape"][0].get<std::int64_t>() + 1;
+            j["logits"][0] = j["logits"][0].get<double>() + 1e-3;
+            CS_VERIFY_OK(io::writeFileAtomic(json, j.dump()));
+            QString wrong;
+            QCOMPARE(check(onnx, json, wrong), 1);
+            QVERIFY2(wrong.contains("FAIL: " + QString::fromStdString(a->layers[0].path)),
+                     qPrintable(wrong));
+            QVERIFY2(wrong.contains("logits differ from convscope CPU double"), qPrintable(wrong));
+        }
     }
 
 private slots:
     void lenet5() {
         auto spec = model::preset("lenet5");
         QVERIFY(spec.ok());
-        exportAndCheck(*spec, 10, false);
+        exportAndCheck(*spec, 10, false, true);
     }
 
     // Batch norm, identity and projection shortcuts (with batch norm), global average pooling.
@@ -216,6 +245,12 @@ private slots:
 
     void everyLayerType() {
         auto spec = model::parseNetSpec(kZoo, "zoo");
+        QVERIFY2(spec.ok(), spec.status().message().c_str());
+        exportAndCheck(*spec, 4, true);
+    }
+
+    void allConvolutional() {
+        auto spec = model::parseNetSpec(kAllConvolutional, "all-conv");
         QVERIFY2(spec.ok(), spec.status().message().c_str());
         exportAndCheck(*spec, 4, true);
     }
