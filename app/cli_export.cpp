@@ -13,8 +13,8 @@ const char* kExportUsage = R"(
 export (RUN: a run folder, whose last checkpoint is used, or a checkpoint file):
   convscope-cli export RUN --onnx FILE
       the trained network as an ONNX model (opset 13, weights as initializers, evaluation
-      mode: batch norm with its running statistics, dropout the identity) for Netron, ONNX
-      Runtime and other tools. Input "input" (batch, C, H, W), normalised as in training
+      mode: batch norm with its running statistics, dropout the identity) for Netron and
+      other ONNX tools. Input "input" (batch, C, H, W), normalised as in training
       ((x - mean) / std, the two numbers in the model's metadata); output "logits".
     --onnx FILE        the file to write (atomically; nothing is written on an error)
 )";

@@ -1,5 +1,5 @@
 // ONNX export: a trained network (its NetSpec, weights and batch-norm running statistics) as an
-// ONNX model (opset 13) for Netron, ONNX Runtime and the other tools. No protobuf library: a
+// ONNX model (opset 13) for Netron and other ONNX tools. No protobuf library: a
 // small wire-format encoder writes ModelProto, GraphProto, NodeProto, TensorProto and
 // ValueInfoProto with the field numbers of onnx/onnx.proto.
 //
