@@ -3,6 +3,7 @@
 #include "backend/backend.h"
 #include "backend/vulkan_backend.h"
 #include "cli_analysis.h"
+#include "cli_export.h"
 #include "data/datasets.h"
 #include "data/download.h"
 #include "model/network.h"
@@ -40,6 +41,7 @@ Usage:
   convscope-cli landscape RUN --out DIR    the loss landscape around a checkpoint (see below)
   convscope-cli rf SPEC|PRESET|RUN         receptive fields, theoretical and effective (below)
   convscope-cli gabor RUN --out DIR        first-layer filters fitted with Gabor functions
+  convscope-cli export RUN --onnx FILE     the trained network as an ONNX model (see below)
   convscope-cli fetch cifar10 [--data DIR] download CIFAR-10 (170 MB, verified, resumable) into
                                            DIR [~/.local/share/convscope/data]
   convscope-cli --help | --version
@@ -395,6 +397,7 @@ int cliMain(int argc, char** argv) {
         std::fputs(cli::kAnalysisUsage, stdout);
         std::fputs(cli::kLandscapeUsage, stdout);
         std::fputs(cli::kFieldsUsage, stdout);
+        std::fputs(cli::kExportUsage, stdout);
         return 0;
     }
     if (cmd == "--version") {
@@ -437,7 +440,9 @@ int cliMain(int argc, char** argv) {
             std::find(cli::kLandscapeOptions.begin(), cli::kLandscapeOptions.end(), k) ==
                 cli::kLandscapeOptions.end() &&
             std::find(cli::kFieldsOptions.begin(), cli::kFieldsOptions.end(), k) ==
-                cli::kFieldsOptions.end())
+                cli::kFieldsOptions.end() &&
+            std::find(cli::kExportOptions.begin(), cli::kExportOptions.end(), k) ==
+                cli::kExportOptions.end())
             return usageError("unknown option --" + k);
     // Every command answers --help with its own options.
     if (opt.count("help")) {
@@ -447,6 +452,8 @@ int cliMain(int argc, char** argv) {
             std::fputs(cli::kLandscapeUsage, stdout);
         else if (cmd == "rf" || cmd == "gabor")
             std::fputs(cli::kFieldsUsage, stdout);
+        else if (cmd == "export")
+            std::fputs(cli::kExportUsage, stdout);
         else
             std::fputs(kUsage, stdout);
         return 0;
@@ -463,6 +470,8 @@ int cliMain(int argc, char** argv) {
         return cli::rfCommand(args, opt);
     if (cmd == "gabor")
         return cli::gaborCommand(args, opt);
+    if (cmd == "export")
+        return cli::exportCommand(args, opt);
     if (cmd == "fetch")
         return fetchCommand(args, opt);
     if (cmd == "inspect")
