@@ -41,7 +41,8 @@ Controlled experiments: two runs that differ in one thing.
   convscope-cli compare RUN_A RUN_B [--csv FILE]   (or compare DIR for DIR/a and DIR/b)
       what differs (network layer by layer, settings), per epoch the train and test loss and
       accuracy of both and B - A, and the last per-layer gradient norms with B/A
-      (vanishing gradients); --csv writes the numbers as metric,key,a,b,b_minus_a,b_over_a.
+      (vanishing gradients); --csv writes the numbers as metric,key,a,b,b_minus_a,b_over_a
+      (train --twin takes --csv too).
 )";
 
 namespace {
@@ -229,8 +230,19 @@ int compareCommand(const std::vector<std::string>& argsIn, const Options& opt) {
         for (const char* k :
              {"optimizer", "lr", "weight_decay", "batch", "epochs", "seed", "dataset"}) {
             auto x = a->settings.find(k), y = b->settings.find(k);
-            const std::string vx = x == a->settings.end() ? "-" : x->second;
-            const std::string vy = y == b->settings.end() ? "-" : y->second;
+            // Numbers as people write them (the metadata holds them exactly).
+            auto show = [](const std::string& v) {
+                double d = 0;
+                try {
+                    std::size_t used = 0;
+                    d = std::stod(v, &used);
+                    return used == v.size() ? shortNumber(d) : v;
+                } catch (const std::exception&) {
+                    return v;
+                }
+            };
+            const std::string vx = x == a->settings.end() ? "-" : show(x->second);
+            const std::string vy = y == b->settings.end() ? "-" : show(y->second);
             if (vx != vy)
                 settings.push_back(std::string(k) + ": " + vx + " -> " + vy);
         }
@@ -241,7 +253,7 @@ int compareCommand(const std::vector<std::string>& argsIn, const Options& opt) {
 
     std::vector<std::string> csv = {"metric,key,a,b,b_minus_a,b_over_a"};
     auto csvRow = [&](const std::string& metric, const std::string& key, double x, double y) {
-        auto v = [](double d) { return std::isnan(d) ? std::string() : exactNumber(d); };
+        auto v = [](double d) { return std::isnan(d) ? std::string() : fmt(d, "%.9g"); };
         csv.push_back(metric + "," + key + "," + v(x) + "," + v(y) + "," + v(y - x) + "," +
                       (x != 0 && !std::isnan(x) && !std::isnan(y) ? v(y / x) : std::string()));
     };
@@ -384,7 +396,10 @@ int twinTrainCommand(const Options& opt, TrainSetup& s, const std::atomic<bool>*
     if (!po.dirs[0].empty()) {
         std::printf("\n");
         std::fflush(stdout);
-        if (int code = compareCommand({po.dirs[0], po.dirs[1]}, {}); code != 0)
+        Options compareOptions;
+        if (auto it = opt.find("csv"); it != opt.end())
+            compareOptions["csv"] = it->second;
+        if (int code = compareCommand({po.dirs[0], po.dirs[1]}, compareOptions); code != 0)
             return code;
     }
     return validationExit(be);

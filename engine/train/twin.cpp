@@ -650,9 +650,11 @@ Status trainPair(Backend& be, const NetSpec& specA, const TrainConfig& cfgA, con
             break;
         const std::size_t u = std::size_t(r);
         Trainer& t = *trainers[u];
-        std::int64_t steps = perStep[u] > 0 ? std::int64_t(o.sliceSeconds / perStep[u])
-                                            : std::int64_t(t.config().chunk);
-        steps = std::clamp<std::int64_t>(steps, 1, total[u] - t.stepsDone());
+        // About sliceSeconds of steps (one step first, to measure), and at most a twentieth of
+        // the run, so even a short run alternates.
+        std::int64_t steps = perStep[u] > 0 ? std::int64_t(o.sliceSeconds / perStep[u]) : 1;
+        steps = std::clamp<std::int64_t>(steps, 1, std::max<std::int64_t>(1, total[u] / 20));
+        steps = std::min(steps, total[u] - t.stepsDone());
         auto onStep = [&](const StepReport& s) {
             if (folders[u])
                 (void)folders[u]->logStep(s);
