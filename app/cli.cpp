@@ -4,6 +4,7 @@
 #include "backend/vulkan_backend.h"
 #include "cli_analysis.h"
 #include "cli_export.h"
+#include "cli_train.h"
 #include "data/datasets.h"
 #include "data/download.h"
 #include "model/network.h"
@@ -42,6 +43,8 @@ Usage:
   convscope-cli rf SPEC|PRESET|RUN         receptive fields, theoretical and effective (below)
   convscope-cli gabor RUN --out DIR        first-layer filters fitted with Gabor functions
   convscope-cli export RUN --onnx FILE     the trained network as an ONNX model (see below)
+  convscope-cli train ... --twin KEY=VALUE --out DIR   a twin pair into DIR/a and DIR/b (below)
+  convscope-cli compare RUN_A RUN_B        two finished runs side by side (below)
   convscope-cli fetch cifar10 [--data DIR] download CIFAR-10 (170 MB, verified, resumable) into
                                            DIR [~/.local/share/convscope/data]
   convscope-cli --help | --version
@@ -74,6 +77,7 @@ train options:
   --threads N          CPU backend threads (0 = all cores)            [0]
   --log-every N        print a line every N steps when not on a terminal [100]
   --max-steps N        stop after N steps (smoke tests)               [0 = no limit]
+  --twin KEY=VALUE     train a twin that differs in one thing beside it (see compare below)
 
 Environment: CONVSCOPE_VALIDATION=1 enables the Vulkan validation layer.
 )";
@@ -87,18 +91,6 @@ int usageError(const std::string& msg) {
 int fail(const Status& s) {
     std::fprintf(stderr, "convscope-cli: error: %s\n", s.message().c_str());
     return 1;
-}
-
-// 111932 -> "111,932"
-std::string thousands(double v) {
-    const std::string digits = std::to_string(std::llround(std::abs(v)));
-    std::string out = v < 0 ? "-" : "";
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
-    return out;
 }
 
 // fetch cifar10: the official archive into the data folder, verified and unpacked; Ctrl+C stops
@@ -156,6 +148,153 @@ Result<model::NetSpec> specFrom(const std::string& presetName, const std::string
     return model::preset(presetName);
 }
 
+} // namespace
+
+namespace convscope::cli {
+
+std::string thousands(double v) {
+    const std::string digits = std::to_string(std::llround(std::abs(v)));
+    std::string out = v < 0 ? "-" : "";
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0)
+            out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+int prepareTrain(const Options& opt, TrainSetup& s) {
+    auto get = [&](const char* k, const char* def) { return cli::get(opt, k, def); };
+    train::TrainConfig& cfg = s.cfg;
+    BackendOptions& bo = s.backend;
+    data::DatasetRequest& dr = s.dataset;
+    dr.name = get("dataset", "fashion-mnist");
+    dr.dir = get("data", "");
+    s.outDir = get("out", "");
+    s.resume = get("resume", "");
+    try {
+        cfg.epochs = std::stoi(get("epochs", "1"));
+        cfg.batch = std::stoll(get("batch", "64"));
+        auto& o = cfg.optimizer;
+        if (!ops::OptimizerConfig::parseKind(get("optimizer", "momentum"), o.kind))
+            return usage("unknown optimizer '" + get("optimizer", "") +
+                         "' (sgd, momentum, nesterov, rmsprop, adam, adamw)");
+        const bool adam = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW;
+        o.lr = std::stod(get("lr", adam ? "0.001" : "0.02"));
+        o.momentum = std::stod(get("momentum", "0.9"));
+        o.weightDecay = std::stod(get("weight-decay", "0"));
+        o.clipNorm = std::stod(get("clip-norm", "0"));
+        if (!train::LrSchedule::parse(get("schedule", "cosine"), cfg.schedule.kind))
+            return usage("unknown schedule '" + get("schedule", "") + "' (constant, step, cosine)");
+        cfg.schedule.stepEpochs = std::stoi(get("step-epochs", "1"));
+        cfg.schedule.gamma = std::stod(get("gamma", "0.1"));
+        cfg.schedule.warmupSteps = std::stoll(get("warmup", "0"));
+        cfg.seed = std::stoull(get("seed", "1"));
+        dr.side = std::stoi(get("side", "28"));
+        dr.channels = std::stoi(get("channels", "1"));
+        dr.seed = cfg.seed;
+        cfg.maxSteps = std::stoll(get("max-steps", "0"));
+        bo.threads = std::stoi(get("threads", "0"));
+        s.logEvery = std::max(1, std::stoi(get("log-every", "100")));
+    } catch (const std::exception&) {
+        return usage("a numeric option has a value that is not a number");
+    }
+    cfg.shuffle = !opt.count("no-shuffle");
+    if (opt.count("augment")) {
+        cfg.cropPad = 4;
+        cfg.hflip = true;
+    }
+    bo.backend = get("backend", "auto");
+    bo.device = get("device", "");
+    if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 8192)
+        return usage("--epochs must be positive and --batch between 1 and 8192");
+    if (dr.side < 4 || dr.side > 512 || (dr.channels != 1 && dr.channels != 3))
+        return usage("--side must be between 4 and 512 and --channels 1 or 3");
+    if (cfg.schedule.stepEpochs <= 0 || cfg.schedule.warmupSteps < 0)
+        return usage("--step-epochs must be positive and --warmup not negative");
+    if (Status st = cfg.optimizer.check(); !st.ok())
+        return usage(st.message());
+
+    // The network: --spec, --preset, or the spec.json of the run being resumed.
+    std::string specPath = get("spec", "");
+    if (specPath.empty() && !opt.count("preset") && !s.resume.empty() &&
+        std::filesystem::is_directory(s.resume))
+        specPath = (std::filesystem::path(s.resume) / "spec.json").string();
+    auto spec = specFrom(get("preset", "lenet5"), specPath);
+    if (!spec.ok())
+        return opt.count("preset") ? usage(spec.status().message()) : failed(spec.status());
+
+    // The network's own training defaults, where the command line does not say otherwise.
+    if (const model::TrainingDefaults& td = spec->training; !td.empty()) {
+        auto& o = cfg.optimizer;
+        if (!opt.count("optimizer") && !td.optimizer.empty() &&
+            ops::OptimizerConfig::parseKind(td.optimizer, o.kind) && !opt.count("lr") && td.lr < 0)
+            o.lr = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW ? 0.001
+                                                                                             : 0.02;
+        if (!opt.count("lr") && td.lr > 0)
+            o.lr = td.lr;
+        if (!opt.count("weight-decay") && td.weightDecay >= 0)
+            o.weightDecay = td.weightDecay;
+        if (!opt.count("epochs") && td.epochs > 0)
+            cfg.epochs = td.epochs;
+        std::printf("note: %s's training defaults: %s, lr %g, weight decay %g, %d epochs\n",
+                    spec->name.c_str(), o.name().c_str(), o.lr, o.weightDecay, cfg.epochs);
+    }
+    auto data = data::loadDataset(dr);
+    if (!data.ok())
+        return failed(data.status());
+    s.data = std::move(*data);
+    const auto& tr = s.data.train;
+    const model::Dims wanted{spec->channels, spec->height, spec->width, false};
+    if (model::fitInput(*spec, tr.channels, tr.height, tr.width))
+        std::printf("note: %s expects %s inputs; adapting it to the dataset's %s\n",
+                    spec->name.c_str(), wanted.str().c_str(),
+                    model::Dims{tr.channels, tr.height, tr.width, false}.str().c_str());
+    if (auto a = model::analyze(*spec); !a.ok())
+        return failed(a.status());
+    s.spec = std::move(*spec);
+    return 0;
+}
+
+std::string stepLine(const train::StepReport& r, int epochs, std::int64_t batch, double smooth) {
+    const double frac = double(r.stepInEpoch) / double(r.stepsPerEpoch);
+    const int width = 24, fill = int(frac * width);
+    const double eta =
+        double(r.stepsPerEpoch - r.stepInEpoch) * double(batch) / std::max(r.imagesPerSecond, 1e-9);
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "epoch %d/%d [%s%s] %3d%% step %lld/%lld loss %.4f (smoothed %.4f) lr %.3g %s "
+                  "img/s ETA %.0fs",
+                  r.epoch, epochs, std::string(std::size_t(fill), '#').c_str(),
+                  std::string(std::size_t(width - fill), '-').c_str(), int(frac * 100),
+                  (long long)r.stepInEpoch, (long long)r.stepsPerEpoch, r.loss, smooth, r.lr,
+                  thousands(r.imagesPerSecond).c_str(), eta);
+    return line;
+}
+
+std::string epochLine(const train::EpochReport& e) {
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "epoch %d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | %.1f s, %s img/s",
+                  e.epoch, e.trainLoss, e.trainAccuracy, e.test.loss, e.test.accuracy, e.seconds,
+                  thousands(e.imagesPerSecond).c_str());
+    return line;
+}
+
+int validationExit(Backend& be) {
+    if (auto* v = be.asVulkan(); v && v->context().validationEnabled()) {
+        std::printf("vulkan validation messages: %llu\n",
+                    (unsigned long long)v->context().validationMessages());
+        if (v->context().validationMessages() > 0)
+            return 1;
+    }
+    return 0;
+}
+
+} // namespace convscope::cli
+
+namespace {
+
 int inspectCommand(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& opt) {
     if (opt.count("list")) {
@@ -180,98 +319,25 @@ int inspectCommand(const std::vector<std::string>& args,
 }
 
 int trainCommand(const std::map<std::string, std::string>& opt) {
-    auto get = [&](const char* k, const char* def) {
-        auto it = opt.find(k);
-        return it == opt.end() ? std::string(def) : it->second;
-    };
-    train::TrainConfig cfg;
-    BackendOptions bo;
-    data::DatasetRequest dr;
-    dr.name = get("dataset", "fashion-mnist");
-    dr.dir = get("data", "");
-    const std::string outDir = get("out", ""), resume = get("resume", "");
-    int logEvery = 100;
-    try {
-        cfg.epochs = std::stoi(get("epochs", "1"));
-        cfg.batch = std::stoll(get("batch", "64"));
-        auto& o = cfg.optimizer;
-        if (!ops::OptimizerConfig::parseKind(get("optimizer", "momentum"), o.kind))
-            return usageError("unknown optimizer '" + get("optimizer", "") +
-                              "' (sgd, momentum, nesterov, rmsprop, adam, adamw)");
-        const bool adam = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW;
-        o.lr = std::stod(get("lr", adam ? "0.001" : "0.02"));
-        o.momentum = std::stod(get("momentum", "0.9"));
-        o.weightDecay = std::stod(get("weight-decay", "0"));
-        o.clipNorm = std::stod(get("clip-norm", "0"));
-        if (!train::LrSchedule::parse(get("schedule", "cosine"), cfg.schedule.kind))
-            return usageError("unknown schedule '" + get("schedule", "") +
-                              "' (constant, step, cosine)");
-        cfg.schedule.stepEpochs = std::stoi(get("step-epochs", "1"));
-        cfg.schedule.gamma = std::stod(get("gamma", "0.1"));
-        cfg.schedule.warmupSteps = std::stoll(get("warmup", "0"));
-        cfg.seed = std::stoull(get("seed", "1"));
-        dr.side = std::stoi(get("side", "28"));
-        dr.channels = std::stoi(get("channels", "1"));
-        dr.seed = cfg.seed;
-        cfg.maxSteps = std::stoll(get("max-steps", "0"));
-        bo.threads = std::stoi(get("threads", "0"));
-        logEvery = std::max(1, std::stoi(get("log-every", "100")));
-    } catch (const std::exception&) {
-        return usageError("a numeric option has a value that is not a number");
+    cli::TrainSetup setup;
+    if (int code = cli::prepareTrain(opt, setup); code != 0)
+        return code;
+    if (opt.count("twin")) {
+        std::signal(SIGINT, [](int) { // as below: finish the slice in flight and stop
+            g_cancel = true;
+            std::signal(SIGINT, SIG_DFL);
+        });
+        return cli::twinTrainCommand(opt, setup, &g_cancel);
     }
-    cfg.shuffle = !opt.count("no-shuffle");
-    if (opt.count("augment")) {
-        cfg.cropPad = 4;
-        cfg.hflip = true;
-    }
-    bo.backend = get("backend", "auto");
-    bo.device = get("device", "");
-    if (cfg.epochs <= 0 || cfg.batch <= 0 || cfg.batch > 8192)
-        return usageError("--epochs must be positive and --batch between 1 and 8192");
-    if (dr.side < 4 || dr.side > 512 || (dr.channels != 1 && dr.channels != 3))
-        return usageError("--side must be between 4 and 512 and --channels 1 or 3");
-    if (cfg.schedule.stepEpochs <= 0 || cfg.schedule.warmupSteps < 0)
-        return usageError("--step-epochs must be positive and --warmup not negative");
-    if (Status s = cfg.optimizer.check(); !s.ok())
-        return usageError(s.message());
-
-    // The network: --spec, --preset, or the spec.json of the run being resumed.
-    std::string specPath = get("spec", "");
-    if (specPath.empty() && !opt.count("preset") && !resume.empty() &&
-        std::filesystem::is_directory(resume))
-        specPath = (std::filesystem::path(resume) / "spec.json").string();
-    auto spec = specFrom(get("preset", "lenet5"), specPath);
-    if (!spec.ok())
-        return opt.count("preset") ? usageError(spec.status().message()) : fail(spec.status());
-
-    // The network's own training defaults, where the command line does not say otherwise.
-    if (const model::TrainingDefaults& td = spec->training; !td.empty()) {
-        auto& o = cfg.optimizer;
-        if (!opt.count("optimizer") && !td.optimizer.empty() &&
-            ops::OptimizerConfig::parseKind(td.optimizer, o.kind) && !opt.count("lr") && td.lr < 0)
-            o.lr = o.kind == ops::OptimizerKind::Adam || o.kind == ops::OptimizerKind::AdamW ? 0.001
-                                                                                             : 0.02;
-        if (!opt.count("lr") && td.lr > 0)
-            o.lr = td.lr;
-        if (!opt.count("weight-decay") && td.weightDecay >= 0)
-            o.weightDecay = td.weightDecay;
-        if (!opt.count("epochs") && td.epochs > 0)
-            cfg.epochs = td.epochs;
-        std::printf("note: %s's training defaults: %s, lr %g, weight decay %g, %d epochs\n",
-                    spec->name.c_str(), o.name().c_str(), o.lr, o.weightDecay, cfg.epochs);
-    }
-    auto data = data::loadDataset(dr);
-    if (!data.ok())
-        return fail(data.status());
+    const train::TrainConfig& cfg = setup.cfg;
+    const model::NetSpec* spec = &setup.spec;
+    const data::TrainTestSplit* data = &setup.data;
+    const data::DatasetRequest& dr = setup.dataset;
+    const std::string& outDir = setup.outDir;
+    const std::string& resume = setup.resume;
+    const int logEvery = setup.logEvery;
     const auto& tr = data->train;
-    const model::Dims wanted{spec->channels, spec->height, spec->width, false};
-    if (model::fitInput(*spec, tr.channels, tr.height, tr.width))
-        std::printf("note: %s expects %s inputs; adapting it to the dataset's %s\n",
-                    spec->name.c_str(), wanted.str().c_str(),
-                    model::Dims{tr.channels, tr.height, tr.width, false}.str().c_str());
-    if (auto a = model::analyze(*spec); !a.ok())
-        return fail(a.status());
-    auto choice = createBackend(bo);
+    auto choice = createBackend(setup.backend);
     if (!choice.ok())
         return fail(choice.status());
     Backend& be = *choice->backend;
@@ -286,7 +352,6 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
                 o.name().c_str(), o.lr, o.momentum, o.weightDecay, o.clipNorm, (long long)cfg.batch,
                 (unsigned long long)cfg.seed);
     std::fflush(stdout);
-
     train::Trainer trainer(be, net, *data, cfg);
     if (Status s = trainer.setup(); !s.ok())
         return fail(s);
@@ -320,26 +385,14 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
             return;
         if (tty && r.step % 5 != 0 && !last)
             return;
-        const double frac = double(r.stepInEpoch) / double(r.stepsPerEpoch);
-        const int width = 24, fill = int(frac * width);
-        const double eta = double(r.stepsPerEpoch - r.stepInEpoch) * double(cfg.batch) /
-                           std::max(r.imagesPerSecond, 1e-9);
-        std::printf("%sepoch %d/%d [%s%s] %3d%% step %lld/%lld loss %.4f (smoothed %.4f) lr %.3g "
-                    "%s img/s ETA %.0fs%s",
-                    tty ? "\r" : "", r.epoch, cfg.epochs,
-                    std::string(std::size_t(fill), '#').c_str(),
-                    std::string(std::size_t(width - fill), '-').c_str(), int(frac * 100),
-                    (long long)r.stepInEpoch, (long long)r.stepsPerEpoch, r.loss, smooth, r.lr,
-                    thousands(r.imagesPerSecond).c_str(), eta, tty ? "" : "\n");
+        std::printf("%s%s%s", tty ? "\r" : "",
+                    cli::stepLine(r, cfg.epochs, cfg.batch, smooth).c_str(), tty ? "" : "\n");
         std::fflush(stdout);
     };
     double testAccuracy = 0, imagesPerSecond = 0;
     Status saved;
     auto onEpoch = [&](const train::EpochReport& e) {
-        std::printf("%sepoch %d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | %.1f s, %s "
-                    "img/s\n",
-                    tty ? "\n" : "", e.epoch, e.trainLoss, e.trainAccuracy, e.test.loss,
-                    e.test.accuracy, e.seconds, thousands(e.imagesPerSecond).c_str());
+        std::printf("%s%s\n", tty ? "\n" : "", cli::epochLine(e).c_str());
         testAccuracy = e.test.accuracy;
         imagesPerSecond = e.imagesPerSecond;
         if (run) {
@@ -370,20 +423,14 @@ int trainCommand(const std::map<std::string, std::string>& opt) {
     if (!saved.ok())
         return fail(saved);
     std::printf("trained %lld steps, last epoch at %s img/s\n", (long long)trainer.stepsDone(),
-                thousands(lastStep.imagesPerSecond).c_str());
+                cli::thousands(lastStep.imagesPerSecond).c_str());
     if (imagesPerSecond > 0)
         std::printf("test accuracy: %.4f (%s img/s training, %s)\n", testAccuracy,
-                    thousands(imagesPerSecond).c_str(), be.description().c_str());
+                    cli::thousands(imagesPerSecond).c_str(), be.description().c_str());
     else
         std::printf("test accuracy: not evaluated (stopped mid-epoch; %s)\n",
                     be.description().c_str());
-    if (auto* v = be.asVulkan(); v && v->context().validationEnabled()) {
-        std::printf("vulkan validation messages: %llu\n",
-                    (unsigned long long)v->context().validationMessages());
-        if (v->context().validationMessages() > 0)
-            return 1;
-    }
-    return 0;
+    return cli::validationExit(be);
 }
 
 } // namespace
@@ -398,6 +445,7 @@ int cliMain(int argc, char** argv) {
         std::fputs(cli::kLandscapeUsage, stdout);
         std::fputs(cli::kFieldsUsage, stdout);
         std::fputs(cli::kExportUsage, stdout);
+        std::fputs(cli::kCompareUsage, stdout);
         return 0;
     }
     if (cmd == "--version") {
@@ -442,7 +490,9 @@ int cliMain(int argc, char** argv) {
             std::find(cli::kFieldsOptions.begin(), cli::kFieldsOptions.end(), k) ==
                 cli::kFieldsOptions.end() &&
             std::find(cli::kExportOptions.begin(), cli::kExportOptions.end(), k) ==
-                cli::kExportOptions.end())
+                cli::kExportOptions.end() &&
+            std::find(cli::kCompareOptions.begin(), cli::kCompareOptions.end(), k) ==
+                cli::kCompareOptions.end())
             return usageError("unknown option --" + k);
     // Every command answers --help with its own options.
     if (opt.count("help")) {
@@ -454,7 +504,12 @@ int cliMain(int argc, char** argv) {
             std::fputs(cli::kFieldsUsage, stdout);
         else if (cmd == "export")
             std::fputs(cli::kExportUsage, stdout);
-        else
+        else if (cmd == "compare")
+            std::fputs(cli::kCompareUsage, stdout);
+        else if (cmd == "train") {
+            std::fputs(kUsage, stdout);
+            std::fputs(cli::kCompareUsage, stdout); // --twin
+        } else
             std::fputs(kUsage, stdout);
         return 0;
     }
@@ -472,6 +527,8 @@ int cliMain(int argc, char** argv) {
         return cli::gaborCommand(args, opt);
     if (cmd == "export")
         return cli::exportCommand(args, opt);
+    if (cmd == "compare")
+        return cli::compareCommand(args, opt);
     if (cmd == "fetch")
         return fetchCommand(args, opt);
     if (cmd == "inspect")

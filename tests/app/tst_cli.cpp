@@ -60,7 +60,9 @@ private slots:
             {{"landscape", "--help"}, "--replot"},
             {{"rf", "--help"}, "--untrained"},
             {{"gabor", "-h"}, "null R"},
-            {{"fetch", "--help"}, "fetch cifar10"}};
+            {{"fetch", "--help"}, "fetch cifar10"},
+            {{"train", "--help"}, "--twin KEY=VALUE"},
+            {{"compare", "--help"}, "--csv FILE"}};
         for (const auto& [args, expect] : helps) {
             o = runCli(args);
             QVERIFY2(o.exitCode == 0 && o.out.contains(expect),
@@ -187,6 +189,73 @@ private slots:
         QVERIFY2(o.out.contains("at step 20"), qPrintable(o.out));
         QVERIFY2(o.out.contains("step 94/94"), qPrintable(o.out));
         QVERIFY(QFile::exists(run + "/checkpoints/step-94.safetensors"));
+    }
+
+    // train --twin: the pair into DIR/a and DIR/b (run folders with twin.json), progress lines
+    // of both tagged and interleaved, the comparison at the end; compare names the difference.
+    void twinTrainAndCompare() {
+        QTemporaryDir dir;
+        const QString out = dir.filePath("pair"), csv = dir.filePath("compare.csv");
+        Outcome o =
+            runCli({"train", "--preset", "lenet5-bn", "--dataset", "gratings", "--backend", "cpu",
+                    "--max-steps", "12", "--log-every", "2", "--twin", "bn=off", "--out", out});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains("twin: batch norm off:") &&
+                     o.out.contains("batch_norm layers removed"),
+                 qPrintable(o.out));
+        // Both curves grow together: a [b] line comes before the last [a] progress line.
+        const qsizetype firstB = o.out.indexOf("[b] epoch 1/1"),
+                        lastA = o.out.lastIndexOf("[a] epoch 1/1");
+        QVERIFY2(firstB > 0 && lastA > firstB, qPrintable(o.out));
+        for (const char* run : {"/a", "/b"}) {
+            QVERIFY(QFile::exists(out + run + "/spec.json"));
+            QVERIFY(QFile::exists(out + run + "/twin.json"));
+            QVERIFY(QFile::exists(out + run + "/checkpoints/step-12.safetensors"));
+            QFile metrics(out + run + "/metrics.csv");
+            QVERIFY(metrics.open(QIODevice::ReadOnly));
+            QCOMPARE(metrics.readAll().count("\nstep,"), 12);
+        }
+        QVERIFY2(o.out.contains("What differs"), qPrintable(o.out)); // the comparison follows
+
+        o = runCli({"compare", out + "/a", out + "/b", "--csv", csv});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains(QRegularExpression(R"(- bn1: batch_norm \S+ \(only in a\))")),
+                 qPrintable(o.out));
+        QVERIFY2(!o.out.contains("(only in b)"), qPrintable(o.out));
+        QVERIFY2(o.out.contains("settings: the same"), qPrintable(o.out));
+        QVERIFY2(o.out.contains("twin: bn=off"), qPrintable(o.out));
+        QVERIFY2(o.out.contains(QRegularExpression(R"(\n\s+1\s+\d\.\d{4} / \d\.\d{4})")),
+                 qPrintable(o.out)); // epoch 1: train loss a / b
+        QVERIFY2(o.out.contains(QRegularExpression(R"(\n\s+conv1\s+\S+\s+\S+\s+\d)")),
+                 qPrintable(o.out)); // the gradient norms of both and their ratio
+        QFile table(csv);
+        QVERIFY(table.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(table.readAll());
+        QVERIFY2(text.startsWith("metric,key,a,b,b_minus_a,b_over_a\n"), qPrintable(text));
+        QVERIFY2(text.contains("\ntest_accuracy,1,") && text.contains("\ngrad_norm,conv1,"),
+                 qPrintable(text));
+        // The folder of a pair is enough.
+        QCOMPARE(runCli({"compare", out}).exitCode, 0);
+
+        // A settings twin: the same layers, the learning rate differs.
+        const QString lr = dir.filePath("lr");
+        o = runCli({"train", "--preset", "mlp", "--dataset", "gratings", "--backend", "cpu",
+                    "--max-steps", "4", "--twin", "lr=0.05", "--out", lr});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        o = runCli({"compare", lr + "/a", lr + "/b"});
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err + o.out));
+        QVERIFY2(o.out.contains("network: the same layers") && o.out.contains("lr: 0.02 -> 0.05"),
+                 qPrintable(o.out));
+
+        // Bad input: one line, exit code 2 (usage) or 1 (not a run).
+        o = runCli({"train", "--dataset", "gratings", "--twin", "bn=sometimes"});
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains("on | off"), qPrintable(o.err));
+        o = runCli({"train", "--preset", "lenet5", "--dataset", "gratings", "--twin", "bn=off"});
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains("no batch norm"), qPrintable(o.err));
+        QCOMPARE(runCli({"compare", out + "/a"}).exitCode, 2);
+        QCOMPARE(runCli({"compare", out + "/a", dir.filePath("missing")}).exitCode, 1);
     }
 
     // saliency, fgsm and confusion on a short run: every file they promise, the tensors named

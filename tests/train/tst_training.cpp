@@ -181,7 +181,11 @@ private slots:
         std::vector<double> losses;
         auto onStep = [&](const train::StepReport& r) { losses.push_back(r.loss); };
         int epochs = 0;
-        auto onEpoch = [&](const train::EpochReport&) { ++epochs; };
+        train::EpochReport last;
+        auto onEpoch = [&](const train::EpochReport& e) {
+            ++epochs;
+            last = e;
+        };
         for (int i = 0; i < 3; ++i)
             CS_VERIFY_OK(t.runSteps(1, onStep, onEpoch));
         QCOMPARE(epochs, 0); // no evaluation after a single step
@@ -191,6 +195,11 @@ private slots:
         CS_VERIFY_OK(t.run(onStep, onEpoch));
         QCOMPARE(epochs, 1);
         QCOMPARE(losses, whole.losses);
+        // The epoch's report covers all its steps, not only those of the last run: the same
+        // train loss and accuracy as the uninterrupted epoch, bit for bit.
+        QVERIFY(last.trainLoss == whole.epochs[0].trainLoss);
+        QVERIFY(last.trainAccuracy == whole.epochs[0].trainAccuracy);
+        QVERIFY(last.test.loss == whole.epochs[0].test.loss);
         QVERIFY(!t.runSteps(0, onStep, {}).ok());
     }
 
