@@ -17,6 +17,7 @@
 #pragma once
 
 #include "model/netspec.h"
+#include "model/network.h"
 #include "train/trainer.h"
 #include <array>
 #include <atomic>
@@ -98,6 +99,9 @@ struct PairOptions {
     std::function<void(int run, const StepReport&)> onStep;
     std::function<void(int run, const EpochReport&)> onEpoch;
     const std::atomic<bool>* cancel = nullptr; // stops both within a slice
+    // After each slice of run `run`, with nothing in flight: the place to read the run's
+    // weights, filters or a probe (trainer.probe(), network.namedTensors()) for a live view.
+    std::function<void(int run, Trainer& trainer, const model::Network& network)> afterSlice;
     // The runs alternate in slices of about this many seconds (at most a twentieth of a run);
     // the one further behind (as a fraction of its planned steps) goes next, so both curves grow
     // together. Slicing does not change the results.
