@@ -103,13 +103,13 @@ bool isActivation(LayerType t) {
            t == LayerType::Tanh;
 }
 
-// The top-level classifier: the last linear layer when it is the network's last learnable layer.
+// The classifier: the network's last learnable layer when it is a top-level linear or conv2d
+// layer (a 1x1 convolution before global pooling classifies too).
 const LayerSpec* classifier(const NetSpec& spec) {
     for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it) {
-        if (it->type == LayerType::Linear)
+        if (it->type == LayerType::Linear || it->type == LayerType::Conv2d)
             return &*it;
-        if (it->type == LayerType::Conv2d || it->type == LayerType::Residual ||
-            it->type == LayerType::Concat)
+        if (it->type == LayerType::Residual || it->type == LayerType::Concat)
             return nullptr;
     }
     return nullptr;
@@ -136,7 +136,7 @@ Result<std::string> batchNorm(NetSpec& s, bool on) {
                 const LayerSpec& l = list[i];
                 if (l.type != LayerType::Conv2d && l.type != LayerType::Linear)
                     continue;
-                if (top && l.type == LayerType::Linear && l.name == lastName)
+                if (top && l.name == lastName)
                     continue; // not after the classifier
                 if (i + 1 < list.size() && list[i + 1].type == LayerType::BatchNorm)
                     continue;

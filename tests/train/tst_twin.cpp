@@ -270,6 +270,18 @@ private slots:
                                           " batch_norm layers removed (and removed from " +
                                           std::to_string(shortcutBns) + " projection shortcuts)"),
                  off.description.c_str());
+        // A network that classifies with a 1x1 convolution: no batch norm after it.
+        auto conv = model::parseNetSpec(
+            R"({"name": "allconv", "input": [1, 12, 12], "layers": [
+                {"type": "conv2d", "name": "c1", "out": 8, "kernel": 3},
+                {"type": "relu", "name": "r1"},
+                {"type": "conv2d", "name": "c2", "out": 4, "kernel": 1},
+                {"type": "global_avg_pool", "name": "gap"}, {"type": "flatten", "name": "f"}]})",
+            "allconv");
+        CS_VERIFY_OK(conv.status());
+        train::Twin convBn = twinOf(*conv, {}, "bn=on");
+        QCOMPARE(count(convBn.spec, LayerType::BatchNorm), 1);
+        QCOMPARE(int(convBn.spec.layers[1].type), int(LayerType::BatchNorm));
         // And back: bn=on on the plain twin restores a batch norm after every conv.
         train::Twin back = twinOf(off.spec, {}, "bn=on");
         QCOMPARE(count(back.spec, LayerType::BatchNorm), bns);
