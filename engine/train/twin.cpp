@@ -103,13 +103,13 @@ bool isActivation(LayerType t) {
            t == LayerType::Tanh;
 }
 
-// The top-level classifier: the last linear layer when it is the network's last learnable layer.
+// The classifier: the network's last learnable layer when it is a top-level linear or conv2d
+// layer (a 1x1 convolution before global pooling classifies too).
 const LayerSpec* classifier(const NetSpec& spec) {
     for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it) {
-        if (it->type == LayerType::Linear)
+        if (it->type == LayerType::Linear || it->type == LayerType::Conv2d)
             return &*it;
-        if (it->type == LayerType::Conv2d || it->type == LayerType::Residual ||
-            it->type == LayerType::Concat)
+        if (it->type == LayerType::Residual || it->type == LayerType::Concat)
             return nullptr;
     }
     return nullptr;
@@ -136,7 +136,7 @@ Result<std::string> batchNorm(NetSpec& s, bool on) {
                 const LayerSpec& l = list[i];
                 if (l.type != LayerType::Conv2d && l.type != LayerType::Linear)
                     continue;
-                if (top && l.type == LayerType::Linear && l.name == lastName)
+                if (top && l.name == lastName)
                     continue; // not after the classifier
                 if (i + 1 < list.size() && list[i + 1].type == LayerType::BatchNorm)
                     continue;
@@ -542,8 +542,11 @@ Result<SharedWeights> shareWeights(Backend& be, const model::Network& a, const m
     SharedWeights w;
     auto dims = [](const std::vector<std::int64_t>& d) {
         std::string s;
-        for (auto x : d)
-            s += (s.empty() ? "" : "x") + std::to_string(x);
+        for (auto x : d) {
+            if (!s.empty())
+                s += 'x';
+            s += std::to_string(x);
+        }
         return s;
     };
     std::vector<std::byte> bytes;
@@ -652,8 +655,11 @@ Status trainPair(Backend& be, const NetSpec& specA, const TrainConfig& cfgA, con
         Trainer& t = *trainers[u];
         // About sliceSeconds of steps (one step first, to measure), and at most a twentieth of
         // the run, so even a short run alternates.
-        std::int64_t steps = perStep[u] > 0 ? std::int64_t(o.sliceSeconds / perStep[u]) : 1;
-        steps = std::clamp<std::int64_t>(steps, 1, std::max<std::int64_t>(1, total[u] / 20));
+        const std::int64_t cap = std::max<std::int64_t>(1, total[u] / 20);
+        std::int64_t steps = 1;
+        if (perStep[u] > 0 && o.sliceSeconds > 0)
+            steps = std::int64_t(std::min(double(cap), o.sliceSeconds / perStep[u]));
+        steps = std::clamp<std::int64_t>(steps, 1, cap);
         steps = std::min(steps, total[u] - t.stepsDone());
         auto onStep = [&](const StepReport& s) {
             if (folders[u])
@@ -679,6 +685,8 @@ Status trainPair(Backend& be, const NetSpec& specA, const TrainConfig& cfgA, con
         }
         if (!s.ok() && !cancelled())
             res.status[u] = s.within(r == 0 ? "run a" : "run b (" + twin.change.str() + ")");
+        if (o.afterSlice)
+            o.afterSlice(r, t, r == 0 ? netA : netB);
     }
     for (std::size_t r = 0; r < 2; ++r) {
         res.steps[r] = trainers[r]->stepsDone();

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "model/netspec.h"
+#include "model/network.h"
 #include "train/trainer.h"
 #include <array>
 #include <atomic>
@@ -41,13 +42,13 @@ struct TwinChange {
 //               normal(σ)
 //   activation  relu | sigmoid | tanh | leaky
 //   shortcut    none | identity | projection
-//   optimizer   sgd | momentum | adam | adamw
+//   optimizer   sgd | momentum | nesterov | rmsprop | adam | adamw
 //   lr          a positive number
 //   batch       a whole number, 1..8192
 struct TwinKey {
     const char* key;
     const char* values; // "on | off"
-    const char* what;   // "batch norm after every conv/linear layer but the last"
+    const char* what;   // "batch norm after every conv and hidden linear layer"
 };
 const std::vector<TwinKey>& twinKeys();
 
@@ -67,14 +68,17 @@ struct Twin {
 
 // The twin of (spec, cfg) that differs in `change`. Network keys apply inside residual bodies
 // and concat branches too:
-//   bn=on        a batch_norm after every conv2d and every hidden linear layer that has none
-//                (not after the classifier); bn=off removes every batch_norm (and projection
-//                shortcuts' batch norm)
-//   dropout=R    a dropout of rate R before every hidden linear layer but the first that has
-//                none (a flat input to a linear layer: after flatten or an activation), and
-//                rate R for existing ones; dropout=off removes every dropout
+//   bn=on        a batch_norm after every conv2d and linear layer that has none, but not after
+//                the classifier (the last learnable layer), and on projection shortcuts;
+//                bn=off removes every batch_norm (and projection shortcuts' batch norm)
+//   dropout=R    where the network has dropout: rate R for each; else a dropout of rate R
+//                before every linear layer that follows another linear layer (fc2 and fc3 of
+//                lenet5, as in lenet5-dropout), or, where the only linear layer follows
+//                convolutions (resnet20), before that one; dropout=off removes every dropout
 //   init=S       the network's default init and every layer's own init set to S
-//   activation=A every relu/leaky_relu/sigmoid/tanh layer and every residual block's activation
+//   activation=A every relu/leaky_relu/sigmoid/tanh layer; a residual block's relu after the
+//                add (a NetSpec allows relu or none there) becomes none followed by an A layer
+//                "<block>_act"
 //   shortcut=X   every residual block's shortcut; none→identity only where the body keeps the
 //                shape (else projection)
 //   optimizer=O  the optimizer (lr: 0.001 for adam/adamw from sgd/momentum and back to 0.02)
@@ -98,6 +102,9 @@ struct PairOptions {
     std::function<void(int run, const StepReport&)> onStep;
     std::function<void(int run, const EpochReport&)> onEpoch;
     const std::atomic<bool>* cancel = nullptr; // stops both within a slice
+    // After each slice of run `run`, with nothing in flight: the place to read the run's
+    // weights, filters or a probe (trainer.probe(), network.namedTensors()) for a live view.
+    std::function<void(int run, Trainer& trainer, const model::Network& network)> afterSlice;
     // The runs alternate in slices of about this many seconds (at most a twentieth of a run);
     // the one further behind (as a fraction of its planned steps) goes next, so both curves grow
     // together. Slicing does not change the results.

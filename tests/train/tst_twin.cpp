@@ -270,6 +270,18 @@ private slots:
                                           " batch_norm layers removed (and removed from " +
                                           std::to_string(shortcutBns) + " projection shortcuts)"),
                  off.description.c_str());
+        // A network that classifies with a 1x1 convolution: no batch norm after it.
+        auto conv = model::parseNetSpec(
+            R"({"name": "allconv", "input": [1, 12, 12], "layers": [
+                {"type": "conv2d", "name": "c1", "out": 8, "kernel": 3},
+                {"type": "relu", "name": "r1"},
+                {"type": "conv2d", "name": "c2", "out": 4, "kernel": 1},
+                {"type": "global_avg_pool", "name": "gap"}, {"type": "flatten", "name": "f"}]})",
+            "allconv");
+        CS_VERIFY_OK(conv.status());
+        train::Twin convBn = twinOf(*conv, {}, "bn=on");
+        QCOMPARE(count(convBn.spec, LayerType::BatchNorm), 1);
+        QCOMPARE(int(convBn.spec.layers[1].type), int(LayerType::BatchNorm));
         // And back: bn=on on the plain twin restores a batch norm after every conv.
         train::Twin back = twinOf(off.spec, {}, "bn=on");
         QCOMPARE(count(back.spec, LayerType::BatchNorm), bns);
@@ -428,6 +440,48 @@ private slots:
         }
     }
 
+    // Every preset and every network key: a twin that analyses, or an error saying why not
+    // (never a broken network).
+    void everyPresetTwinsOrSaysWhy() {
+        const char* changes[] = {"bn=on",
+                                 "bn=off",
+                                 "dropout=0.4",
+                                 "dropout=off",
+                                 "init=zeros",
+                                 "init=xavier-uniform",
+                                 "init=he-normal",
+                                 "activation=tanh",
+                                 "activation=relu",
+                                 "shortcut=none",
+                                 "shortcut=identity",
+                                 "shortcut=projection"};
+        int made = 0, refused = 0;
+        for (const auto& name : model::presetNames()) {
+            const NetSpec s = presetSpec(name.c_str());
+            for (const char* kv : changes) {
+                auto t = train::makeTwin(s, {}, *train::parseTwin(kv));
+                const std::string what = name + " " + kv;
+                if (!t.ok()) {
+                    const std::string m = t.status().message();
+                    QVERIFY2(has(m, "already") || has(m, "has no"), (what + ": " + m).c_str());
+                    ++refused;
+                    continue;
+                }
+                auto a = model::analyze(t->spec);
+                QVERIFY2(a.ok(), (what + ": " + a.status().message()).c_str());
+                QVERIFY2(!t->description.empty() && t->networkChanged, what.c_str());
+                QVERIFY2(model::toJson(t->spec) != model::toJson(s), what.c_str());
+                // spec.json of the twin reads back as the same network.
+                auto back = model::parseNetSpec(model::toJson(t->spec), what);
+                QVERIFY2(back.ok(), what.c_str());
+                QCOMPARE(model::toJson(*back), model::toJson(t->spec));
+                ++made;
+            }
+        }
+        qInfo("%d twins made, %d refused with a reason", made, refused);
+        QVERIFY(made > refused);
+    }
+
     // A bn twin shares every conv and linear tensor; they hold A's values after setup even
     // when B was initialised with another seed (the copy, not luck).
     void sharedWeights() {
@@ -538,9 +592,20 @@ private slots:
         o.onEpoch = [&](int r, const train::EpochReport& e) {
             got[std::size_t(r)].epochs.push_back(e);
         };
+        std::array<int, 2> slices{0, 0};
+        std::array<std::int64_t, 2> lastStep{0, 0};
+        bool monotonic = true;
+        o.afterSlice = [&](int r, train::Trainer& tr, const model::Network& net) {
+            ++slices[std::size_t(r)];
+            monotonic = monotonic && tr.stepsDone() > lastStep[std::size_t(r)] &&
+                        net.spec().name == (r == 0 ? a.name : t.spec.name);
+            lastStep[std::size_t(r)] = tr.stepsDone();
+        };
         train::PairResult result;
         CS_VERIFY_OK(train::trainPair(*be, a, cfg, t, gratings(), o, &result));
         QVERIFY2(order.size() >= 4, "the runs did not alternate"); // a, b, a, b, ...
+        QVERIFY(slices[0] >= 2 && slices[1] >= 2 && monotonic);
+        QCOMPARE(lastStep, result.steps);
         QVERIFY(result.status[0].ok() && result.status[1].ok());
 
         Status s;
