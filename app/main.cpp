@@ -2,6 +2,9 @@
 // from the command line: convscope --preset resnet20 --dataset cifar10 --data DIR --presenter
 // --train, or open a network (NetSpec JSON) or a run folder.
 #include "build_view.h"
+#include "compare_view.h"
+#include "lesson.h"
+#include "lesson_player.h"
 #include "main_window.h"
 #include "saliency_view.h"
 
@@ -11,6 +14,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QSpinBox>
@@ -72,8 +76,15 @@ int main(int argc, char** argv) {
     const QCommandLineOption view(
         "view",
         "The tab to show: build, train (default), filters, gradients, saliency, landscape, "
-        "receptive-field.",
+        "receptive-field, compare.",
         "tab");
+    const QCommandLineOption compare(
+        "compare", "Show this run folder in the Compare tab (repeat it for up to four runs).",
+        "run");
+    const QCommandLineOption lesson("lesson", "Open a lesson (JSON) and show its player.", "file");
+    const QCommandLineOption lessonSteps(
+        "lesson-steps", "With --lesson: play its first n steps at once (each after the last).",
+        "n");
     const QCommandLineOption image("image",
                                    "Saliency: the test image to explain and attack at once.", "n");
     const QCommandLineOption screenshot(
@@ -85,7 +96,7 @@ int main(int argc, char** argv) {
         "ends only). After a crash or kill the next start offers to recover it.",
         "s", "60");
     cli.addOptions({preset, dataset, data, backend, epochs, presenter, train, view, image,
-                    screenshot, after, autosave});
+                    screenshot, after, autosave, lesson, lessonSteps, compare});
     cli.addVersionOption();
     // --help and --version print and exit without a display (a QApplication without one aborts).
     for (int i = 1; i < argc; ++i) {
@@ -151,8 +162,7 @@ int main(int argc, char** argv) {
     if (cli.isSet(epochs))
         window.findChild<QSpinBox*>("epochs")->setValue(cli.value(epochs).toInt());
     if (cli.isSet(view)) {
-        const QStringList tabs = {"build",    "train",     "filters",        "gradients",
-                                  "saliency", "landscape", "receptive-field"};
+        const QStringList tabs = convscope::ui::Lesson::tabNames();
         if (!tabs.contains(cli.value(view))) {
             std::fprintf(stderr, "convscope: unknown view \"%s\"; use %s\n",
                          qPrintable(cli.value(view)), qPrintable(tabs.join(", ")));
@@ -185,6 +195,38 @@ int main(int argc, char** argv) {
             return 2;
         }
         window.saliencyView()->selectImage(index);
+    }
+    for (const QString& run : cli.values(compare)) {
+        QString error;
+        if (!window.compareView()->addRun(run, &error)) {
+            std::fprintf(stderr, "convscope: --compare %s: %s\n", qPrintable(run),
+                         qPrintable(error));
+            return 2;
+        }
+        window.tabs()->setCurrentWidget(window.compareView());
+    }
+    if (cli.isSet(lesson) && !window.openLesson(cli.value(lesson))) {
+        std::fprintf(stderr, "convscope: %s\n", qPrintable(window.statusLine()->text()));
+        return 2;
+    }
+    if (cli.isSet(lessonSteps)) {
+        bool ok = false;
+        const int n = cli.value(lessonSteps).toInt(&ok);
+        if (!cli.isSet(lesson) || !ok || n < 0) {
+            std::fprintf(stderr, "convscope: --lesson-steps needs --lesson and a count\n");
+            return 2;
+        }
+        // Next, each time the step before has finished (training takes a while).
+        auto* timer = new QTimer(&window);
+        QObject::connect(timer, &QTimer::timeout, &window, [&window, timer, n] {
+            auto* player = window.lessonPlayer();
+            if (player->current() + 1 >= n ||
+                player->current() + 1 >= player->lesson().steps.size())
+                return timer->stop();
+            if (!player->working())
+                player->next();
+        });
+        timer->start(200);
     }
     if (cli.isSet(train))
         QTimer::singleShot(0, &window, [&window] { window.trainAction()->trigger(); });

@@ -1,20 +1,25 @@
 // MainWindow: layout, actions with shortcuts, the status bar, runs and presenter mode.
 #include "main_window.h"
 #include "build_view.h"
+#include "compare_view.h"
 #include "dataset_fetcher.h"
 #include "feature_map_view.h"
 #include "filter_view.h"
 #include "filters_view.h"
 #include "gradients_view.h"
 #include "landscape_view.h"
+#include "lesson.h"
+#include "lesson_player.h"
 #include "receptive_field_view.h"
 #include "saliency_view.h"
 #include "train/run_folder.h"
 #include "train_view.h"
+#include "twin_session.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QDockWidget>
@@ -36,16 +41,20 @@
 #include <QProgressBar>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
 #include <cmath>
+#include <utility>
 
 namespace convscope::ui {
 
@@ -101,6 +110,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         if (!dir.isEmpty())
             openRun(dir);
     });
+    file->addAction(tr("Open lesson…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), this,
+                    [this] {
+                        const QString path =
+                            QFileDialog::getOpenFileName(this, tr("Open a lesson"), QString(),
+                                                         tr("Lessons (*.json);;All files (*)"));
+                        if (!path.isEmpty())
+                            openLesson(path);
+                    })
+        ->setToolTip(tr("A demonstration to play step by step: network, settings and steps from a "
+                        "JSON file (examples in resources/lessons)"));
+    // The lessons shipped with convscope (resources/lessons, compiled in), by lecture.
+    QMenu* lessons = file->addMenu(tr("Lessons"));
+    lessons->setObjectName("lessons");
+    for (const QString& name : QDir(":/lessons").entryList({"*.json"}, QDir::Files, QDir::Name)) {
+        const QString path = ":/lessons/" + name;
+        QString error;
+        const Lesson l = Lesson::load(path, &error);
+        lessons
+            ->addAction(error.isEmpty() ? l.title : name, this, [this, path] { openLesson(path); })
+            ->setToolTip(l.lecture);
+    }
     // The newest autosaved runs, listed each time the menu opens.
     QMenu* recent = file->addMenu(tr("Recent runs"));
     recent->setObjectName("recent runs");
@@ -112,6 +142,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         for (const QString& dir : runs)
             recent->addAction(QFileInfo(dir).fileName(), this, [this, dir] { openRun(dir); });
     });
+    file->addAction(
+            tr("Export network as ONNX…"), this,
+            [this] {
+                if (m_runDir.isEmpty())
+                    return m_statusLine->setText(tr(
+                        "Nothing to export yet: train a network or open a run (File → Open run)"));
+                const QString path = QFileDialog::getSaveFileName(
+                    this, tr("Export the network as ONNX"),
+                    QDir::home().filePath(QFileInfo(m_runDir).fileName() + ".onnx"),
+                    tr("ONNX models (*.onnx)"));
+                if (path.isEmpty())
+                    return;
+                QString summary, error;
+                if (TrainingSession::exportOnnx(m_runDir, path, &summary, &error))
+                    m_statusLine->setText(tr("Exported %1").arg(summary));
+                else
+                    QMessageBox::warning(this, tr("Export network as ONNX"), error);
+            })
+        ->setToolTip(tr("The trained network with its weights (the run's last checkpoint), ONNX "
+                        "opset 13: opens in Netron and other tools. Inputs are normalised images "
+                        "(x − mean)/std, as the network trained on them"));
     file->addAction(tr("Get CIFAR-10…"), this, [this] { getCifar10(); })
         ->setToolTip(tr("Downloads the CIFAR-10 binary archive (170 MB, checked against its "
                         "published MD5) into %1, unpacks it and selects it. Cancel keeps the "
@@ -154,9 +205,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                      "the settings hide (Ctrl+D shows them), F11 or Esc returns"));
     connect(m_presenterAction, &QAction::toggled, this, &MainWindow::setPresenterMode);
     viewMenu->addSeparator();
-    const QStringList tabNames = {tr("Build"),          tr("Train"),    tr("Filters"),
-                                  tr("Gradients"),      tr("Saliency"), tr("Landscape"),
-                                  tr("Receptive field")};
+    const QStringList tabNames = {tr("Build"),           tr("Train"),    tr("Filters"),
+                                  tr("Gradients"),       tr("Saliency"), tr("Landscape"),
+                                  tr("Receptive field"), tr("Compare")};
     for (int tab = 0; tab < tabNames.size(); ++tab)
         viewMenu->addAction(tabNames[tab], QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + tab)), this,
                             [this, tab] { m_tabs->setCurrentIndex(tab); });
@@ -174,12 +225,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                "leaves it</td></tr>"
                "<tr><td><b>Ctrl+D</b></td><td>show or hide the settings (in presenter mode "
                "too)</td></tr>"
-               "<tr><td><b>Ctrl+1 … 7</b></td><td>Build, Train, Filters, Gradients, "
-               "Saliency, Landscape, Receptive field</td></tr>"
+               "<tr><td><b>Ctrl+1 … 8</b></td><td>Build, Train, Filters, Gradients, "
+               "Saliency, Landscape, Receptive field, Compare</td></tr>"
                "<tr><td><b>[</b>, <b>]</b></td><td>Saliency: ε down, up</td></tr>"
                "<tr><td><b>Ctrl+Shift+K</b></td><td>Saliency: sanity check</td></tr>"
                "<tr><td><b>Ctrl+L</b></td><td>Landscape: compute the surface</td></tr>"
                "<tr><td><b>Ctrl+Backspace</b></td><td>cancel the running analysis</td></tr>"
+               "<tr><td><b>Ctrl+Shift+T</b></td><td>Compare: train a twin beside this "
+               "network</td></tr>"
+               "<tr><td><b>Ctrl+Shift+L</b></td><td>open a lesson</td></tr>"
+               "<tr><td><b>Page Down</b>, <b>Page Up</b></td><td>lesson: next step, the "
+               "step before</td></tr>"
+               "<tr><td><b>End</b></td><td>time scrubber: back to live</td></tr>"
                "<tr><td><b>F2</b>, double-click</td><td>edit a layer's name or settings</td></tr>"
                "<tr><td><b>Del</b>, <b>Ctrl+Up/Down</b>, <b>Ctrl+R</b></td>"
                "<td>remove, move, wrap in a residual block</td></tr>"
@@ -262,8 +319,50 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_fieldView, tr("Receptive field"));
     m_tabs->setTabToolTip(FieldTab, tr("What one unit sees: its theoretical receptive field and "
                                        "its effective one (Luo et al.), layer by layer"));
+    m_compare = new CompareView;
+    m_compare->setRecentRunsProvider([] { return recentRuns(8); });
+    m_tabs->addTab(m_compare, tr("Compare"));
+    m_tabs->setTabToolTip(CompareTab, tr("Two to four runs on one scale: a twin that differs in "
+                                         "one thing (batch norm, initialisation, dropout, "
+                                         "activation, shortcuts…) trained beside this network"));
+    connect(m_compare, &CompareView::message, this,
+            [this](const QString& text) { m_statusLine->setText(text); });
+    connect(m_compare, &CompareView::twinRequested, this, &MainWindow::trainTwin);
+    m_twins = new TwinSession(this);
+    connect(m_compare, &CompareView::twinCancelled, m_twins, &TwinSession::cancel);
+    connect(m_twins, &TwinSession::started, this, [this](const QString& description) {
+        m_statusLine->setText(tr("Training the twins: %1").arg(description));
+    });
+    connect(m_twins, &TwinSession::snapshot, this, &MainWindow::onTwinSnapshot);
+    connect(m_twins, &TwinSession::finished, this, [this](const QString& error, bool cancelled) {
+        m_compare->setTwinRunning(false);
+        for (int k = 0; k < 2; ++k) // the final rows, norms and filters
+            if (const RunRecord read = TrainingSession::openRun(m_twinRuns[k].dir);
+                read.error.isEmpty())
+                m_twinRuns[k] = read;
+        m_compare->setRuns({m_twinRuns[0], m_twinRuns[1]});
+        m_progress->reset();
+        m_statusLine->setText(!error.isEmpty() ? error
+                              : cancelled      ? tr("The twins stopped; both runs are kept")
+                                               : m_compare->summary());
+        emit twinsFinished(error);
+    });
+    connect(&m_session, &TrainingSession::landscapeUpdated, m_compare, &CompareView::setSurfaces);
     m_tabs->setCurrentIndex(TrainTab);
-    setCentralWidget(m_tabs);
+    m_player = new LessonPlayer;
+    connect(m_player, &LessonPlayer::stepEntered, this, &MainWindow::playLessonStep);
+    connect(this, &MainWindow::twinsFinished, this, [this] {
+        if (m_player->working() && !m_session.busy())
+            m_player->setWorking(false);
+    });
+    auto* central = new QWidget;
+    auto* centralBox = new QVBoxLayout(central);
+    centralBox->setContentsMargins(0, 0, 0, 0);
+    centralBox->setSpacing(0);
+    centralBox->addWidget(m_player);
+    centralBox->addWidget(buildScrubber());
+    centralBox->addWidget(m_tabs, 1);
+    setCentralWidget(central);
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::updateProbe);
     connect(m_filtersView, &FiltersView::probeChanged, this, &MainWindow::updateProbe);
     connect(m_build, &BuildView::specChanged, this, &MainWindow::onSpecChanged);
@@ -586,6 +685,19 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* e) {
             watched->isWidgetType() && static_cast<QWidget*>(watched)->window() == this)
             return true;
     }
+    // A lesson's Next and Back are Page Down and Page Up (what a presenter's remote sends),
+    // whichever widget has focus: they win over a spin box or list that pages with them.
+    if ((e->type() == QEvent::ShortcutOverride || e->type() == QEvent::KeyPress) && m_player &&
+        m_player->isVisible() && watched->isWidgetType() &&
+        static_cast<QWidget*>(watched)->window() == this) {
+        const auto* k = static_cast<QKeyEvent*>(e);
+        if ((k->key() == Qt::Key_PageDown || k->key() == Qt::Key_PageUp) &&
+            k->modifiers() == Qt::NoModifier) {
+            if (e->type() == QEvent::KeyPress)
+                k->key() == Qt::Key_PageDown ? m_player->next() : m_player->back();
+            return true;
+        }
+    }
     return QMainWindow::eventFilter(watched, e);
 }
 
@@ -634,6 +746,7 @@ void MainWindow::setPresenterMode(bool on) {
     for (int i = 0; i < m_tabs->count(); ++i)
         if (auto* view = qobject_cast<View*>(m_tabs->widget(i)))
             view->setPresenterMode(on);
+    m_player->setPresenterMode(on);
     m_dock->setVisible(!on);
     m_statusLine->setVisible(!on); // the audience needs the speed and progress, not messages
     // Full screen for the projector; Esc leaves presenter mode (Stop keeps its button).
@@ -857,6 +970,8 @@ bool MainWindow::openRun(const QString& dir) {
     m_filtersView->newRun(); // a reopened run's start is its last checkpoint's
     m_filtersView->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
     m_runDir = dir;
+    m_compare->setCurrentRun(dir);
+    forgetKeptSteps();   // a reopened run has no snapshots in memory
     if (r.hasCheckpoint) // the analysis views look at this run's last checkpoint
         m_session.analyseRun(dir, m_dataDir->text());
     m_reopened = r.hasCheckpoint ? dir : QString(); // continuing needs a checkpoint
@@ -873,6 +988,233 @@ bool MainWindow::openRun(const QString& dir) {
                   .arg(r.steps));
     onState(false, false);
     return true;
+}
+
+void MainWindow::trainTwin(const QString& key, const QString& value) {
+    if (m_twins->busy())
+        return m_statusLine->setText(tr("A twin pair is training: stop it first (Compare tab)"));
+    const TrainRequest r = request();
+    if (const QString why = TwinSession::check(r, key, value); !why.isEmpty()) {
+        m_statusLine->setText(why);
+        QMessageBox::warning(this, tr("Compare with a twin"), why);
+        return;
+    }
+    if (m_session.busy()) // one training at a time: the pair takes both cores
+        m_session.pause();
+    const QString name = QJsonDocument::fromJson(r.spec).object().value("name").toString(
+        r.preset.isEmpty() ? QStringLiteral("network") : r.preset);
+    const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
+    QString change = key + "-" + value;
+    change.replace(QRegularExpression("[^A-Za-z0-9.+-]"), "_");
+    const std::array<QString, 2> dirs = {runsDir() + "/" + name + "-" + stamp,
+                                         runsDir() + "/" + name + "-" + change + "-" + stamp};
+    m_compare->clearRuns();
+    for (int k = 0; k < 2; ++k) {
+        m_twinRuns[k] = RunRecord();
+        m_twinRuns[k].dir = dirs[k];
+        m_twinRuns[k].spec = r.spec;
+        if (k == 1)
+            m_twinRuns[k].twinChange = key + "=" + value;
+        m_compare->setRun(m_twinRuns[k]);
+    }
+    m_compare->setTwinRunning(true);
+    m_tabs->setCurrentWidget(m_compare);
+    m_statusLine->setText(tr("Training %1 and its twin (%2=%3)…").arg(name, key, value));
+    m_twins->start(r, key, value, dirs);
+}
+
+void MainWindow::onTwinSnapshot(const TwinSnapshot& s) {
+    for (int k = 0; k < 2; ++k) {
+        RunRecord& run = m_twinRuns[k];
+        if (s.epochEnded[k]) { // the folder has the epoch's row, layer norms and checkpoint
+            const RunRecord read = TrainingSession::openRun(run.dir);
+            if (read.error.isEmpty()) {
+                const QString change = run.twinChange;
+                run = read;
+                if (run.twinChange.isEmpty())
+                    run.twinChange = change;
+            }
+        }
+        run.loss += s.loss[k];
+        run.steps = std::max(run.steps, s.steps[k]);
+    }
+    // Both at once: one redraw.
+    m_compare->setRuns({m_twinRuns[0], m_twinRuns[1]});
+    if (s.totalSteps > 0)
+        m_progress->setValue(int(50 * (s.steps[0] + s.steps[1]) / s.totalSteps));
+}
+
+QWidget* MainWindow::buildScrubber() {
+    m_scrubber = new QWidget;
+    m_scrubber->setObjectName("scrubber");
+    m_scrubSlider = new QSlider(Qt::Horizontal);
+    m_scrubSlider->setObjectName("scrubber slider");
+    m_scrubSlider->setToolTip(
+        tr("Back in time: the filters, feature maps, saliency maps and the landscape's "
+           "trajectory marker at any kept step (the weights are kept every few steps, up to 200 "
+           "snapshots). Training pauses; End returns to live"));
+    m_scrubSlider->setPageStep(10);
+    m_scrubLabel = new QLabel;
+    m_scrubLabel->setObjectName("scrubber label");
+    m_scrubLabel->setMinimumWidth(260);
+    m_live = new QPushButton(tr("Live"));
+    m_live->setObjectName("scrubber live");
+    m_live->setToolTip(tr("Back to the weights trained so far (End)"));
+    m_live->setShortcut(QKeySequence(Qt::Key_End));
+    auto* row = new QHBoxLayout(m_scrubber);
+    row->setContentsMargins(8, 2, 8, 2);
+    row->addWidget(new QLabel(tr("Step:")));
+    row->addWidget(m_scrubSlider, 1);
+    row->addWidget(m_scrubLabel);
+    row->addWidget(m_live);
+    // Rewinding reads and writes every weight: once the slider rests for a moment.
+    m_scrubTimer = new QTimer(this);
+    m_scrubTimer->setSingleShot(true);
+    m_scrubTimer->setInterval(120);
+    connect(m_scrubSlider, &QSlider::valueChanged, this, [this](int i) {
+        if (i < 0 || i >= m_keptSteps.size())
+            return;
+        m_scrubLabel->setText(tr("step %1 …").arg(m_keptSteps[i]));
+        m_scrubTimer->start();
+    });
+    connect(m_scrubTimer, &QTimer::timeout, this, [this] {
+        const int i = m_scrubSlider->value();
+        if (i >= 0 && i < m_keptSteps.size())
+            m_session.rewind(m_keptSteps[i]);
+    });
+    connect(m_live, &QPushButton::clicked, this, [this] {
+        m_scrubTimer->stop();
+        m_session.goLive();
+    });
+    m_scrubber->hide(); // until the run has kept two snapshots
+    return m_scrubber;
+}
+
+void MainWindow::forgetKeptSteps() {
+    m_keptSteps.clear();
+    m_rewoundTo = -1;
+    m_scrubber->hide();
+    m_landscape->setMarkedStep(-1);
+}
+
+void MainWindow::setKeptSteps(const QVector<qint64>& steps) {
+    const bool live = m_rewoundTo < 0;
+    m_keptSteps = steps;
+    const QSignalBlocker block(m_scrubSlider);
+    m_scrubSlider->setRange(0, int(steps.size()) - 1);
+    if (live)
+        m_scrubSlider->setValue(int(steps.size()) - 1);
+    m_scrubber->setVisible(steps.size() >= 2);
+    if (live)
+        m_scrubLabel->setText(tr("live · %1 snapshots kept").arg(steps.size()));
+}
+
+void MainWindow::showRewound(qint64 step) {
+    m_rewoundTo = step;
+    m_landscape->setMarkedStep(step);
+    if (step < 0) {
+        const QSignalBlocker block(m_scrubSlider);
+        m_scrubSlider->setValue(m_scrubSlider->maximum());
+        m_scrubLabel->setText(tr("live · %1 snapshots kept").arg(m_keptSteps.size()));
+        m_live->setEnabled(false);
+        return;
+    }
+    m_scrubLabel->setText(tr("<b>showing step %1</b> of %2 — End: live").arg(step).arg(m_lastStep));
+    m_live->setEnabled(true);
+}
+
+bool MainWindow::openLesson(const QString& path) {
+    QString error;
+    const Lesson l = Lesson::load(path, &error);
+    auto refuse = [this](const QString& why) {
+        m_statusLine->setText(why);
+        if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+            QMessageBox::warning(this, tr("Open lesson"), why);
+        return false;
+    };
+    if (!error.isEmpty())
+        return refuse(error);
+    if (!l.preset.isEmpty() && m_preset->findText(l.preset) < 0)
+        return refuse(tr("%1: no preset \"%2\" (presets: %3)")
+                          .arg(path, l.preset, TrainingSession::presets().join(", ")));
+    if (m_dataset->findText(l.dataset) < 0)
+        return refuse(tr("%1: no dataset \"%2\" (datasets: %3)")
+                          .arg(path, l.dataset, TrainingSession::datasets().join(", ")));
+    if (m_optimizer->findText(l.optimizer) < 0 || m_backend->findText(l.backend) < 0)
+        return refuse(tr("%1: optimizer \"%2\" or backend \"%3\" is not one the window offers")
+                          .arg(path, l.optimizer, l.backend));
+    // A lesson starts from fresh weights: the run before it is kept in its folder.
+    if (m_twins->busy())
+        m_twins->cancel();
+    if (m_session.started() || m_session.busy())
+        m_session.stop();
+    forgetReopenedRun();
+    if (!l.preset.isEmpty()) {
+        m_preset->setCurrentText(l.preset);
+        showPreset(); // loads it even when it was the current one
+    } else {
+        const QJsonObject spec = QJsonDocument::fromJson(l.spec).object();
+        m_build->setSpec(spec, tr("Lesson %1").arg(l.title));
+        if (!m_build->valid())
+            return refuse(tr("%1: its network has an error: %2").arg(path, m_build->check().error));
+    }
+    m_dataset->setCurrentText(l.dataset);
+    m_optimizer->setCurrentText(l.optimizer);
+    m_backend->setCurrentText(l.backend);
+    m_lr->setValue(l.lr);
+    m_weightDecay->setValue(l.weightDecay);
+    m_batch->setValue(l.batch);
+    m_epochs->setValue(l.epochs);
+    m_seed->setValue(int(l.seed));
+    m_trainView->clear();
+    m_compare->clearRuns();
+    if (!l.tab.isEmpty())
+        m_tabs->setCurrentIndex(int(Lesson::tabNames().indexOf(l.tab)));
+    m_player->setLesson(l);
+    m_player->setPresenterMode(m_presenter);
+    m_statusLine->setText(
+        tr("Lesson \"%1\": %2 steps, Next (Page Down) starts it").arg(l.title).arg(l.steps.size()));
+    return true;
+}
+
+void MainWindow::playLessonStep(int index, bool replay) {
+    const LessonStep& s = m_player->lesson().steps[index];
+    if (!s.tab.isEmpty())
+        m_tabs->setCurrentIndex(int(Lesson::tabNames().indexOf(s.tab)));
+    if (replay)
+        return;
+    switch (s.action) {
+    case LessonStep::Action::Train:
+        if (m_session.busy())
+            m_session.pause();
+        m_player->setWorking(true, s.toEpoch > 0 ? tr("training to epoch %1…").arg(s.toEpoch)
+                                                 : tr("training to step %1…").arg(s.steps));
+        if (m_session.started()) {
+            m_session.runTo(s.steps, s.toEpoch);
+        } else {
+            m_stopAtStep = s.steps;
+            m_stopAtEpoch = s.toEpoch;
+            onTrain();
+            m_stopAtStep = 0;
+            m_stopAtEpoch = 0;
+        }
+        if (!m_session.busy()) // it could not start (the status line says why)
+            m_player->setWorking(false);
+        if (s.tab.isEmpty())
+            m_tabs->setCurrentIndex(TrainTab);
+        break;
+    case LessonStep::Action::Twin:
+        m_player->setWorking(true, tr("training the twins…"));
+        trainTwin(s.key, s.value);
+        if (!m_twins->busy())
+            m_player->setWorking(false);
+        break;
+    case LessonStep::Action::Show:
+    case LessonStep::Action::Say:
+    case LessonStep::Action::Pause:
+    case LessonStep::Action::Reveal:
+        break;
+    }
 }
 
 QString MainWindow::runsDir() {
@@ -1010,6 +1352,8 @@ void MainWindow::onTrain() {
         return;
     }
     TrainRequest r = request();
+    r.stopAtStep = std::exchange(m_stopAtStep, 0);
+    r.stopAtEpoch = std::exchange(m_stopAtEpoch, 0);
     if (!m_reopened.isEmpty()) {
         r.resumeDir = m_reopened; // the curves so far stay; the run continues after them
         r.resumeEpochs = m_reopenedEpochs;
@@ -1017,6 +1361,7 @@ void MainWindow::onTrain() {
         m_trainView->clear();
     }
     if (r.resumeDir.isEmpty()) { // a new run: nothing of the last one stays on screen
+        forgetKeptSteps();
         m_gradientsView->setNorms({}, {});
         m_filtersView->newRun();
         m_accuracy->clear();
@@ -1038,12 +1383,17 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
         featureMapView()->setProbe(s.probe);
     if (!s.filters.isEmpty())
         m_filtersView->setFilters(s.filters, s.filterCount, s.filterChannels, s.filterH, s.filterW,
-                                  s.step);
+                                  s.rewoundTo >= 0 ? s.rewoundTo : s.step);
+    if (!s.keptSteps.isEmpty())
+        setKeptSteps(s.keptSteps);
+    if (s.rewindChanged)
+        showRewound(s.rewoundTo);
     if (!s.gradientNorms.isEmpty())
         m_gradientsView->setNorms(s.layerNames, s.gradientNorms, s.layerTypes);
     m_lastStep = s.step;
     if (!s.runDir.isEmpty() && s.runDir != m_runDir) {
         m_runDir = s.runDir;
+        m_compare->setCurrentRun(m_runDir);
         m_progress->setToolTip(tr("This run autosaves to %1").arg(m_runDir));
     }
     // The step axis grows with the run (a quarter ahead of the last step), so the curve fills
@@ -1066,6 +1416,8 @@ void MainWindow::onSnapshot(const TrainSnapshot& s) {
 }
 
 void MainWindow::onState(bool busy, bool started) {
+    if (!busy && m_player->working() && !m_twins->busy())
+        m_player->setWorking(false);
     if (started && !busy) // paused: say so, and drop the ETA
         m_speed->setText(tr("Paused at step %1 · Resume: Ctrl+Enter").arg(m_lastStep));
     m_train->setText(started && !busy                    ? tr("Resume")

@@ -5,6 +5,7 @@
 // through TrainingSession.
 #pragma once
 
+#include <array>
 #include <functional>
 
 #include "training_session.h"
@@ -20,7 +21,10 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
+class QPushButton;
+class QSlider;
 class QSpinBox;
+class QTimer;
 
 class QTabWidget;
 class QToolButton;
@@ -28,6 +32,10 @@ class QToolButton;
 namespace convscope::ui {
 
 class BuildView;
+class CompareView;
+class LessonPlayer;
+class TwinSession;
+struct TwinSnapshot;
 class FeatureMapView;
 class FilterView;
 class FiltersView;
@@ -102,7 +110,34 @@ public:
     bool recoverRun(const QString& dir);
     int testLossPoints() const;
     int accuracyPoints() const;
-    enum Tab { BuildTab, TrainTab, FiltersTab, GradientsTab, SaliencyTab, LandscapeTab, FieldTab };
+    enum Tab {
+        BuildTab,
+        TrainTab,
+        FiltersTab,
+        GradientsTab,
+        SaliencyTab,
+        LandscapeTab,
+        FieldTab,
+        CompareTab
+    };
+    CompareView* compareView() const { return m_compare; }
+    // Compare with…: the current network and its twin differing in `key`=`value`, trained
+    // interleaved (same seed, initial weights where shapes agree, data order) into two run
+    // folders, growing live in the Compare tab.
+    void trainTwin(const QString& key, const QString& value);
+    TwinSession* twinSession() const { return m_twins; }
+    // File → Open lesson (and convscope --lesson FILE): sets up the lesson's network, dataset
+    // and settings from fresh weights and shows the player; false with the reason in the status
+    // line (and a dialog) when the file is not a lesson this window can play.
+    bool openLesson(const QString& path);
+    LessonPlayer* lessonPlayer() const { return m_player; }
+    QSlider* scrubber() const { return m_scrubSlider; }
+    qint64 rewoundTo() const { return m_rewoundTo; } // -1: live
+
+signals:
+    void twinsFinished(const QString& error); // the twin pair stopped (tests)
+
+public:
     QTabWidget* tabs() const { return m_tabs; }
     qint64 lastStep() const { return m_lastStep; }
     QString runDir() const { return m_runDir; }
@@ -137,6 +172,26 @@ private:
     QLineEdit* m_dataDir = nullptr;
     QWidget* m_dataDirRow = nullptr;
     BuildView* m_build = nullptr;
+    CompareView* m_compare = nullptr;
+    TwinSession* m_twins = nullptr;
+    LessonPlayer* m_player = nullptr;
+    // The time scrubber under the lesson bar: a slider over the kept weight snapshots.
+    QWidget* buildScrubber();
+    void setKeptSteps(const QVector<qint64>& steps);
+    void forgetKeptSteps();
+    void showRewound(qint64 step);
+    QWidget* m_scrubber = nullptr;
+    QSlider* m_scrubSlider = nullptr;
+    QLabel* m_scrubLabel = nullptr;
+    QPushButton* m_live = nullptr;
+    QTimer* m_scrubTimer = nullptr;
+    QVector<qint64> m_keptSteps;
+    qint64 m_rewoundTo = -1;
+    qint64 m_stopAtStep = 0; // the next Train stops there (a lesson's step)
+    int m_stopAtEpoch = 0;
+    void playLessonStep(int index, bool replay);
+    std::array<RunRecord, 2> m_twinRuns; // the twin pair as it grows
+    void onTwinSnapshot(const convscope::ui::TwinSnapshot& s);
     TrainView* m_trainView = nullptr;
     FiltersView* m_filtersView = nullptr;
     GradientsView* m_gradientsView = nullptr;

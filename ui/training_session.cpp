@@ -2,11 +2,14 @@
 #include "training_session.h"
 #include "analysis/trajectory.h"
 #include "analysis_engine.h"
+#include "engine_glue.h"
 
 #include "backend/backend.h"
 #include "backend/cpu_backend.h"
+#include "core/format.h"
 #include "core/progress.h"
 #include "data/datasets.h"
+#include "io/onnx_export.h"
 #include "io/safetensors.h"
 #include "model/network.h"
 #include "model/weights.h"
@@ -17,6 +20,9 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
 #include <QStandardPaths>
 
 #include <QElapsedTimer>
@@ -29,6 +35,7 @@
 #include <unistd.h>
 #endif
 #include <cmath>
+#include <map>
 
 namespace convscope::ui {
 
@@ -44,8 +51,8 @@ public:
     AnalysisEngine& analysis() {
         if (m_live && m_trainer)
             m_analysis.useLive(m_backend.get(), m_network.get(), m_data.get(),
-                               m_trainer->stepsDone(), m_backendName, m_runDir.toStdString(),
-                               &m_trajectory);
+                               m_rewoundTo >= 0 ? m_rewoundTo : m_trainer->stepsDone(),
+                               m_backendName, m_runDir.toStdString(), &m_trajectory);
         return m_analysis;
     }
     void analyseRun(const QString& dir, const QString& dataDir) {
@@ -68,41 +75,27 @@ public slots:
         m_network.reset();
         m_backend.reset();
         m_data.reset();
-        data::DatasetRequest dr;
-        dr.name = r.dataset.toStdString();
-        dr.dir = r.dataDir.toStdString();
-        dr.seed = r.seed;
+        const data::DatasetRequest dr = datasetRequest(r);
         emit message(tr("Loading %1…").arg(r.dataset));
         auto data = data::loadDataset(dr);
         if (!data.ok())
             return fail(data.status());
         m_data = std::make_unique<data::TrainTestSplit>(std::move(*data));
-        auto spec = r.spec.isEmpty() ? model::preset(r.preset.toStdString())
-                                     : model::parseNetSpec(r.spec.toStdString(), "the network");
+        auto spec = requestSpec(r, *m_data);
         if (!spec.ok())
             return fail(spec.status());
         const QString name =
             spec->name.empty() ? QString("network") : QString::fromStdString(spec->name);
-        const auto& tr = m_data->train;
-        model::fitInput(*spec, tr.channels, tr.height, tr.width);
-        BackendOptions bo;
-        bo.backend = r.backend.toStdString();
-        bo.validation = qEnvironmentVariableIntValue("CONVSCOPE_VALIDATION") != 0;
-        auto choice = createBackend(bo);
+        auto choice = requestBackend(r);
         if (!choice.ok())
             return fail(choice.status());
         m_backend = std::move(choice->backend);
         emit message(QString::fromStdString(m_backend->description() + " — " + choice->reason));
         m_network = std::make_unique<model::Network>(*spec);
-        train::TrainConfig cfg;
-        cfg.batch = r.batch;
-        cfg.epochs = r.epochs;
-        cfg.seed = r.seed;
-        cfg.optimizer.lr = r.lr;
-        cfg.optimizer.weightDecay = r.weightDecay;
-        if (!ops::OptimizerConfig::parseKind(r.optimizer.toStdString(), cfg.optimizer.kind))
-            return fail(Status::error("unknown optimizer " + r.optimizer.toStdString()));
-        cfg.schedule.kind = train::LrSchedule::Kind::Cosine;
+        auto config = trainConfig(r);
+        if (!config.ok())
+            return fail(config.status());
+        const train::TrainConfig cfg = *config;
         m_trainer = std::make_unique<train::Trainer>(*m_backend, *m_network, *m_data, cfg);
         if (Status s = m_trainer->setup(); !s.ok())
             return fail(s);
@@ -160,13 +153,71 @@ public slots:
         m_live = true; // the analysis views look at this network from now on
         m_trajectory =
             analysis::Trajectory(200, std::max<std::int64_t>(1, m_trainer->stepsPerEpoch() / 20));
+        m_bufferRing.clear();
+        m_rewoundTo = -1;
+        m_liveParams.clear();
+        m_liveBuffers.clear();
         m_backendName = r.backend.toStdString();
         emit analysisModelChanged();
         emit message(QString::fromStdString(m_network->summary()));
+        if (r.stopAtStep > 0 || r.stopAtEpoch > 0)
+            return runTo(r.stopAtStep, r.stopAtEpoch);
         train(0);
     }
     void resume() { train(0); }
     void step() { train(1); }
+    // The time scrubber: the network's weights (and running statistics) as they were at kept
+    // step `step`; the live ones are kept aside until goLive() (or the next training).
+    void rewind(qint64 step) {
+        if (!m_trainer)
+            return;
+        const auto& steps = m_trajectory.steps();
+        const auto at = std::find(steps.begin(), steps.end(), step);
+        if (at == steps.end())
+            return emit message(tr("Step %1 is not among the kept snapshots").arg(step));
+        if (m_rewoundTo < 0) {
+            auto params = m_backend->readReal(m_network->params());
+            if (!params.ok())
+                return fail(params.status());
+            m_liveParams = std::move(*params);
+            m_liveBuffers.clear();
+            if (m_network->buffers().valid())
+                if (auto b = m_backend->readReal(m_network->buffers()); b.ok())
+                    m_liveBuffers = std::move(*b);
+        }
+        Status s =
+            m_backend->writeReal(m_network->params(), m_trajectory.snapshots()[at - steps.begin()]);
+        if (const auto b = m_bufferRing.find(step);
+            s.ok() && b != m_bufferRing.end() && m_network->buffers().valid())
+            s = m_backend->writeReal(m_network->buffers(), b->second);
+        if (!s.ok())
+            return fail(s);
+        m_rewoundTo = step;
+        emitRewound();
+    }
+    void goLive() {
+        if (m_rewoundTo < 0 || !m_trainer)
+            return;
+        Status s = m_backend->writeReal(m_network->params(), m_liveParams);
+        if (s.ok() && !m_liveBuffers.empty())
+            s = m_backend->writeReal(m_network->buffers(), m_liveBuffers);
+        if (!s.ok())
+            return fail(s);
+        m_rewoundTo = -1;
+        m_liveParams.clear();
+        m_liveBuffers.clear();
+        emitRewound();
+    }
+    void runTo(qint64 step, int epoch) {
+        if (!m_trainer)
+            return train(0); // says what is missing
+        if (epoch > 0)
+            step = epoch * m_trainer->stepsPerEpoch();
+        const std::int64_t to = std::min<std::int64_t>(step, m_totalSteps);
+        if (to <= m_trainer->stepsDone())
+            return emit finished(QString(), m_trainer->stepsDone() >= m_totalSteps);
+        train(to - m_trainer->stepsDone());
+    }
     // Idle: the feature maps of the wanted test image at once.
     void probe() {
         if (!m_trainer)
@@ -189,9 +240,39 @@ signals:
 private:
     void fail(const Status& s) { emit finished(QString::fromStdString(s.message()), false); }
 
+    void keepBuffers(std::int64_t step) {
+        if (m_network->buffers().valid())
+            if (auto b = m_backend->readReal(m_network->buffers()); b.ok())
+                m_bufferRing[step] = std::move(*b);
+        // The ring drops snapshots as it thins: drop their statistics with them.
+        const auto& steps = m_trajectory.steps();
+        for (auto it = m_bufferRing.begin(); it != m_bufferRing.end();)
+            it = std::find(steps.begin(), steps.end(), it->first) == steps.end()
+                     ? m_bufferRing.erase(it)
+                     : std::next(it);
+    }
+    QVector<qint64> keptSteps() const {
+        return QVector<qint64>(m_trajectory.steps().begin(), m_trajectory.steps().end());
+    }
+    // The filters and feature maps at the rewound step (or live again), and the views told.
+    void emitRewound() {
+        TrainSnapshot s;
+        s.step = m_trainer->stepsDone();
+        s.totalSteps = m_totalSteps;
+        s.runDir = m_runDir;
+        s.rewoundTo = m_rewoundTo;
+        s.rewindChanged = true;
+        s.keptSteps = keptSteps();
+        readFilters(s);
+        readProbe(s);
+        emit snapshot(s);
+        emit analysisModelChanged(); // saliency and fields ask again, on these weights
+    }
+
     void train(std::int64_t steps) {
         if (!m_trainer)
             return emit finished(tr("Nothing to train: press Train first"), false);
+        goLive(); // training continues from the live weights, never from a rewound step
         TrainSnapshot pending;
         pending.step = m_trainer->stepsDone();
         pending.runDir = m_runDir;
@@ -241,8 +322,11 @@ private:
             // The trajectory for the Landscape tab's PCA plane: the weights every K steps (a
             // bounded ring; reading them waits for the steps in flight, a few times an epoch).
             if (m_trajectory.wants(r.step))
-                if (auto theta = m_backend->readReal(m_network->params()); theta.ok())
+                if (auto theta = m_backend->readReal(m_network->params()); theta.ok()) {
                     m_trajectory.add(r.step, std::move(*theta));
+                    keepBuffers(r.step);
+                    pending.keptSteps = keptSteps();
+                }
             // A probe costs a forward pass: at most ~10% of the time (deep nets probe less
             // often), except that a newly chosen image is answered at once ("Next image").
             const int wanted = m_probeIndex->load();
@@ -392,6 +476,9 @@ private:
     std::unique_ptr<model::Network> m_network;
     std::unique_ptr<train::Trainer> m_trainer;
     analysis::Trajectory m_trajectory{200, 50}; // weight snapshots of the run being trained
+    std::map<std::int64_t, std::vector<double>> m_bufferRing; // running statistics at its steps
+    std::int64_t m_rewoundTo = -1;                            // the scrubber's step (-1: live)
+    std::vector<double> m_liveParams, m_liveBuffers;          // the live weights while rewound
     std::unique_ptr<train::RunFolder> m_run;
     QString m_runDir;
     std::int64_t m_totalSteps = 0;
@@ -401,16 +488,12 @@ private:
     std::string m_backendName = "auto";
 };
 
-namespace {
-
 void lowerThisThreadsPriority() {
 #ifdef __linux__
     const auto tid = static_cast<id_t>(syscall(SYS_gettid));
     setpriority(PRIO_PROCESS, tid, std::min(getpriority(PRIO_PROCESS, tid) + 5, 19));
 #endif
 }
-
-} // namespace
 
 TrainingSession::TrainingSession(QObject* parent)
     : QObject(parent), m_cancel(std::make_shared<std::atomic<bool>>(false)),
@@ -570,6 +653,24 @@ TrainingSession::MemoryCheck TrainingSession::checkMemory(const QByteArray& json
     return m;
 }
 
+bool TrainingSession::exportOnnx(const QString& run, const QString& path, QString* summary,
+                                 QString* error) {
+    auto r = io::exportOnnx(run.toStdString(), path.toStdString());
+    if (!r.ok()) {
+        if (error)
+            *error = QString::fromStdString(r.status().message());
+        return false;
+    }
+    if (summary)
+        *summary = tr("%1: ONNX opset %2, %3 nodes, %4 parameters, %5")
+                       .arg(path)
+                       .arg(r->opset)
+                       .arg(r->nodes)
+                       .arg(QLocale::system().toString(qint64(r->parameters)))
+                       .arg(QString::fromStdString(byteSize(std::uint64_t(r->bytes))));
+    return true;
+}
+
 RunRecord TrainingSession::openRun(const QString& dir) {
     RunRecord r;
     r.dir = dir;
@@ -591,9 +692,33 @@ RunRecord TrainingSession::openRun(const QString& dir) {
         else {
             r.testLoss << QPointF(step, row.testLoss);
             r.testAccuracy << QPointF(step, row.testAccuracy);
+            r.trainLoss << QPointF(step, row.loss);
+            r.trainAccuracy << QPointF(step, row.accuracy);
         }
         r.steps = std::max(r.steps, qint64(row.step));
     }
+    if (QFile layers(dir + "/layers.csv"); layers.open(QIODevice::ReadOnly))
+        for (const train::LayerRow& l :
+             train::parseLayersCsv(layers.readAll().toStdString()).lastEpoch()) {
+            r.layerNames << QString::fromStdString(l.layer);
+            r.gradientNorms << l.gradNorm;
+            r.weightNorms << l.weightNorm;
+        }
+    if (QFile twin(dir + "/twin.json"); twin.open(QIODevice::ReadOnly)) {
+        const QJsonObject o = QJsonDocument::fromJson(twin.readAll()).object();
+        r.twinChange = o.value("change").toString();
+        r.twinOf = o.value("other").toString();
+    }
+    if (!r.layerNames.isEmpty())
+        if (auto spec = model::parseNetSpec(r.spec.toStdString(), "spec.json"); spec.ok())
+            if (auto a = model::analyze(*spec); a.ok())
+                for (const QString& name : r.layerNames) {
+                    QString type;
+                    for (const auto& l : a->layers)
+                        if (QString::fromStdString(l.path) == name)
+                            type = model::layerTypeName(l.type);
+                    r.layerTypes << type;
+                }
     auto checkpoint = train::RunFolder::latestCheckpoint(dir.toStdString());
     if (!checkpoint.ok())
         return r; // curves without filters: the run stopped before its first checkpoint
@@ -677,6 +802,26 @@ void TrainingSession::resume() {
 
 void TrainingSession::step() {
     trainMore("step");
+}
+
+void TrainingSession::runTo(qint64 step, int epoch) {
+    if (m_busy || !m_started)
+        return;
+    setState(true, true);
+    m_cancel->store(false);
+    QMetaObject::invokeMethod(m_worker, "runTo", Qt::QueuedConnection, Q_ARG(qint64, step),
+                              Q_ARG(int, epoch));
+}
+
+void TrainingSession::rewind(qint64 step) {
+    // A finished run can be rewound too: the worker keeps its network until the next Train.
+    if (m_busy)
+        pause(); // the rewind waits in the worker's queue until the steps in flight are done
+    QMetaObject::invokeMethod(m_worker, "rewind", Qt::QueuedConnection, Q_ARG(qint64, step));
+}
+
+void TrainingSession::goLive() {
+    QMetaObject::invokeMethod(m_worker, "goLive", Qt::QueuedConnection);
 }
 
 void TrainingSession::pause() {

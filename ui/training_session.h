@@ -36,6 +36,10 @@ struct TrainRequest {
     // besides every epoch end; 0: epoch ends only. Stretched when a save is slow, so saving
     // never takes more than 2% of the training time.
     double autosaveSeconds = 60;
+    // Pause when the run reaches this step, or the end of this epoch (0: train every epoch): a
+    // lesson's "train to epoch 2" stops exactly at the epoch's end, the same step every time.
+    qint64 stopAtStep = 0;
+    int stopAtEpoch = 0;
 };
 
 // One channel-stacked feature map of a layer for one test image: (channels, h, w).
@@ -85,6 +89,12 @@ struct RunRecord {
     QString dir, dataset;
     QByteArray spec;
     QVector<QPointF> loss, testAccuracy, testLoss;
+    QVector<QPointF> trainLoss, trainAccuracy; // per epoch: the means over its steps
+    // The last epoch's per-layer norms (layers.csv), input to output.
+    QStringList layerNames, layerTypes; // types: "conv2d", "batch_norm", … ("" unknown)
+    QVector<double> gradientNorms, weightNorms;
+    // A twin trained beside another (twin.json): what differs ("bn=off") and the other run.
+    QString twinChange, twinOf;
     QVector<float> filters;
     int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;
     qint64 steps = 0;
@@ -118,6 +128,12 @@ struct TrainSnapshot {
     QString runDir; // where this run autosaves (spec.json, metrics.csv, checkpoints/)
     Probe probe;    // feature maps of the chosen test image; index -1 when not in this one
     ConfusionResult confusion; // the test set's, after an epoch; classes 0 when not in this one
+    // The time scrubber: the steps whose weights are kept (the landscape trajectory's ring),
+    // when they changed (empty otherwise); and, when rewindChanged, the step the filters and
+    // feature maps show (-1: live).
+    QVector<qint64> keptSteps;
+    qint64 rewoundTo = -1;
+    bool rewindChanged = false;
 };
 
 class TrainingWorker;
@@ -150,6 +166,11 @@ public:
         bool fits() const { return need < 0 || available <= 0 || need <= available; }
     };
     static MemoryCheck checkMemory(const QByteArray& spec, const QString& dataset, int batch);
+    // File → Export network as ONNX: the run's last checkpoint as an ONNX model (opset 13);
+    // `summary` says what was written ("12 nodes, 61,706 parameters, 247 KB"). False with the
+    // reason in `error`; nothing is written then.
+    static bool exportOnnx(const QString& run, const QString& path, QString* summary,
+                           QString* error);
     // Reads a run folder written by the GUI or `convscope-cli train --out`.
     static RunRecord openRun(const QString& dir);
     // The feature-map view wants test image `index` (-1: none wanted). While training it is
@@ -180,8 +201,15 @@ public slots:
     void start(const convscope::ui::TrainRequest& request); // builds everything, then trains
     void resume();                                          // after pause()
     void step();                                            // one step, then pause
-    void pause();                                           // stops after the steps in flight
-    void stop();                                            // pause and forget the model
+    // Trains the started run until it reaches `step` (or the end of `epoch` when > 0), then
+    // pauses; stateChanged(false, true) says when.
+    void runTo(qint64 step, int epoch = 0);
+    // The time scrubber: every view shows the network as it was at kept step `step` (training
+    // pauses); goLive() returns to the weights trained so far, as does training on.
+    void rewind(qint64 step);
+    void goLive();
+    void pause(); // stops after the steps in flight
+    void stop();  // pause and forget the model
 
 signals:
     void snapshot(const convscope::ui::TrainSnapshot& s);

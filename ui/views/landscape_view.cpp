@@ -187,6 +187,12 @@ void LandscapeView::setTwinRun(const QString& dir) {
     m_twinLabel->setToolTip(dir);
 }
 
+void LandscapeView::setMarkedStep(qint64 step) {
+    m_markedStep = step;
+    if (!m_contours.isEmpty())
+        m_contours[0]->setMarkedStep(step); // the live run's path is the first surface's
+}
+
 ContourMap* LandscapeView::contour(int k) const {
     return k < m_contours.size() ? m_contours[k] : nullptr;
 }
@@ -207,6 +213,8 @@ void LandscapeView::ensurePanels(int count) {
         map->setObjectName(QString("contour %1").arg(m_stacks.size()));
         panel->addWidget(map);
         m_stacks.push_back(panel);
+        if (m_contours.isEmpty())
+            map->setMarkedStep(m_markedStep);
         m_contours.push_back(map);
         m_surfaces.push_back(nullptr);
         m_panels->addWidget(panel);

@@ -73,6 +73,8 @@ public:
     static TwinSpecs twinsOf(const QByteArray& spec);
     void setTwinRun(const QString& dir); // empty: none
     ContourMap* contour(int k) const;
+    // The time scrubber's step, ringed on the first surface's trajectory (-1: live, no ring).
+    void setMarkedStep(qint64 step);
     Surface3D* surface3d(int k) const; // null without OpenGL
     bool showing3d() const;
     const LandscapeResult& result() const { return m_result; }
@@ -94,6 +96,7 @@ private:
     QSplitter* m_panels = nullptr;
     QVector<QSplitter*> m_stacks; // one panel a surface
     QVector<ContourMap*> m_contours;
+    qint64 m_markedStep = -1;
     QVector<Surface3D*> m_surfaces;
     QChart* m_lineChart = nullptr;
     QLabel *m_summary = nullptr, *m_twinLabel = nullptr;

@@ -285,6 +285,13 @@ void TrainView::requestAdversarial() {
     m_session.requestConfusion(0, m_eps->value(), m_source->currentIndex() == 2 ? 10 : 0);
 }
 
+QVector<double> TrainView::lossValues() const {
+    QVector<double> v;
+    for (const QPointF& p : m_loss->points())
+        v << p.y();
+    return v;
+}
+
 int TrainView::lossPoints() const {
     return m_loss->count();
 }

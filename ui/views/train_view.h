@@ -52,6 +52,7 @@ public:
     QDoubleSpinBox* confusionEps() const { return m_eps; }
 
     int lossPoints() const;
+    QVector<double> lossValues() const; // the raw loss series' values (tests)
     int accuracyPoints() const;
     int trainAccuracyPoints() const;
     int lrPoints() const;

@@ -30,6 +30,21 @@ void ContourMap::setSurface(const LandscapeSurface& s) {
     update();
 }
 
+void ContourMap::setMarkedStep(qint64 step) {
+    m_marked = step;
+    update();
+}
+
+int ContourMap::markedPoint() const {
+    if (m_marked < 0 || m_s.path.isEmpty() || m_s.pathSteps.size() != m_s.path.size())
+        return -1;
+    int best = 0;
+    for (int i = 1; i < m_s.pathSteps.size(); ++i)
+        if (std::abs(m_s.pathSteps[i] - m_marked) < std::abs(m_s.pathSteps[best] - m_marked))
+            best = i;
+    return best;
+}
+
 void ContourMap::setRange(double lo, double hi) {
     m_lo = lo;
     m_hi = hi;
@@ -156,6 +171,14 @@ void ContourMap::paintEvent(QPaintEvent*) {
             p.drawEllipse(q, 5, 5);
             p.drawText(q + QPointF(7, -5), tr("epoch %1").arg(k + 1));
         }
+    }
+    // The scrubber's step: a ring on its snapshot.
+    if (const int i = markedPoint(); i >= 0) {
+        p.setBrush(Qt::NoBrush);
+        p.setPen(QPen(QColor(0xe6, 0x9f, 0x00), 3));
+        const QPointF q = fromAB(m_s.path[i].x(), m_s.path[i].y());
+        p.drawEllipse(q, 9, 9);
+        p.drawText(q + QPointF(11, 14), tr("step %1").arg(m_s.pathSteps.value(i)));
     }
     // θ*: the cross at the origin.
     const QPointF o = fromAB(0, 0);

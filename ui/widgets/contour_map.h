@@ -17,6 +17,10 @@ public:
     // The colour scale's range (twins share one); lo > hi (the default): the surface's own.
     void setRange(double lo, double hi);
     const LandscapeSurface& surface() const { return m_s; }
+    // The time scrubber's step: a ring on the trajectory's snapshot nearest to it (-1: none).
+    void setMarkedStep(qint64 step);
+    // The path index the ring is on (-1: none drawn).
+    int markedPoint() const;
     // The surface's finite loss range.
     static std::pair<double, double> lossRange(const LandscapeSurface& s);
     QSize sizeHint() const override { return {420, 380}; }
@@ -30,6 +34,7 @@ private:
     QRectF plotRect() const;
     LandscapeSurface m_s;
     double m_lo = 1, m_hi = 0;
+    qint64 m_marked = -1;
 };
 
 } // namespace convscope::ui

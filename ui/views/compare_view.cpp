@@ -1,0 +1,689 @@
+// CompareView: runs read from their folders (TrainingSession::openRun), drawn with QtCharts on
+// axes shared by every run, so "one scale" holds overlaid and side by side.
+#include "compare_view.h"
+
+#include "contour_map.h"
+#include "filter_view.h"
+
+#include <QCategoryAxis>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QListWidget>
+#include <QLogValueAxis>
+#include <QMenu>
+#include <QPainter>
+#include <QPushButton>
+#include <QScatterSeries>
+#include <QScrollArea>
+#include <QTextStream>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <cmath>
+#include <limits>
+
+namespace convscope::ui {
+
+namespace {
+
+// The training loss smoothed as the Train tab smooths it (an exponential moving average with
+// its start-up bias removed), thinned to at most ~800 points a run.
+QList<QPointF> smoothed(const QVector<QPointF>& loss) {
+    QList<QPointF> out;
+    double ema = 0;
+    int n = 0;
+    const int every = std::max<int>(1, int(loss.size() / 800));
+    for (int i = 0; i < loss.size(); ++i) {
+        if (!std::isfinite(loss[i].y()))
+            continue;
+        ema = 0.95 * ema + 0.05 * loss[i].y();
+        ++n;
+        if (i % every == 0 || i + 1 == loss.size())
+            out << QPointF(loss[i].x(), ema / (1.0 - std::pow(0.95, double(n))));
+    }
+    return out;
+}
+
+QLineSeries* line(const QString& name, const QColor& colour, double width, Qt::PenStyle style,
+                  const QList<QPointF>& points) {
+    auto* s = new QLineSeries;
+    s->setName(name);
+    QPen pen(colour);
+    pen.setWidthF(width);
+    pen.setStyle(style);
+    s->setPen(pen);
+    s->replace(points);
+    return s;
+}
+
+QList<QPointF> finite(const QVector<QPointF>& v, double scale = 1.0) {
+    QList<QPointF> out;
+    for (const QPointF& p : v)
+        if (std::isfinite(p.y()))
+            out << QPointF(p.x(), p.y() * scale);
+    return out;
+}
+
+bool isNorm(const QString& type) {
+    return type == "batch_norm" || type == "layer_norm";
+}
+
+} // namespace
+
+QStringList CompareView::twinKeys() {
+    return {"bn", "dropout", "init", "activation", "shortcut", "optimizer", "lr", "batch"};
+}
+
+QString CompareView::twinKeyLabel(const QString& key) {
+    if (key == "bn")
+        return tr("Batch norm");
+    if (key == "dropout")
+        return tr("Dropout");
+    if (key == "init")
+        return tr("Initialisation");
+    if (key == "activation")
+        return tr("Activation");
+    if (key == "shortcut")
+        return tr("Shortcuts");
+    if (key == "optimizer")
+        return tr("Optimizer");
+    if (key == "lr")
+        return tr("Learning rate");
+    if (key == "batch")
+        return tr("Batch size");
+    return key;
+}
+
+QStringList CompareView::twinValues(const QString& key) {
+    if (key == "bn")
+        return {"off", "on"};
+    if (key == "dropout")
+        return {"off", "0.5", "0.25"};
+    if (key == "init")
+        return {"zeros", "he", "xavier", "normal(0.01)", "normal(1)"};
+    if (key == "activation")
+        return {"sigmoid", "relu", "tanh", "leaky"};
+    if (key == "shortcut")
+        return {"none", "identity", "projection"};
+    if (key == "optimizer")
+        return {"sgd", "momentum", "adam"};
+    if (key == "lr")
+        return {"0.002", "0.2", "0.02"};
+    if (key == "batch")
+        return {"16", "256", "64"};
+    return {};
+}
+
+CompareView::CompareView(QWidget* parent) : View(parent) {
+    // Okabe–Ito: blue, vermillion, bluish green, reddish purple — apart for colour-blind eyes
+    // and on a projector.
+    m_palette = {QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0x00, 0x9e, 0x73),
+                 QColor(0xcc, 0x79, 0xa7)};
+
+    m_list = new QListWidget;
+    m_list->setObjectName("compare runs");
+    m_list->setMaximumHeight(96);
+    m_list->setToolTip(tr("The runs compared, each in its colour on every chart"));
+    m_add = new QToolButton;
+    m_add->setObjectName("add run");
+    m_add->setText(tr("Add run"));
+    m_add->setToolTip(tr("Add the current run, a recent run or any run folder (up to four)"));
+    connect(m_add, &QToolButton::clicked, this, &CompareView::showAddMenu);
+    m_remove = new QPushButton(tr("Remove"));
+    m_remove->setObjectName("remove run");
+    m_remove->setToolTip(tr("Take the selected run off the charts (its folder is kept)"));
+    connect(m_remove, &QPushButton::clicked, this, [this] {
+        if (m_list->currentRow() >= 0)
+            removeRun(m_list->currentRow());
+    });
+    m_twin = new QPushButton(tr("Compare with…"));
+    m_twin->setObjectName("compare with");
+    m_twin->setShortcut(QKeySequence(tr("Ctrl+Shift+T")));
+    m_twin->setToolTip(
+        tr("Train the current network beside a twin that differs in one thing (batch norm, "
+           "dropout, initialisation, activation, shortcuts, optimizer, learning rate or batch "
+           "size), with the same seed, the same initial weights where shapes agree and the "
+           "same data order, interleaved so both curves grow together (Ctrl+Shift+T)"));
+    connect(m_twin, &QPushButton::clicked, this, [this] {
+        if (m_twinRunning)
+            emit twinCancelled();
+        else
+            askTwin();
+    });
+    m_layoutBox = new QComboBox;
+    m_layoutBox->setObjectName("compare layout");
+    m_layoutBox->addItems({tr("Overlaid"), tr("Side by side")});
+    m_layoutBox->setToolTip(tr("Overlaid: one chart per measure, a colour per run. Side by side: "
+                               "a column per run, all on the same axes"));
+    connect(m_layoutBox, &QComboBox::currentIndexChanged, this,
+            [this](int i) { setLayout(i == 0 ? Layout::Overlaid : Layout::SideBySide); });
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(m_add);
+    bar->addWidget(m_remove);
+    bar->addWidget(m_twin);
+    bar->addStretch(1);
+    bar->addWidget(new QLabel(tr("Layout:")));
+    bar->addWidget(m_layoutBox);
+
+    m_hint = new QLabel(tr("Nothing to compare yet. Train a network, then press “Compare with…” "
+                           "to train a twin that differs in one thing — or add finished runs "
+                           "with “Add run”."));
+    m_hint->setWordWrap(true);
+    m_hint->setAlignment(Qt::AlignCenter);
+
+    m_curves = new QWidget;
+    m_curvesGrid = new QGridLayout(m_curves);
+    m_curvesGrid->setContentsMargins(0, 0, 0, 0);
+
+    m_gradChart = newChart(tr("Gradient norm per layer after the last epoch, ‖∂L/∂W‖ (log "
+                              "scale): vanishing gradients shrink towards the input"));
+    auto* gradView = new QChartView(m_gradChart);
+    gradView->setRenderHint(QPainter::Antialiasing);
+    gradView->setMinimumHeight(260);
+    gradView->setToolTip(tr("Conv and linear layers from the input (left) to the output; a "
+                            "sigmoid network's norms fall by up to 4x per layer towards the "
+                            "input, ReLU, batch norm and skip connections keep them level"));
+
+    m_filters = new QWidget;
+    m_filtersGrid = new QGridLayout(m_filters);
+    m_filtersGrid->setContentsMargins(0, 0, 0, 0);
+    m_surfaces = new QWidget;
+    m_surfacesGrid = new QGridLayout(m_surfaces);
+    m_surfacesGrid->setContentsMargins(0, 0, 0, 0);
+    m_surfaces->hide();
+
+    m_summary = new QLabel;
+    m_summary->setObjectName("compare summary");
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* content = new QWidget;
+    auto* col = new QVBoxLayout(content);
+    col->addWidget(m_hint);
+    col->addWidget(m_curves, 3);
+    col->addWidget(m_summary);
+    col->addWidget(gradView, 2);
+    col->addWidget(m_filters, 2);
+    col->addWidget(m_surfaces, 2);
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(content);
+    scroll->setFrameShape(QFrame::NoFrame);
+
+    auto* box = new QVBoxLayout(this);
+    box->setContentsMargins(4, 4, 4, 4);
+    box->addLayout(bar);
+    box->addWidget(m_list);
+    box->addWidget(scroll, 1);
+    rebuild();
+}
+
+QString CompareView::labelOf(const RunRecord& r) {
+    QString name = QFileInfo(r.dir).fileName();
+    if (!r.twinChange.isEmpty())
+        name += QStringLiteral(" (%1)").arg(r.twinChange);
+    return name;
+}
+
+bool CompareView::addRun(const QString& dir, QString* error) {
+    const RunRecord r = TrainingSession::openRun(dir);
+    if (!r.error.isEmpty()) {
+        if (error)
+            *error = r.error;
+        return false;
+    }
+    return setRun(r, error);
+}
+
+bool CompareView::setRun(const RunRecord& run, QString* error) {
+    const QString dir = QFileInfo(run.dir).absoluteFilePath();
+    for (Entry& e : m_runs)
+        if (QFileInfo(e.record.dir).absoluteFilePath() == dir) {
+            e.record = run;
+            e.label = labelOf(run);
+            if (!m_batching)
+                rebuild();
+            return true;
+        }
+    if (m_runs.size() >= kMaxRuns) {
+        if (error)
+            *error = tr("Four runs are compared already: remove one first (select it, Remove)");
+        return false;
+    }
+    // The first colour no run has.
+    QColor colour = m_palette[0];
+    for (const QColor& c : m_palette) {
+        bool used = false;
+        for (const Entry& e : m_runs)
+            used = used || e.colour == c;
+        if (!used) {
+            colour = c;
+            break;
+        }
+    }
+    m_runs.push_back({run, labelOf(run), colour});
+    if (!m_batching)
+        rebuild();
+    return true;
+}
+
+void CompareView::setRuns(const QVector<RunRecord>& runs) {
+    m_batching = true;
+    for (const RunRecord& r : runs)
+        setRun(r);
+    m_batching = false;
+    rebuild();
+}
+
+void CompareView::setTwinRunning(bool on) {
+    m_twinRunning = on;
+    m_twin->setText(on ? tr("Stop the twins") : tr("Compare with…"));
+    m_twin->setShortcut(QKeySequence(tr("Ctrl+Shift+T"))); // setText() replaced it
+}
+
+void CompareView::removeRun(int index) {
+    if (index < 0 || index >= m_runs.size())
+        return;
+    m_runs.remove(index);
+    rebuild();
+}
+
+void CompareView::clearRuns() {
+    m_runs.clear();
+    rebuild();
+}
+
+void CompareView::setLayout(Layout l) {
+    m_layout = l;
+    const QSignalBlocker block(m_layoutBox);
+    m_layoutBox->setCurrentIndex(l == Layout::Overlaid ? 0 : 1);
+    rebuild();
+}
+
+QChart* CompareView::newChart(const QString& title) const {
+    auto* chart = new QChart;
+    chart->setTitle(title);
+    chart->setAnimationOptions(QChart::NoAnimation);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setFont(font());
+    return chart;
+}
+
+QChart* CompareView::lossChart() const {
+    return m_curveViews.isEmpty() ? nullptr : m_curveViews[0]->chart();
+}
+
+QChart* CompareView::accuracyChart() const {
+    return m_curveViews.size() < 2 ? nullptr : m_curveViews[1]->chart();
+}
+
+// The shared axes of every loss chart: steps 0..the longest run, loss 0..the highest smoothed
+// or test loss of any run (so side-by-side columns read on one scale).
+void CompareView::fillLoss(QChart* chart, const QVector<int>& runs) const {
+    double maxStep = 1, maxLoss = 0.1;
+    for (const Entry& e : m_runs) {
+        maxStep = std::max(maxStep, double(e.record.steps));
+        for (const QPointF& p : smoothed(e.record.loss))
+            maxLoss = std::max(maxLoss, p.y());
+        for (const QPointF& p : finite(e.record.testLoss))
+            maxLoss = std::max(maxLoss, p.y());
+    }
+    auto* x = new QValueAxis;
+    x->setTitleText(tr("step"));
+    x->setLabelFormat("%.0f");
+    x->setRange(0, maxStep);
+    auto* y = new QValueAxis;
+    y->setTitleText(tr("cross-entropy loss"));
+    y->setRange(0, maxLoss * 1.05);
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    const double width = m_presenter ? 4 : 2;
+    for (int i : runs) {
+        const Entry& e = m_runs[i];
+        const QString who = m_layout == Layout::Overlaid ? e.label + ": " : QString();
+        QLineSeries* train = line(who + tr("training (smoothed)"), e.colour, width, Qt::SolidLine,
+                                  smoothed(e.record.loss));
+        QLineSeries* test = line(who + tr("test, per epoch"), e.colour, width, Qt::DashLine,
+                                 finite(e.record.testLoss));
+        test->setPointsVisible(true);
+        for (QLineSeries* s : {train, test}) {
+            chart->addSeries(s);
+            s->attachAxis(x);
+            s->attachAxis(y);
+        }
+    }
+}
+
+void CompareView::fillAccuracy(QChart* chart, const QVector<int>& runs) const {
+    double maxStep = 1;
+    for (const Entry& e : m_runs)
+        maxStep = std::max(maxStep, double(e.record.steps));
+    auto* x = new QValueAxis;
+    x->setTitleText(tr("step (epoch ends)"));
+    x->setLabelFormat("%.0f");
+    x->setRange(0, maxStep);
+    auto* y = new QValueAxis;
+    y->setTitleText(tr("accuracy (%)"));
+    y->setRange(0, 100);
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    const double width = m_presenter ? 4 : 2;
+    for (int i : runs) {
+        const Entry& e = m_runs[i];
+        const QString who = m_layout == Layout::Overlaid ? e.label + ": " : QString();
+        QLineSeries* test = line(who + tr("test"), e.colour, width, Qt::SolidLine,
+                                 finite(e.record.testAccuracy, 100));
+        QLineSeries* train = line(who + tr("train"), e.colour.lighter(130), width, Qt::DotLine,
+                                  finite(e.record.trainAccuracy, 100));
+        for (QLineSeries* s : {test, train}) {
+            s->setPointsVisible(true);
+            chart->addSeries(s);
+            s->attachAxis(x);
+            s->attachAxis(y);
+        }
+    }
+}
+
+// Conv and linear layers only (γ and β of norm layers would make a saw-tooth), matched by name:
+// the x axis is the first run's layers, other runs' layers of the same name sit above them.
+void CompareView::fillGradients() {
+    m_gradChart->removeAllSeries();
+    for (QAbstractAxis* a : m_gradChart->axes())
+        m_gradChart->removeAxis(a), delete a;
+    QStringList order;
+    for (const Entry& e : m_runs)
+        for (int i = 0; i < e.record.layerNames.size(); ++i)
+            if (!isNorm(e.record.layerTypes.value(i)) && !order.contains(e.record.layerNames[i]))
+                order << e.record.layerNames[i];
+    auto* x = new QCategoryAxis;
+    x->setTitleText(tr("learnable layer, from the input to the output"));
+    x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    x->setLabelsAngle(-45);
+    const int every = std::max<int>(1, int((order.size() + 15) / 16));
+    for (int i = 0; i < order.size(); i += every)
+        x->append(order[i], double(i + 1));
+    x->setRange(1, std::max<int>(2, int(order.size())));
+    auto* y = new QLogValueAxis;
+    y->setTitleText(tr("gradient norm"));
+    y->setLabelFormat("%.0e");
+    y->setBase(10);
+    m_gradChart->addAxis(x, Qt::AlignBottom);
+    m_gradChart->addAxis(y, Qt::AlignLeft);
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    for (const Entry& e : m_runs) {
+        QList<QPointF> points;
+        for (int i = 0; i < e.record.layerNames.size(); ++i) {
+            const int at = int(order.indexOf(e.record.layerNames[i]));
+            const double g = e.record.gradientNorms.value(i);
+            if (at < 0 || !std::isfinite(g) || g <= 0)
+                continue;
+            points << QPointF(at + 1, g);
+            lo = std::min(lo, g);
+            hi = std::max(hi, g);
+        }
+        std::sort(points.begin(), points.end(),
+                  [](const QPointF& a, const QPointF& b) { return a.x() < b.x(); });
+        QLineSeries* s = line(e.label, e.colour, m_presenter ? 4 : 2, Qt::SolidLine, points);
+        s->setPointsVisible(true);
+        m_gradChart->addSeries(s);
+        s->attachAxis(x);
+        s->attachAxis(y);
+    }
+    if (hi > 0)
+        y->setRange(std::pow(10.0, std::floor(std::log10(lo))),
+                    std::pow(10.0, std::ceil(std::log10(hi))));
+    else
+        y->setRange(1e-4, 1);
+    setChartFont(m_gradChart, font());
+}
+
+void CompareView::fillFilters() {
+    qDeleteAll(m_filterViews);
+    m_filterViews.clear();
+    while (QLayoutItem* item = m_filtersGrid->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    for (int i = 0; i < m_runs.size(); ++i) {
+        const RunRecord& r = m_runs[i].record;
+        auto* title =
+            new QLabel(tr("<b style='color:%1'>■</b> %2: first-layer filters")
+                           .arg(m_runs[i].colour.name(), m_runs[i].label.toHtmlEscaped()));
+        auto* fv = new FilterView;
+        fv->setFitsShown(false);
+        fv->setHighContrast(m_presenter);
+        fv->setMinimumHeight(160);
+        if (r.filterCount > 0)
+            fv->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
+        else
+            fv->setToolTip(tr("No checkpoint yet: the filters appear after the first epoch"));
+        m_filtersGrid->addWidget(title, 0, i);
+        m_filtersGrid->addWidget(fv, 1, i);
+        m_filterViews << fv;
+    }
+}
+
+void CompareView::rebuildList() {
+    m_list->clear();
+    for (const Entry& e : m_runs) {
+        QPixmap swatch(14, 14);
+        swatch.fill(e.colour);
+        auto* item = new QListWidgetItem(QIcon(swatch), e.label);
+        item->setToolTip(e.record.dir);
+        m_list->addItem(item);
+    }
+    m_remove->setEnabled(!m_runs.isEmpty());
+    m_add->setEnabled(m_runs.size() < kMaxRuns);
+}
+
+void CompareView::rebuild() {
+    rebuildList();
+    m_hint->setVisible(m_runs.isEmpty());
+    // The curve charts: one pair overlaid, or a pair per run side by side.
+    for (QChartView* v : m_curveViews)
+        delete v;
+    m_curveViews.clear();
+    QVector<QVector<int>> columns;
+    QVector<int> all;
+    for (int i = 0; i < m_runs.size(); ++i)
+        all << i;
+    if (m_layout == Layout::Overlaid)
+        columns << all;
+    else
+        for (int i : all)
+            columns << QVector<int>{i};
+    if (m_runs.isEmpty())
+        columns.clear();
+    for (int c = 0; c < columns.size(); ++c) {
+        const QString who = m_layout == Layout::Overlaid ? QString() : m_runs[c].label + ": ";
+        QChart* loss = newChart(who + tr("loss (solid: training, dashed: test)"));
+        fillLoss(loss, columns[c]);
+        QChart* acc = newChart(who + tr("accuracy per epoch (solid: test, dotted: train)"));
+        fillAccuracy(acc, columns[c]);
+        int row = 0;
+        for (QChart* chart : {loss, acc}) {
+            setChartFont(chart, font());
+            if (m_layout == Layout::SideBySide)
+                chart->legend()->hide();
+            auto* v = new QChartView(chart);
+            v->setRenderHint(QPainter::Antialiasing);
+            v->setMinimumHeight(m_presenter ? 360 : 280);
+            m_curvesGrid->addWidget(v, row++, c);
+            m_curveViews << v;
+        }
+    }
+    // Keep the order loss, accuracy, loss, accuracy… so lossChart()/accuracyChart() are run 1's.
+    fillGradients();
+    fillFilters();
+    m_summary->setText(summary());
+}
+
+int CompareView::filterPanels() const {
+    return m_filterViews.size();
+}
+
+int CompareView::surfacePanels() const {
+    return m_surfaceMaps.size();
+}
+
+QString CompareView::summary() const {
+    if (m_runs.isEmpty())
+        return {};
+    QStringList parts;
+    double first = std::numeric_limits<double>::quiet_NaN();
+    for (int i = 0; i < m_runs.size(); ++i) {
+        const RunRecord& r = m_runs[i].record;
+        if (r.testAccuracy.isEmpty()) {
+            parts << tr("%1: no epoch finished yet").arg(m_runs[i].label);
+            continue;
+        }
+        const double acc = 100 * r.testAccuracy.back().y();
+        QString part = tr("%1: test accuracy %2 % after %3 epochs")
+                           .arg(m_runs[i].label)
+                           .arg(acc, 0, 'f', 1)
+                           .arg(r.testAccuracy.size());
+        if (!r.trainAccuracy.isEmpty())
+            part += tr(" (train %1 %)").arg(100 * r.trainAccuracy.back().y(), 0, 'f', 1);
+        if (std::isnan(first))
+            first = acc;
+        else
+            part += tr(", %1%2 points against the first")
+                        .arg(acc >= first ? "+" : "")
+                        .arg(acc - first, 0, 'f', 1);
+        parts << part;
+    }
+    return parts.join(QStringLiteral(" · "));
+}
+
+void CompareView::setSurfaces(const LandscapeResult& r) {
+    if (!r.error.isEmpty() || !r.finished)
+        return;
+    qDeleteAll(m_surfaceMaps);
+    m_surfaceMaps.clear();
+    while (QLayoutItem* item = m_surfacesGrid->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    // One colour scale for all of them: the same loss is the same colour.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const LandscapeSurface& s : r.surfaces) {
+        const auto [a, b] = ContourMap::lossRange(s);
+        lo = std::min(lo, a);
+        hi = std::max(hi, b);
+    }
+    for (int i = 0; i < r.surfaces.size(); ++i) {
+        auto* title = new QLabel(tr("Loss landscape: %1").arg(r.surfaces[i].title));
+        auto* map = new ContourMap;
+        map->setSurface(r.surfaces[i]);
+        if (lo < hi)
+            map->setRange(lo, hi);
+        m_surfacesGrid->addWidget(title, 0, i);
+        m_surfacesGrid->addWidget(map, 1, i);
+        m_surfaceMaps << map;
+    }
+    m_surfaces->setVisible(!m_surfaceMaps.isEmpty());
+}
+
+void CompareView::showAddMenu() {
+    QMenu menu(this);
+    if (!m_currentRun.isEmpty())
+        menu.addAction(tr("The current run (%1)").arg(QFileInfo(m_currentRun).fileName()), this,
+                       [this] {
+                           QString error;
+                           if (!addRun(m_currentRun, &error))
+                               emit message(error);
+                       });
+    const QStringList recent = m_recent ? m_recent() : QStringList();
+    if (!recent.isEmpty()) {
+        menu.addSection(tr("Recent runs"));
+        for (const QString& dir : recent)
+            menu.addAction(QFileInfo(dir).fileName(), this, [this, dir] {
+                QString error;
+                if (!addRun(dir, &error))
+                    emit message(error);
+            });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Run folder…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a run to compare"));
+        QString error;
+        if (!dir.isEmpty() && !addRun(dir, &error))
+            emit message(error);
+    });
+    menu.exec(m_add->mapToGlobal(QPoint(0, m_add->height())));
+}
+
+void CompareView::askTwin() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Compare with a twin"));
+    auto* key = new QComboBox;
+    key->setObjectName("twin key");
+    for (const QString& k : twinKeys())
+        key->addItem(twinKeyLabel(k), k);
+    auto* value = new QComboBox;
+    value->setObjectName("twin value");
+    value->setEditable(true);
+    auto fillValues = [key, value] {
+        value->clear();
+        value->addItems(twinValues(key->currentData().toString()));
+    };
+    connect(key, &QComboBox::currentIndexChanged, &dialog, fillValues);
+    fillValues();
+    auto* form = new QFormLayout;
+    form->addRow(tr("Change"), key);
+    form->addRow(tr("To"), value);
+    auto* note = new QLabel(tr("Both networks train with the same seed, the same initial weights "
+                               "wherever their shapes agree and the same order of images, "
+                               "interleaved, so only this one change differs."));
+    note->setWordWrap(true);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Train both"));
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    auto* box = new QVBoxLayout(&dialog);
+    box->addLayout(form);
+    box->addWidget(note);
+    box->addWidget(buttons);
+    if (dialog.exec() == QDialog::Accepted)
+        emit twinRequested(key->currentData().toString(), value->currentText().trimmed());
+}
+
+bool CompareView::exportCsv(const QString& path) {
+    return writeText(path, [this](QTextStream& out) {
+        out << "run,measure,step,layer,value\n";
+        for (const Entry& e : m_runs) {
+            const QString run = quoted(e.label);
+            for (const QPointF& p : e.record.loss)
+                out << run << ",train_loss," << qint64(p.x()) << ",," << p.y() << '\n';
+            const std::pair<const char*, const QVector<QPointF>*> epochs[] = {
+                {"epoch_train_loss", &e.record.trainLoss},
+                {"epoch_train_accuracy", &e.record.trainAccuracy},
+                {"test_loss", &e.record.testLoss},
+                {"test_accuracy", &e.record.testAccuracy}};
+            for (const auto& [name, points] : epochs)
+                for (const QPointF& p : *points)
+                    out << run << ',' << name << ',' << qint64(p.x()) << ",," << p.y() << '\n';
+            for (int i = 0; i < e.record.layerNames.size(); ++i)
+                out << run << ",grad_norm,," << e.record.layerNames[i] << ','
+                    << e.record.gradientNorms.value(i) << '\n';
+        }
+    });
+}
+
+void CompareView::setPresenterMode(bool on) {
+    View::setPresenterMode(on);
+    rebuild();
+}
+
+} // namespace convscope::ui
