@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
         }
         window.tabs()->setCurrentWidget(window.compareView());
     }
-    if (cli.isSet(lesson) && !window.openLesson(cli.value(lesson))) {
+    if (cli.isSet(lesson) && !window.openLesson(cli.value(lesson), true)) {
         std::fprintf(stderr, "convscope: %s\n", qPrintable(window.statusLine()->text()));
         return 2;
     }

@@ -1123,12 +1123,12 @@ void MainWindow::showRewound(qint64 step) {
     m_live->setEnabled(true);
 }
 
-bool MainWindow::openLesson(const QString& path) {
+bool MainWindow::openLesson(const QString& path, bool quiet) {
     QString error;
     const Lesson l = Lesson::load(path, &error);
-    auto refuse = [this](const QString& why) {
+    auto refuse = [this, quiet](const QString& why) {
         m_statusLine->setText(why);
-        if (!qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
+        if (!quiet && !qEnvironmentVariableIsSet("CONVSCOPE_NO_DIALOGS"))
             QMessageBox::warning(this, tr("Open lesson"), why);
         return false;
     };

@@ -128,8 +128,9 @@ public:
     TwinSession* twinSession() const { return m_twins; }
     // File → Open lesson (and convscope --lesson FILE): sets up the lesson's network, dataset
     // and settings from fresh weights and shows the player; false with the reason in the status
-    // line (and a dialog) when the file is not a lesson this window can play.
-    bool openLesson(const QString& path);
+    // line (and a dialog unless `quiet`: the command line prints it) when the file is not a
+    // lesson this window can play.
+    bool openLesson(const QString& path, bool quiet = false);
     LessonPlayer* lessonPlayer() const { return m_player; }
     QSlider* scrubber() const { return m_scrubSlider; }
     qint64 rewoundTo() const { return m_rewoundTo; } // -1: live

@@ -1013,9 +1013,17 @@ private slots:
         auto [code, text] = refused({"--preset", "resnet21"});
         QCOMPARE(code, 2);
         QVERIFY2(text.contains("unknown preset \"resnet21\""), qPrintable(text));
-        std::tie(code, text) = refused({"--view", "compare"});
+        std::tie(code, text) = refused({"--view", "comparison"});
         QCOMPARE(code, 2);
-        QVERIFY2(text.contains("unknown view \"compare\""), qPrintable(text));
+        QVERIFY2(text.contains("unknown view \"comparison\"") && text.contains("compare"),
+                 qPrintable(text));
+        std::tie(code, text) = refused({"--compare", dir.path()});
+        QCOMPARE(code, 2);
+        QVERIFY2(text.contains("not a run folder"), qPrintable(text));
+        std::tie(code, text) = refused({"--lesson", dir.filePath("missing-lesson.json")});
+        QCOMPARE(code, 2);
+        QVERIFY2(text.contains("missing-lesson.json") && text.contains("cannot be read"),
+                 qPrintable(text));
         std::tie(code, text) = refused({dir.filePath("missing.json")});
         QCOMPARE(code, 2);
         QVERIFY2(text.contains("missing.json"), qPrintable(text));
