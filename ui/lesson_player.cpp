@@ -37,6 +37,7 @@ LessonPlayer::LessonPlayer(QWidget* parent) : QWidget(parent) {
     });
     auto* head = new QHBoxLayout;
     head->addWidget(m_title, 1);
+    head->addSpacing(16);
     head->addWidget(m_counter);
     head->addWidget(m_status);
     head->addWidget(m_back);
@@ -53,11 +54,9 @@ LessonPlayer::LessonPlayer(QWidget* parent) : QWidget(parent) {
 void LessonPlayer::setLesson(const Lesson& lesson) {
     m_lesson = lesson;
     m_working = false;
-    m_title->setText(lesson.lecture.isEmpty()
-                         ? tr("<b>%1</b>").arg(lesson.title.toHtmlEscaped())
-                         : tr("<b>%1</b> · %2")
-                               .arg(lesson.title.toHtmlEscaped(), lesson.lecture.toHtmlEscaped()));
-    m_title->setToolTip(lesson.file);
+    m_title->setText(tr("<b>%1</b>").arg(lesson.title.toHtmlEscaped()));
+    m_title->setToolTip(lesson.lecture.isEmpty() ? lesson.file
+                                                 : lesson.lecture + "\n" + lesson.file);
     show(-1);
     QWidget::show();
 }
@@ -73,9 +72,9 @@ void LessonPlayer::show(int index) {
         m_counter->setText(tr("step %1 of %2: %3").arg(index + 1).arg(n).arg(s.describe()));
         QString text = s.text;
         if (s.action == LessonStep::Action::Pause)
-            text = tr("❓ %1").arg(s.text);
+            text = tr("Ask the class: %1").arg(s.text);
         else if (s.action == LessonStep::Action::Reveal)
-            text = tr("✔ %1").arg(s.text);
+            text = tr("Answer: %1").arg(s.text);
         else if (text.isEmpty())
             text = s.describe();
         m_text->setText(text);

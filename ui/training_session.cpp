@@ -706,7 +706,8 @@ RunRecord TrainingSession::openRun(const QString& dir) {
         }
     if (QFile twin(dir + "/twin.json"); twin.open(QIODevice::ReadOnly)) {
         const QJsonObject o = QJsonDocument::fromJson(twin.readAll()).object();
-        r.twinChange = o.value("change").toString();
+        if (o.value("run").toString() != "a") // run a is the network as it was; b has the change
+            r.twinChange = o.value("change").toString();
         r.twinOf = o.value("other").toString();
     }
     if (!r.layerNames.isEmpty())

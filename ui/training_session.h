@@ -93,7 +93,8 @@ struct RunRecord {
     // The last epoch's per-layer norms (layers.csv), input to output.
     QStringList layerNames, layerTypes; // types: "conv2d", "batch_norm", … ("" unknown)
     QVector<double> gradientNorms, weightNorms;
-    // A twin trained beside another (twin.json): what differs ("bn=off") and the other run.
+    // A twin trained beside another (twin.json): what differs ("bn=off"; empty for the pair's
+    // first run, the network as it was) and the other run.
     QString twinChange, twinOf;
     QVector<float> filters;
     int filterCount = 0, filterChannels = 0, filterH = 0, filterW = 0;

@@ -108,8 +108,11 @@ private slots:
         const QString text = QString::fromUtf8(f.readAll());
         QVERIFY(text.startsWith("run,measure,step,layer,value\n"));
         QCOMPARE(text.count("\"lenet5\",train_loss,"), 20);
-        QCOMPARE(text.count("\"lenet5-bn\",test_accuracy,"), 2);
-        QVERIFY(text.contains("\"lenet5-bn\",grad_norm,,conv2,0.002"));
+        // Two runs of one network are told apart by their folders.
+        QCOMPARE(view.runLabel(0), QString("lenet5"));
+        QCOMPARE(view.runLabel(1), QString("lenet5 · lenet5-bn"));
+        QCOMPARE(text.count("\"lenet5 · lenet5-bn\",test_accuracy,"), 2);
+        QVERIFY(text.contains("\"lenet5 · lenet5-bn\",grad_norm,,conv2,0.002"));
         // A picture of it.
         QVERIFY(view.exportPicture(tmp.filePath("compare.png"), 1.0));
         QVERIFY(QFileInfo(tmp.filePath("compare.png")).size() > 1000);

@@ -248,7 +248,8 @@ private slots:
             QCOMPARE(done.first().first().toString(), QString());
             ui::CompareView* c = w->compareView();
             QCOMPARE(c->runCount(), 2);
-            QVERIFY2(c->runLabel(1).contains("bn=on"), qPrintable(c->runLabel(1)));
+            QCOMPARE(c->run(1).twinChange, QString("bn=on")); // from the folder's twin.json
+            QVERIFY2(c->runLabel(1).contains("bn-on"), qPrintable(c->runLabel(1)));
             for (int k = 0; k < 2; ++k) {
                 QCOMPARE(c->run(k).testAccuracy.size(), 1);
                 QCOMPARE(c->run(k).steps, qint64(94)); // 6,000 images, batch 64
@@ -266,6 +267,20 @@ private slots:
             for (const QPointF& p : c->run(1).loss)
                 b << p.y();
             QVERIFY(a != b);
+            // File → Export network as ONNX on a run the window trained.
+            if (round == 0) {
+                QTemporaryDir tmp;
+                QString summary, error;
+                QVERIFY2(ui::TrainingSession::exportOnnx(c->run(1).dir, tmp.filePath("b.onnx"),
+                                                         &summary, &error),
+                         qPrintable(error));
+                QVERIFY2(summary.contains("opset 13"), qPrintable(summary));
+                QVERIFY(QFileInfo(tmp.filePath("b.onnx")).size() > 100000);
+                QVERIFY(!ui::TrainingSession::exportOnnx(tmp.path(), tmp.filePath("x.onnx"),
+                                                         &summary, &error));
+                QVERIFY(!error.isEmpty());
+                QVERIFY(!QFile::exists(tmp.filePath("x.onnx")));
+            }
             if (round == 0) {
                 firstA = a;
                 firstB = b;

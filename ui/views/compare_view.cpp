@@ -16,6 +16,8 @@
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -25,7 +27,6 @@
 #include <QPainter>
 #include <QPushButton>
 #include <QScatterSeries>
-#include <QScrollArea>
 #include <QTextStream>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -133,7 +134,7 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
 
     m_list = new QListWidget;
     m_list->setObjectName("compare runs");
-    m_list->setMaximumHeight(96);
+    m_list->setMaximumHeight(28); // grows with the runs (rebuildList)
     m_list->setToolTip(tr("The runs compared, each in its colour on every chart"));
     m_add = new QToolButton;
     m_add->setObjectName("add run");
@@ -186,11 +187,10 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
     m_curvesGrid = new QGridLayout(m_curves);
     m_curvesGrid->setContentsMargins(0, 0, 0, 0);
 
-    m_gradChart = newChart(tr("Gradient norm per layer after the last epoch, ‖∂L/∂W‖ (log "
-                              "scale): vanishing gradients shrink towards the input"));
+    m_gradChart = newChart(tr("‖∂L/∂W‖ per layer, last epoch (log scale)"));
     auto* gradView = new QChartView(m_gradChart);
     gradView->setRenderHint(QPainter::Antialiasing);
-    gradView->setMinimumHeight(260);
+    gradView->setMinimumHeight(200);
     gradView->setToolTip(tr("Conv and linear layers from the input (left) to the output; a "
                             "sigmoid network's norms fall by up to 4x per layer towards the "
                             "input, ReLU, batch norm and skip connections keep them level"));
@@ -211,27 +211,29 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
     auto* content = new QWidget;
     auto* col = new QVBoxLayout(content);
     col->addWidget(m_hint);
-    col->addWidget(m_curves, 3);
     col->addWidget(m_summary);
-    col->addWidget(gradView, 2);
-    col->addWidget(m_filters, 2);
+    col->addWidget(m_curves, 5);
+    auto* lower = new QHBoxLayout;
+    lower->addWidget(gradView, 3);
+    lower->addWidget(m_filters, 2);
+    col->addLayout(lower, 4);
     col->addWidget(m_surfaces, 2);
-    auto* scroll = new QScrollArea;
-    scroll->setWidgetResizable(true);
-    scroll->setWidget(content);
-    scroll->setFrameShape(QFrame::NoFrame);
 
     auto* box = new QVBoxLayout(this);
     box->setContentsMargins(4, 4, 4, 4);
     box->addLayout(bar);
     box->addWidget(m_list);
-    box->addWidget(scroll, 1);
+    box->addWidget(content, 1);
     rebuild();
 }
 
+// The network's name ("lenet5", a twin's "lenet5-bn-on"), else the folder's; the twin's change
+// when the name does not spell it already.
 QString CompareView::labelOf(const RunRecord& r) {
-    QString name = QFileInfo(r.dir).fileName();
-    if (!r.twinChange.isEmpty())
+    QString name = QJsonDocument::fromJson(r.spec).object().value("name").toString();
+    if (name.isEmpty())
+        name = QFileInfo(r.dir).fileName();
+    if (!r.twinChange.isEmpty() && !name.endsWith(QString(r.twinChange).replace('=', '-')))
         name += QStringLiteral(" (%1)").arg(r.twinChange);
     return name;
 }
@@ -251,7 +253,6 @@ bool CompareView::setRun(const RunRecord& run, QString* error) {
     for (Entry& e : m_runs)
         if (QFileInfo(e.record.dir).absoluteFilePath() == dir) {
             e.record = run;
-            e.label = labelOf(run);
             if (!m_batching)
                 rebuild();
             return true;
@@ -272,7 +273,11 @@ bool CompareView::setRun(const RunRecord& run, QString* error) {
             break;
         }
     }
-    m_runs.push_back({run, labelOf(run), colour});
+    QString label = labelOf(run);
+    for (const Entry& e : m_runs)
+        if (e.label == label) // two runs of one network: tell them apart by folder
+            label += QStringLiteral(" · %1").arg(QFileInfo(run.dir).fileName());
+    m_runs.push_back({run, label, colour});
     if (!m_batching)
         rebuild();
     return true;
@@ -346,16 +351,17 @@ void CompareView::fillLoss(QChart* chart, const QVector<int>& runs) const {
     auto* y = new QValueAxis;
     y->setTitleText(tr("cross-entropy loss"));
     y->setRange(0, maxLoss * 1.05);
+    y->applyNiceNumbers();
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     const double width = m_presenter ? 4 : 2;
     for (int i : runs) {
         const Entry& e = m_runs[i];
         const QString who = m_layout == Layout::Overlaid ? e.label + ": " : QString();
-        QLineSeries* train = line(who + tr("training (smoothed)"), e.colour, width, Qt::SolidLine,
-                                  smoothed(e.record.loss));
-        QLineSeries* test = line(who + tr("test, per epoch"), e.colour, width, Qt::DashLine,
-                                 finite(e.record.testLoss));
+        QLineSeries* train =
+            line(who + tr("train"), e.colour, width, Qt::SolidLine, smoothed(e.record.loss));
+        QLineSeries* test =
+            line(who + tr("test"), e.colour, width, Qt::DashLine, finite(e.record.testLoss));
         test->setPointsVisible(true);
         for (QLineSeries* s : {train, test}) {
             chart->addSeries(s);
@@ -373,9 +379,18 @@ void CompareView::fillAccuracy(QChart* chart, const QVector<int>& runs) const {
     x->setTitleText(tr("step (epoch ends)"));
     x->setLabelFormat("%.0f");
     x->setRange(0, maxStep);
+    // From a little below the lowest accuracy of any run to 100 %: differences of a few points
+    // are what a comparison shows.
+    double lowest = 100;
+    for (const Entry& e : m_runs)
+        for (const QVector<QPointF>* v : {&e.record.testAccuracy, &e.record.trainAccuracy})
+            for (const QPointF& p : finite(*v, 100))
+                lowest = std::min(lowest, p.y());
     auto* y = new QValueAxis;
     y->setTitleText(tr("accuracy (%)"));
-    y->setRange(0, 100);
+    y->setRange(std::max(0.0, 5.0 * std::floor((lowest - 3) / 5.0)), 100);
+    y->applyNiceNumbers();
+    y->setMax(100);
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     const double width = m_presenter ? 4 : 2;
@@ -409,7 +424,7 @@ void CompareView::fillGradients() {
     auto* x = new QCategoryAxis;
     x->setTitleText(tr("learnable layer, from the input to the output"));
     x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-    x->setLabelsAngle(-45);
+    x->setLabelsAngle(order.size() > 6 ? -45 : 0); // a few layers' names fit level
     const int every = std::max<int>(1, int((order.size() + 15) / 16));
     for (int i = 0; i < order.size(); i += every)
         x->append(order[i], double(i + 1));
@@ -463,7 +478,7 @@ void CompareView::fillFilters() {
         auto* fv = new FilterView;
         fv->setFitsShown(false);
         fv->setHighContrast(m_presenter);
-        fv->setMinimumHeight(160);
+        fv->setMinimumHeight(140);
         if (r.filterCount > 0)
             fv->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
         else
@@ -485,6 +500,9 @@ void CompareView::rebuildList() {
     }
     m_remove->setEnabled(!m_runs.isEmpty());
     m_add->setEnabled(m_runs.size() < kMaxRuns);
+    const int row = m_list->sizeHintForRow(0) > 0 ? m_list->sizeHintForRow(0) : 20;
+    m_list->setFixedHeight(row * int(std::max<qsizetype>(1, m_runs.size())) +
+                           2 * m_list->frameWidth() + 4);
 }
 
 void CompareView::rebuild() {
@@ -507,22 +525,28 @@ void CompareView::rebuild() {
         columns.clear();
     for (int c = 0; c < columns.size(); ++c) {
         const QString who = m_layout == Layout::Overlaid ? QString() : m_runs[c].label + ": ";
-        QChart* loss = newChart(who + tr("loss (solid: training, dashed: test)"));
+        QChart* loss = newChart(who + tr("loss (solid: training, smoothed; dashed: test)"));
         fillLoss(loss, columns[c]);
         QChart* acc = newChart(who + tr("accuracy per epoch (solid: test, dotted: train)"));
         fillAccuracy(acc, columns[c]);
-        int row = 0;
+        int k = 0;
         for (QChart* chart : {loss, acc}) {
             setChartFont(chart, font());
             if (m_layout == Layout::SideBySide)
                 chart->legend()->hide();
             auto* v = new QChartView(chart);
             v->setRenderHint(QPainter::Antialiasing);
-            v->setMinimumHeight(m_presenter ? 360 : 280);
-            m_curvesGrid->addWidget(v, row++, c);
+            v->setMinimumHeight(m_presenter ? 300 : 220);
+            // Overlaid: loss and accuracy side by side; side by side: a column per run.
+            if (m_layout == Layout::Overlaid)
+                m_curvesGrid->addWidget(v, 0, k++);
+            else
+                m_curvesGrid->addWidget(v, k++, c);
             m_curveViews << v;
         }
     }
+    for (int k = 0; k < m_curvesGrid->columnCount(); ++k) // every column as wide
+        m_curvesGrid->setColumnStretch(k, 1);
     // Keep the order loss, accuracy, loss, accuracy… so lossChart()/accuracyChart() are run 1's.
     fillGradients();
     fillFilters();
