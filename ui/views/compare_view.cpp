@@ -238,6 +238,14 @@ QString CompareView::labelOf(const RunRecord& r) {
     return name;
 }
 
+QString CompareView::uniqueLabel(const RunRecord& run, int index) const {
+    QString label = labelOf(run);
+    for (int i = 0; i < m_runs.size(); ++i)
+        if (i != index && labelOf(m_runs[i].record) == label) // two runs of one network:
+            return label + QStringLiteral(" · %1").arg(QFileInfo(run.dir).fileName()); // by folder
+    return label;
+}
+
 bool CompareView::addRun(const QString& dir, QString* error) {
     const RunRecord r = TrainingSession::openRun(dir);
     if (!r.error.isEmpty()) {
@@ -250,9 +258,10 @@ bool CompareView::addRun(const QString& dir, QString* error) {
 
 bool CompareView::setRun(const RunRecord& run, QString* error) {
     const QString dir = QFileInfo(run.dir).absoluteFilePath();
-    for (Entry& e : m_runs)
-        if (QFileInfo(e.record.dir).absoluteFilePath() == dir) {
+    for (int i = 0; i < m_runs.size(); ++i)
+        if (Entry& e = m_runs[i]; QFileInfo(e.record.dir).absoluteFilePath() == dir) {
             e.record = run;
+            e.label = uniqueLabel(run, i);
             if (!m_batching)
                 rebuild();
             return true;
@@ -273,11 +282,7 @@ bool CompareView::setRun(const RunRecord& run, QString* error) {
             break;
         }
     }
-    QString label = labelOf(run);
-    for (const Entry& e : m_runs)
-        if (e.label == label) // two runs of one network: tell them apart by folder
-            label += QStringLiteral(" · %1").arg(QFileInfo(run.dir).fileName());
-    m_runs.push_back({run, label, colour});
+    m_runs.push_back({run, uniqueLabel(run, int(m_runs.size())), colour});
     if (!m_batching)
         rebuild();
     return true;

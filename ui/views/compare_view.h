@@ -107,6 +107,8 @@ private:
     void askTwin();
     void showAddMenu();
     static QString labelOf(const RunRecord& r);
+    // labelOf(), and the folder's name too when another run (not `index`) has the same label.
+    QString uniqueLabel(const RunRecord& run, int index) const;
 
     QVector<Entry> m_runs;
     QVector<QColor> m_palette;
