@@ -14,6 +14,17 @@
 using namespace convscope;
 using namespace convscope::train;
 
+namespace {
+// A run folder of lenet5 in `dir`, as the trainer's RunFolder makes it.
+Result<RunFolder> lenet5Folder(const QTemporaryDir& dir) {
+    data::TrainTestSplit data;
+    auto spec = model::preset("lenet5");
+    if (!spec.ok())
+        return spec.status();
+    return RunFolder::create(dir.path().toStdString(), *spec, "Fashion-MNIST", data);
+}
+} // namespace
+
 class TestMetricsCsv : public QObject {
     Q_OBJECT
 
@@ -21,10 +32,7 @@ private slots:
     void readsWhatRunFolderWrites() {
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        data::TrainTestSplit data;
-        auto spec = model::preset("lenet5");
-        QVERIFY(spec.ok());
-        auto folder = RunFolder::create(dir.path().toStdString(), *spec, "Fashion-MNIST", data);
+        auto folder = lenet5Folder(dir);
         QVERIFY2(folder.ok(), folder.status().message().c_str());
         StepReport s;
         s.epoch = 1;
@@ -81,10 +89,7 @@ private slots:
     void readsLayersCsv() {
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        data::TrainTestSplit data;
-        auto spec = model::preset("lenet5");
-        QVERIFY(spec.ok());
-        auto folder = RunFolder::create(dir.path().toStdString(), *spec, "Fashion-MNIST", data);
+        auto folder = lenet5Folder(dir);
         QVERIFY2(folder.ok(), folder.status().message().c_str());
         EpochReport e;
         for (int epoch = 1; epoch <= 2; ++epoch) {

@@ -64,6 +64,15 @@ const char* kLesson = R"({
   ]
 })";
 
+// The test lesson as a file in `dir`; its path (empty when it could not be written).
+QString writeLesson(const QTemporaryDir& dir) {
+    const QString path = dir.filePath("lesson.json");
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(kLesson) < 0)
+        return {};
+    return path;
+}
+
 struct Played {
     QVector<double> losses;
     qint64 stepAfterFirstTrain = 0, lastStep = 0;
@@ -114,11 +123,8 @@ private slots:
     void lessonPlaysTheSameTwice() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
-        const QString path = tmp.filePath("lesson.json");
-        QFile f(path);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kLesson);
-        f.close();
+        const QString path = writeLesson(tmp);
+        QVERIFY(!path.isEmpty());
         const Played a = playLesson(path);
         // gratings: 6,000 training images, batch 64 → 94 steps an epoch; the first train step
         // stops exactly at the end of epoch 1.
@@ -133,11 +139,8 @@ private slots:
     void backShowsTheStepAgain() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
-        const QString path = tmp.filePath("lesson.json");
-        QFile f(path);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kLesson);
-        f.close();
+        const QString path = writeLesson(tmp);
+        QVERIFY(!path.isEmpty());
         std::unique_ptr<ui::MainWindow> w(newWindow());
         QVERIFY(w->openLesson(path));
         ui::LessonPlayer* p = w->lessonPlayer();

@@ -82,47 +82,52 @@ bool isNorm(const QString& type) {
 
 } // namespace
 
+namespace {
+
+// What "Compare with…" offers: the engine's twin keys (train/twin.h), a label each, and the
+// values suggested first (any value the engine accepts can be typed).
+struct TwinOffer {
+    const char* key;
+    const char* label;
+    QStringList values;
+};
+
+const std::vector<TwinOffer>& twinOffers() {
+    static const std::vector<TwinOffer> offers = {
+        {"bn", QT_TR_NOOP("Batch norm"), {"off", "on"}},
+        {"dropout", QT_TR_NOOP("Dropout"), {"off", "0.5", "0.25"}},
+        {"init",
+         QT_TR_NOOP("Initialisation"),
+         {"zeros", "he", "xavier", "normal(0.01)", "normal(1)"}},
+        {"activation", QT_TR_NOOP("Activation"), {"sigmoid", "relu", "tanh", "leaky"}},
+        {"shortcut", QT_TR_NOOP("Shortcuts"), {"none", "identity", "projection"}},
+        {"optimizer", QT_TR_NOOP("Optimizer"), {"sgd", "momentum", "adam"}},
+        {"lr", QT_TR_NOOP("Learning rate"), {"0.002", "0.2", "0.02"}},
+        {"batch", QT_TR_NOOP("Batch size"), {"16", "256", "64"}},
+    };
+    return offers;
+}
+
+} // namespace
+
 QStringList CompareView::twinKeys() {
-    return {"bn", "dropout", "init", "activation", "shortcut", "optimizer", "lr", "batch"};
+    QStringList keys;
+    for (const TwinOffer& o : twinOffers())
+        keys << o.key;
+    return keys;
 }
 
 QString CompareView::twinKeyLabel(const QString& key) {
-    if (key == "bn")
-        return tr("Batch norm");
-    if (key == "dropout")
-        return tr("Dropout");
-    if (key == "init")
-        return tr("Initialisation");
-    if (key == "activation")
-        return tr("Activation");
-    if (key == "shortcut")
-        return tr("Shortcuts");
-    if (key == "optimizer")
-        return tr("Optimizer");
-    if (key == "lr")
-        return tr("Learning rate");
-    if (key == "batch")
-        return tr("Batch size");
+    for (const TwinOffer& o : twinOffers())
+        if (key == o.key)
+            return tr(o.label);
     return key;
 }
 
 QStringList CompareView::twinValues(const QString& key) {
-    if (key == "bn")
-        return {"off", "on"};
-    if (key == "dropout")
-        return {"off", "0.5", "0.25"};
-    if (key == "init")
-        return {"zeros", "he", "xavier", "normal(0.01)", "normal(1)"};
-    if (key == "activation")
-        return {"sigmoid", "relu", "tanh", "leaky"};
-    if (key == "shortcut")
-        return {"none", "identity", "projection"};
-    if (key == "optimizer")
-        return {"sgd", "momentum", "adam"};
-    if (key == "lr")
-        return {"0.002", "0.2", "0.02"};
-    if (key == "batch")
-        return {"16", "256", "64"};
+    for (const TwinOffer& o : twinOffers())
+        if (key == o.key)
+            return o.values;
     return {};
 }
 
