@@ -583,10 +583,12 @@ QString CompareView::summary() const {
             continue;
         }
         const double acc = 100 * r.testAccuracy.back().y();
-        QString part = tr("%1: test accuracy %2 % after %3 epochs")
+        const int epochs = int(r.testAccuracy.size());
+        QString part = (epochs == 1 ? tr("%1: test accuracy %2 % after %3 epoch")
+                                    : tr("%1: test accuracy %2 % after %3 epochs"))
                            .arg(m_runs[i].label)
                            .arg(acc, 0, 'f', 1)
-                           .arg(r.testAccuracy.size());
+                           .arg(epochs);
         if (!r.trainAccuracy.isEmpty())
             part += tr(" (train %1 %)").arg(100 * r.trainAccuracy.back().y(), 0, 'f', 1);
         if (std::isnan(first))
