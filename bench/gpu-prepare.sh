@@ -23,7 +23,7 @@ apt-get "${o[@]}" update -q >/dev/null
 (cd .gl && rm -f ./*.deb &&
   apt-get "${o[@]}" download -q libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 (cd .gpu-debs && rm -f ./*.deb && apt-get "${o[@]}" download -q \
-  qt6-base-dev qt6-base-dev-tools libqt6core6 libqt6test6 libqt6dbus6 \
+  qt6-base-dev qt6-base-dev-tools qmake6 qmake6-bin libqt6core6 libqt6test6 libqt6dbus6 \
   libicu72 libdouble-conversion3 libpcre2-16-0 libb2-1 \
   libeigen3-dev nlohmann-json3-dev libstb-dev libstb0 \
   libvulkan-dev glslc libshaderc1 vulkan-validationlayers \

@@ -83,10 +83,12 @@ if ! dpkg-query -W -f='${Status}' qt6-base-dev 2>/dev/null | grep -q "install ok
     for f in .gpu-debs/*.deb; do dpkg -x "$f" "$groot"; done
     libdir="$groot/usr/lib/x86_64-linux-gnu"
     have() { ldconfig -p | awk '{print $1}' | grep -qx "$1"; }
+    drop=()
     for f in "$libdir"/lib*.so.*; do
-      b=$(basename "$f")
-      have "$b" && rm -f "$f"
+      soname=$(readelf -d "$f" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+      [ -n "$soname" ] && have "$soname" && drop+=("$f")
     done
+    rm -f "${drop[@]}"
     # A development symlink (libfoo.so -> libfoo.so.N.M) whose target was dropped: the system's.
     for l in "$libdir"/lib*.so; do
       [ -L "$l" ] && [ ! -e "$l" ] || continue
@@ -183,12 +185,13 @@ else
   nconv=$(awk -F'|' '$3 ~ /conv/ && $4 ~ /fwd/' "$log.ops" | wc -l)
   for pass in fwd bwd; do
     # the convolutions: Vulkan GFLOP/s and the ratio to PyTorch, each median (range)
-    conv=$(awk -F'|' -v p="$pass" '$3 ~ /conv/ && $4 ~ p { print $8, $9 }' "$log.ops" | tr -d x)
+    conv=$(awk -F'|' -v p="$pass" '$3 ~ /conv/ && $4 ~ p { print $8, $9, $7 }' "$log.ops" | tr -d x)
     med() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR]; else printf "-" }'; }
     g=$(awk '{ print $1 }' <<<"$conv" | med)
     r=$(awk '{ print $2 }' <<<"$conv" | med)
-    row "ops: the $nconv convolutions, $pass, GFLOP/s ($reps run$([ $reps = 1 ] || echo s))" \
-      "$g" "see gpu-log.txt" "${r}x" "-" "${tiles:-?}" "$(($(elapsed) - t0))" \
+    tg=$(awk '{ print $3 }' <<<"$conv" | med)
+    row "ops: the $nconv convolutions, $pass, GFLOP/s median (range) ($reps run$([ $reps = 1 ] || echo s); each case in gpu-log.txt)" \
+      "$g" "$tg" "${r}x" "-" "${tiles:-?}" "$(($(elapsed) - t0))" \
       "$([ $rc = 0 ] && echo ok || echo FAILED)"
   done
   rm -f "$log.ops"
