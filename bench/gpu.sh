@@ -24,7 +24,7 @@
 # configured), PYTHON (the PyTorch interpreter), CONVSCOPE_DEVICE (the Vulkan device).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 t_start=$(date +%s)
 lavapipe=0 quick=0 budget=450 tuning=${CONVSCOPE_TUNING:-auto}
 while [ $# -gt 0 ]; do
