@@ -8,8 +8,9 @@
 #   .gpu-debs/   Debian 12's build dependencies of a headless build (CONVSCOPE_HEADLESS: the
 #                engine, convscope-cli, bench and the engine's test suites): Qt 6 Core + Test,
 #                Eigen, nlohmann-json, stb, Vulkan headers, glslc, the validation layer, curl's
-#                headers; gpu.sh unpacks them into .gpu-root/ (never into /), and of the runtime
-#                libraries keeps only those the device does not have
+#                headers, and libcurl4 with its runtime closure (in case the device has no
+#                libcurl.so.4); gpu.sh unpacks them into .gpu-root/ (never into /), and of the
+#                runtime libraries keeps only those the device does not have (by SONAME)
 #   .gpu-data/   Fashion-MNIST for the landscape bench: the first 10,000 training images (the
 #                issue's 51×51 resnet20 grid uses 10,000) and the test set (9 MB instead of 31)
 # Then, with the device tool: run(carry=[".gl", ".gpu-debs", ".gpu-data"],
@@ -27,7 +28,11 @@ apt-get "${o[@]}" update -q >/dev/null
   libicu72 libdouble-conversion3 libpcre2-16-0 libb2-1 \
   libeigen3-dev nlohmann-json3-dev libstb-dev libstb0 \
   libvulkan-dev glslc libshaderc1 vulkan-validationlayers \
-  libcurl4-openssl-dev libcurl4 zlib1g-dev)
+  libcurl4-openssl-dev libcurl4 zlib1g-dev \
+  libbrotli1 libcom-err2 libdb5.3 libffi8 libgmp10 libgnutls30 libgssapi-krb5-2 libhogweed6 \
+  libidn2-0 libk5crypto3 libkeyutils1 libkrb5-3 libkrb5support0 libldap-2.5-0 libnettle8 \
+  libnghttp2-14 libp11-kit0 libpsl5 librtmp1 libsasl2-2 libsasl2-modules-db libssh2-1 \
+  libtasn1-6 libunistring2 libssl3)
 fm=/usr/share/datasets/fashion-mnist
 [ -f "$fm/train-images-idx3-ubyte.gz" ] || { echo "needs dataset-fashion-mnist here" >&2; exit 1; }
 python3 - "$fm" .gpu-data 10000 <<'PY'

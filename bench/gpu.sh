@@ -84,7 +84,8 @@ if ! dpkg-query -W -f='${Status}' qt6-base-dev 2>/dev/null | grep -q "install ok
     libdir="$groot/usr/lib/x86_64-linux-gnu"
     have() { ldconfig -p | awk '{print $1}' | grep -qx "$1"; }
     drop=()
-    for f in "$libdir"/lib*.so.*; do
+    for f in "$libdir"/lib*.so.* "$groot"/lib/x86_64-linux-gnu/lib*.so.*; do
+      [ -e "$f" ] || continue
       soname=$(readelf -d "$f" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
       [ -n "$soname" ] && have "$soname" && drop+=("$f")
     done
@@ -100,7 +101,7 @@ if ! dpkg-query -W -f='${Status}' qt6-base-dev 2>/dev/null | grep -q "install ok
   fi
   export CMAKE_PREFIX_PATH="$groot/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
   export PATH="$groot/usr/bin:$PATH"
-  export LD_LIBRARY_PATH="$groot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export LD_LIBRARY_PATH="$groot/usr/lib/x86_64-linux-gnu:$groot/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export CPLUS_INCLUDE_PATH="$groot/usr/include${CPLUS_INCLUDE_PATH:+:$CPLUS_INCLUDE_PATH}"
   export VK_LAYER_PATH="$groot/usr/share/vulkan/explicit_layer.d"
 fi
