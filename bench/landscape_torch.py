@@ -3,7 +3,7 @@
 CPU (Debian's /usr/bin/python3, torch.set_num_threads(2), float32).
 
     /usr/bin/python3 bench/landscape_torch.py --checkpoint CKPT --directions DIR.safetensors \
-        --images IDX.gz --labels IDX.gz --count N --points P [--batch 500]
+        --images IDX.gz --labels IDX.gz --count N --points P [--batch 500] [--device cpu|cuda]
 
 Per point (as net_plotter.set_weights and evaluation.eval_loss do): every parameter is set to
 p* + a*delta + b*eta (the directions convscope-cli landscape wrote, so both compute the same
@@ -34,19 +34,21 @@ def main():
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--points", type=int, default=20)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (eager; .item() synchronizes)")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    model = cs.load(a.checkpoint).float().eval()
+    dev = torch.device(a.device)
+    model = cs.load(a.checkpoint).float().eval().to(dev)
     _, meta = cs.read_safetensors(a.checkpoint)
     mean, std = float(meta.get("mean", 0)), float(meta.get("std", 1))
     dirs, _ = cs.read_safetensors(a.directions)
     x = cs.read_idx(a.images)[: a.count].float().div(255.0).reshape(a.count, *model.input_shape)
     y = cs.read_idx(a.labels)[: a.count].long()
-    x = (x - mean) / std
+    x, y = ((x - mean) / std).to(dev), y.to(dev)
     named = dict(model.named_parameters())
     base = {k: v.detach().clone() for k, v in named.items()}
-    delta = {k: dirs["delta." + k].float().reshape(v.shape) for k, v in base.items()}
-    eta = {k: dirs["eta." + k].float().reshape(v.shape) for k, v in base.items()}
+    delta = {k: dirs["delta." + k].float().reshape(v.shape).to(dev) for k, v in base.items()}
+    eta = {k: dirs["eta." + k].float().reshape(v.shape).to(dev) for k, v in base.items()}
 
     def point(alpha, beta):
         with torch.no_grad():

@@ -1,6 +1,7 @@
 // convscope-bench-ops: times each op forward and backward on the LeNet-5, VGG-style and
 // ResNet-20 shapes (batch 64) on one backend. `--list` prints the cases as JSON for
 // bench/ops_torch.py, so both sides time exactly the same shapes; bench/ops.sh joins them.
+// `--describe` prints the backend (for Vulkan: its tile profile) and exits.
 // Each timing replays one recorded program `repeat` times in one submit (about 0.3 s of work).
 #include "backend/backend.h"
 #include "ops/activation.h"
@@ -161,14 +162,18 @@ Result<std::pair<double, double>> run(Backend& be, const Case& c) {
 
 int main(int argc, char** argv) {
     std::string backend = "cpu";
-    bool list = false;
+    bool list = false, describe = false;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--list"))
             list = true;
+        else if (!std::strcmp(argv[i], "--describe"))
+            describe = true;
         else if (!std::strcmp(argv[i], "--backend") && i + 1 < argc)
             backend = argv[++i];
         else {
-            std::fprintf(stderr, "usage: convscope-bench-ops [--list] [--backend cpu|vulkan]\n");
+            std::fprintf(
+                stderr,
+                "usage: convscope-bench-ops [--list] [--describe] [--backend cpu|vulkan]\n");
             return 2;
         }
     }
@@ -197,6 +202,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::fprintf(stderr, "%s\n", choice->backend->description().c_str());
+    if (describe) // the backend (and for Vulkan its tile profile) alone, for bench/gpu.sh
+        return 0;
     for (const Case& c : cases()) {
         auto t = run(*choice->backend, c);
         if (!t.ok()) {

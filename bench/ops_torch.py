@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """PyTorch CPU timings of the cases `convscope-bench-ops --list` prints (same shapes, batch 64):
 forward, and backward = every input gradient (aten's *_backward ops, so nothing else is timed).
-Prints `name<TAB>forward ms<TAB>backward ms`. Run with Debian's /usr/bin/python3."""
+Prints `name<TAB>forward ms<TAB>backward ms`. Run with Debian's /usr/bin/python3.
+Usage: ops_torch.py CASES_JSON [THREADS] [DEVICE]   (DEVICE: cpu (default) or cuda: eager, each
+timing ends with torch.cuda.synchronize())"""
 import json, sys, time
 import torch
 import torch.nn.functional as F
@@ -9,17 +11,27 @@ import torch.nn.functional as F
 torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
 torch.manual_seed(0)
 aten = torch.ops.aten
+dev = torch.device(sys.argv[3] if len(sys.argv) > 3 else "cpu")
+sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+if dev.type == "cuda":  # every tensor below on the GPU
+    if hasattr(torch, "set_default_device"):
+        torch.set_default_device(dev)
+    else:
+        torch.set_default_tensor_type(torch.cuda.FloatTensor)
 
 
 def timed(fn):
     fn()
+    sync()
     t0 = time.perf_counter()
     fn()
+    sync()
     single = max(time.perf_counter() - t0, 1e-6)
     repeat = int(min(max(0.3 / single, 1), 2000))
     t0 = time.perf_counter()
     for _ in range(repeat):
         fn()
+    sync()
     return (time.perf_counter() - t0) / repeat * 1e3
 
 

@@ -3,7 +3,7 @@
 #include "vk/check.h"
 #include <algorithm>
 #include <atomic>
-
+#include <cstdlib>
 #include <cstring>
 
 namespace convscope {
@@ -23,10 +23,14 @@ Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const BackendOption
     CS_TRY_ASSIGN(be->m_ctx, vk::Context::create(co));
     CS_TRY_ASSIGN(be->m_kernels, vk::KernelCache::create(*be->m_ctx));
     be->m_allowMapping = o.allowMapping;
-    if (o.tuning != "auto" && o.tuning != "cpu" && o.tuning != "gpu")
-        return Status::error("unknown tuning profile '" + o.tuning + "'", "BackendOptions",
-                             "Use auto, cpu or gpu");
-    be->m_tuning = vk::Tuning::forDevice(*be->m_ctx, o.tuning);
+    // CONVSCOPE_TUNING overrides "auto" (bench/gpu.sh times both profiles on one device).
+    std::string tuning = o.tuning;
+    if (const char* env = std::getenv("CONVSCOPE_TUNING"); env && *env && tuning == "auto")
+        tuning = env;
+    if (tuning != "auto" && tuning != "cpu" && tuning != "gpu")
+        return Status::error("unknown tuning profile '" + tuning + "'", "BackendOptions",
+                             "Use auto, cpu or gpu (BackendOptions::tuning or CONVSCOPE_TUNING)");
+    be->m_tuning = vk::Tuning::forDevice(*be->m_ctx, tuning);
     VkCommandPoolCreateInfo pi{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     pi.queueFamilyIndex = be->m_ctx->queueFamily();
@@ -66,7 +70,7 @@ void VulkanBackend::releaseAll() {
 
 std::string VulkanBackend::description() const {
     const auto& i = m_ctx->info();
-    return "Vulkan on " + i.name + " (" + i.typeName() + ")" +
+    return "Vulkan on " + i.name + " (" + i.typeName() + "), " + m_tuning.profile + " tiles" +
            (m_ctx->validationEnabled() ? ", validation on" : "");
 }
 

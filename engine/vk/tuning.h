@@ -2,6 +2,8 @@
 // chosen per device. llvmpipe runs every non-uniform load as a per-lane scalar loop, so on a
 // CPU device large tiles (more FMAs per load) win (bench/README.md); on a GPU large tiles
 // would crush occupancy. The GPU tiles are the first, unmeasured guess (no GPU yet).
+// CONVSCOPE_TUNING=cpu|gpu overrides "auto" (VulkanBackend::create); the backend's
+// description() names the profile in use ("..., gpu tiles"), and bench/gpu.sh prints it.
 #pragma once
 
 #include "vk/context.h"
