@@ -1,6 +1,7 @@
 // The analysis views' tests start alike: a window (offscreen, no dialogs, test-mode folders)
 // that has trained LeNet-5 on the gratings set with the CPU backend; and at the end the run
-// folders it autosaved are removed.
+// folders it autosaved are removed. The time budgets of the UI suites, for normal and checking
+// builds.
 #pragma once
 
 #include "main_window.h"
@@ -47,6 +48,16 @@ inline qint64 latencyBudget(qint64 ms) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     (void)ms;
     return 60000;
+#else
+    return ms;
+#endif
+}
+
+// How long a test waits for work to get done (a QTRY timeout), in ms: six times as long in a
+// checking build, the factor ctest's time limits get there (tests/CMakeLists.txt).
+inline int waitBudget(int ms) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return ms * 6;
 #else
     return ms;
 #endif
