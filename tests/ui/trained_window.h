@@ -18,30 +18,6 @@
 
 namespace convscope::testing {
 
-// The window after `epochs` epochs, or null when training did not finish in `timeoutMs`.
-inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int timeoutMs = 300000) {
-    qputenv("CONVSCOPE_NO_DIALOGS", "1");
-    QStandardPaths::setTestModeEnabled(true);
-    auto* w = new ui::MainWindow;
-    w->resize(size);
-    w->show();
-    w->findChild<QComboBox*>("backend")->setCurrentText("cpu");
-    w->datasetBox()->setCurrentText("gratings");
-    w->findChild<QSpinBox*>("epochs")->setValue(epochs);
-    w->trainAction()->trigger();
-    QElapsedTimer t;
-    t.start();
-    while (!(w->accuracyPoints() == epochs && !w->session().busy()) && t.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    if (w->accuracyPoints() != epochs || w->session().busy()) {
-        delete w;
-        return nullptr;
-    }
-    return w;
-}
-
-// The event loop's latency while something else works: the gaps between ticks of a 10 ms timer
-// from construction to stop(); the project's rule is p99 < 50 ms.
 // The event loop's latency budget in ms; a checking build (ASan, TSan: 5-15x slower, every
 // memory access instrumented) checks only that the loop runs, not how fast.
 inline qint64 latencyBudget(qint64 ms) {
@@ -63,6 +39,32 @@ inline int waitBudget(int ms) {
 #endif
 }
 
+// The window after `epochs` epochs, or null when training did not finish in `timeoutMs`
+// (waitBudget of it).
+inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int timeoutMs = 300000) {
+    qputenv("CONVSCOPE_NO_DIALOGS", "1");
+    QStandardPaths::setTestModeEnabled(true);
+    auto* w = new ui::MainWindow;
+    w->resize(size);
+    w->show();
+    w->findChild<QComboBox*>("backend")->setCurrentText("cpu");
+    w->datasetBox()->setCurrentText("gratings");
+    w->findChild<QSpinBox*>("epochs")->setValue(epochs);
+    w->trainAction()->trigger();
+    QElapsedTimer t;
+    t.start();
+    while (!(w->accuracyPoints() == epochs && !w->session().busy()) &&
+           t.elapsed() < waitBudget(timeoutMs))
+        QTest::qWait(20);
+    if (w->accuracyPoints() != epochs || w->session().busy()) {
+        delete w;
+        return nullptr;
+    }
+    return w;
+}
+
+// The event loop's latency while something else works: the gaps between ticks of a 10 ms timer
+// from construction to stop(); the project's rule is p99 < 50 ms.
 class EventLoopProbe {
 public:
     EventLoopProbe() {
