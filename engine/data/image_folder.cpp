@@ -139,10 +139,11 @@ Result<Pixels> decodeImage(const std::string& path, int channels, int& w, int& h
     if (!in || !in.read(bytes.data(), std::streamsize(size)))
         return Status::error("cannot read the file", path, "Check its permissions");
     const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-    int comp = 0;
-    if (!stbi_info_from_memory(data, int(size), &w, &h, &comp))
-        return Status::error(std::string("cannot decode the image (") + stbi_failure_reason() + ")",
-                             path, hint);
+    auto header = imageHeader(bytes);
+    if (!header.ok())
+        return Status::error(header.status().what(), path, hint);
+    w = header->width;
+    h = header->height;
     const std::int64_t pixels = std::int64_t(w) * h;
     // stb_image decodes JPEG planes padded to whole MCUs (up to 32x32): a 16-million-pixel-wide
     // strip one pixel high takes 33 rows of memory. The padded canvas has the same bound.
@@ -184,6 +185,18 @@ Result<Pixels> decodeImage(const std::string& path, int channels, int& w, int& h
 }
 
 } // namespace
+
+Result<ImageHeader> imageHeader(std::string_view bytes) {
+    if (bytes.size() > std::size_t(INT32_MAX))
+        return Status::error("the file has " + std::to_string(bytes.size()) +
+                             " bytes, more than an image header is read from");
+    ImageHeader header;
+    if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), int(bytes.size()),
+                               &header.width, &header.height, &header.channels))
+        return Status::error(std::string("cannot decode the image (") + stbi_failure_reason() +
+                             ")");
+    return header;
+}
 
 std::vector<std::uint8_t> resizeImage(const std::uint8_t* px, int w, int h, int ch, int outW,
                                       int outH) {

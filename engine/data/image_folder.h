@@ -4,7 +4,20 @@
 
 #include "data/idx.h"
 
+#include <string_view>
+
 namespace convscope::data {
+
+// What a PNG or JPEG header claims: its size and the channels stored (1 grey, 2 grey + alpha,
+// 3 RGB, 4 RGBA).
+struct ImageHeader {
+    int width = 0, height = 0, channels = 0;
+};
+
+// Reads the header of a PNG or JPEG file's bytes (stb_image's info: nothing is decoded). The
+// loader checks this size against its pixel bound before it decodes. Errors: not a PNG or JPEG
+// (stb_image's reason), or over 2 GiB.
+Result<ImageHeader> imageHeader(std::string_view bytes);
 
 // Loads every PNG and JPEG (.png, .jpg, .jpeg, any case) of each subfolder of `dir`; the sorted
 // subfolder names are the class names, other files and hidden folders are ignored. Each image is

@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
-// The one stb_image_write implementation of the project, private to this file.
+// The one stb_image_write implementation of the project, private to this file (encodePng and
+// encodeJpeg expose it).
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
 #define STBI_WRITE_NO_STDIO
@@ -110,15 +111,41 @@ int Canvas::textWidth(const std::string& s, int scale) {
     return stb_easy_font_width(buf.data()) * scale;
 }
 
+namespace {
+
+void appendTo(void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), std::size_t(size));
+}
+
+bool validImage(const std::uint8_t* pixels, int width, int height, int channels) {
+    return pixels && width > 0 && height > 0 && channels >= 1 && channels <= 4;
+}
+
+} // namespace
+
+std::string encodePng(const std::uint8_t* pixels, int width, int height, int channels) {
+    std::string bytes;
+    if (!validImage(pixels, width, height, channels) ||
+        !stbi_write_png_to_func(appendTo, &bytes, width, height, channels, pixels,
+                                width * channels))
+        return {};
+    return bytes;
+}
+
+std::string encodeJpeg(const std::uint8_t* pixels, int width, int height, int channels,
+                       int quality) {
+    std::string bytes;
+    if (!validImage(pixels, width, height, channels) || quality < 1 || quality > 100 ||
+        !stbi_write_jpg_to_func(appendTo, &bytes, width, height, channels, pixels, quality))
+        return {};
+    return bytes;
+}
+
 Status savePng(const std::string& path, const Canvas& canvas) {
     if (canvas.width <= 0 || canvas.height <= 0)
         return Status::error("the picture is empty", path);
-    std::string bytes;
-    auto sink = [](void* ctx, void* data, int size) {
-        static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), std::size_t(size));
-    };
-    if (!stbi_write_png_to_func(sink, &bytes, canvas.width, canvas.height, 3, canvas.rgb.data(),
-                                canvas.width * 3))
+    const std::string bytes = encodePng(canvas.rgb.data(), canvas.width, canvas.height, 3);
+    if (bytes.empty())
         return Status::error("PNG encoding failed", path);
     return writeFileAtomic(path, bytes);
 }

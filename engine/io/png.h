@@ -1,5 +1,6 @@
 // PNG pictures from the engine (the command line's figures): an RGB canvas, filled rectangles,
-// a small bitmap font (stb_easy_font) and an atomic PNG write (stb_image_write).
+// a small bitmap font (stb_easy_font) and an atomic PNG write (stb_image_write); PNG and JPEG
+// encoding of any 8-bit image to memory (the image-folder tests and fuzz seeds).
 #pragma once
 
 #include "core/status.h"
@@ -31,5 +32,12 @@ struct Canvas {
 
 // PNG, written atomically. Errors name the file.
 Status savePng(const std::string& path, const Canvas& canvas);
+
+// An 8-bit interleaved image (height rows of width pixels, `channels` bytes each: 1 grey, 2 grey
+// + alpha, 3 RGB, 4 RGBA) encoded in memory as PNG, or as baseline JPEG at `quality` (1 to 100;
+// JPEG drops alpha). Empty when the size or channel count is invalid.
+std::string encodePng(const std::uint8_t* pixels, int width, int height, int channels);
+std::string encodeJpeg(const std::uint8_t* pixels, int width, int height, int channels,
+                       int quality);
 
 } // namespace convscope::io

@@ -1,26 +1,15 @@
-// Image folders: small PNGs and a JPEG written here (stb_image_write) load with sorted class names,
-// the right colours, sizes and labels, grey or RGB; the split is per class, seeded and
-// reproducible; the resize averages areas and interpolates; a missing folder, a single class, an
-// empty class and an undecodable image (the first one, named) are reported.
+// Image folders: small PNGs and a JPEG written here (io::encodePng, io::encodeJpeg) load with
+// sorted class names, the right colours, sizes and labels, grey or RGB; the split is per class,
+// seeded and reproducible; the resize averages areas and interpolates; a missing folder, a single
+// class, an empty class and an undecodable image (the first one, named) are reported.
 #include "data/image_folder.h"
+#include "io/png.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_STATIC
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
-#include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 using namespace convscope;
 using namespace convscope::data;
@@ -43,9 +32,12 @@ void writeImage(const std::string& path, int w, int h, Rgb c, bool jpeg = false)
             p[1] = std::uint8_t(edge && !jpeg ? c.g / 2 : c.g);
             p[2] = std::uint8_t(edge && !jpeg ? c.b / 2 : c.b);
         }
-    const int ok = jpeg ? stbi_write_jpg(path.c_str(), w, h, 3, px.data(), 95)
-                        : stbi_write_png(path.c_str(), w, h, 3, px.data(), w * 3);
-    QVERIFY2(ok, path.c_str());
+    const std::string bytes =
+        jpeg ? io::encodeJpeg(px.data(), w, h, 3, 95) : io::encodePng(px.data(), w, h, 3);
+    QVERIFY2(!bytes.empty(), path.c_str());
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+    QVERIFY2(out.good(), path.c_str());
 }
 
 const Rgb kColours[] = {{230, 20, 20}, {20, 230, 20}, {20, 20, 230}};
@@ -145,6 +137,37 @@ private slots:
             const int rgb[] = {kColours[k].r, kColours[k].g, kColours[k].b};
             for (int c = 0; c < 3; ++c)
                 QVERIFY(std::abs(img[c * 16 + 5] - rgb[c]) <= 8); // lossy
+        }
+    }
+
+    // The header read the loader bounds its pixels with (and fuzz_image_folder its heap):
+    // the size and stored channels of a PNG or JPEG, an error naming the fault otherwise.
+    void imageHeaderReadsTheClaimedSize() {
+        std::vector<std::uint8_t> px(7 * 5 * 4, 128);
+        struct Case {
+            std::string bytes;
+            int w, h, channels;
+        };
+        const Case cases[] = {{io::encodePng(px.data(), 7, 5, 1), 7, 5, 1},
+                              {io::encodePng(px.data(), 5, 7, 4), 5, 7, 4},
+                              {io::encodeJpeg(px.data(), 7, 5, 3, 90), 7, 5, 3}};
+        for (const Case& c : cases) {
+            auto h = imageHeader(c.bytes);
+            QVERIFY2(h.ok(), h.status().message().c_str());
+            QCOMPARE(h->width, c.w);
+            QCOMPARE(h->height, c.h);
+            QCOMPARE(h->channels, c.channels);
+        }
+        // Only the header is read: a PNG cut 4 bytes into its image data (the signature, IHDR,
+        // the IDAT chunk's length and type: 41 bytes) still tells its size.
+        auto cut = imageHeader(io::encodePng(px.data(), 7, 5, 3).substr(0, 45));
+        QVERIFY2(cut.ok(), cut.status().message().c_str());
+        QCOMPARE(cut->width, 7);
+        for (std::string_view bad : {std::string_view(), std::string_view("this is not a PNG")}) {
+            auto r = imageHeader(bad);
+            QVERIFY(!r.ok());
+            QVERIFY2(r.status().message().find("cannot decode the image") != std::string::npos,
+                     r.status().message().c_str());
         }
     }
 

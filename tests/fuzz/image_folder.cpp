@@ -3,31 +3,14 @@
 // 2x2 PNG in class b. Odd-sized inputs load as RGB, even-sized as grey.
 // Checks: no crash or leak; a folder read has two classes of side x side images; an error names
 // the file; the heap grows by at most 64 × the larger of the file and the pixels its header
-// claims, on the canvas padded to whole 32x32 JPEG MCUs (4 bytes each; stb decodes JPEG planes
-// padded so): a compressed image is allowed the memory of its decoded pixels, which
-// the loader bounds (data/image_folder.cpp: kMaxPixels, kMaxPixelsPerByte, and the block limit
-// stb_image allocates under).
+// claims (data::imageHeader, the header read the loader bounds its pixels with), on the canvas
+// padded to whole 32x32 JPEG MCUs (4 bytes each; stb decodes JPEG planes padded so): a
+// compressed image is allowed the memory of its decoded pixels, which the loader bounds
+// (data/image_folder.cpp: kMaxPixels, kMaxPixelsPerByte, and the block limit stb_image
+// allocates under).
 #include "data/image_folder.h"
 #include "fuzz_support.h"
 #include "io/png.h"
-
-#define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_STATIC
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_NO_HDR
-#define STBI_NO_LINEAR
-#define STBI_NO_STDIO
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#endif
-#include "third_party/stb/stb_image.h"
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 using namespace convscope;
 
@@ -56,9 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string dir = (fuzz::scratch() / "images").string();
     const int channels = size % 2 ? 3 : 1;
     std::uint64_t claimed = 0;
-    int w = 0, h = 0, comp = 0;
-    if (size <= std::size_t(INT32_MAX) && stbi_info_from_memory(data, int(size), &w, &h, &comp))
-        claimed = std::uint64_t(w + 32) * std::uint64_t(h + 32) * 4;
+    if (auto header = data::imageHeader({reinterpret_cast<const char*>(data), size}); header.ok())
+        claimed = std::uint64_t(header->width + 32) * std::uint64_t(header->height + 32) * 4;
     fuzz::AllocationBound bound;
     {
         auto r = data::loadImageFolder(dir, kSide, channels, 0.0, 1);

@@ -1,7 +1,7 @@
 // fuzz_make_corpus DIR: writes the seed corpus, DIR/<target>/seed-*, with the engine's own writers
-// (writeIdx, encodeSafetensors, toJson of every preset, savePng, RunFolder's CSV format) and a few
-// hand-made broken files each. Inputs found by fuzzing (crash-*, regression-*) sit beside them and
-// are not touched. Deterministic: rerunning rewrites the same bytes.
+// (writeIdx, encodeSafetensors, toJson of every preset, encodePng and encodeJpeg, RunFolder's CSV
+// format) and a few hand-made broken files each. Inputs found by fuzzing (crash-*, regression-*)
+// sit beside them and are not touched. Deterministic: rerunning rewrites the same bytes.
 #include "data/idx.h"
 #include "io/png.h"
 #include "io/safetensors.h"
@@ -14,19 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_STATIC
-#define STBI_WRITE_NO_STDIO
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
-#include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 using namespace convscope;
 namespace fs = std::filesystem;
@@ -186,37 +173,22 @@ void netspec() {
 }
 
 void imageFolder() {
-    const std::string tmp = (g_root / "png.tmp").string();
     io::Canvas c(5, 3, {255, 255, 255});
     c.set(0, 0, {255, 0, 0});
     c.set(4, 2, {0, 0, 255});
     c.fill(1, 1, 2, 1, {0, 128, 0});
-    if (!io::savePng(tmp, c).ok())
-        std::exit(1);
-    put("image_folder", "rgb-5x3.png", slurp(tmp));
-    fs::remove(tmp);
-    auto write = [](void* context, void* data, int size) {
-        static_cast<std::string*>(context)->append(static_cast<const char*>(data),
-                                                   std::size_t(size));
-    };
+    const std::string rgb = io::encodePng(c.rgb.data(), c.width, c.height, 3); // as savePng writes
+    put("image_folder", "rgb-5x3.png", rgb);
     std::vector<std::uint8_t> px;
     for (int i = 0; i < 16 * 16 * 4; ++i)
         px.push_back(std::uint8_t((i * 29) ^ (i >> 3)));
-    std::string s;
-    stbi_write_png_to_func(write, &s, 7, 5, 1, px.data(), 7);
-    put("image_folder", "grey-7x5.png", s);
-    s.clear();
-    stbi_write_png_to_func(write, &s, 4, 4, 4, px.data(), 16);
-    put("image_folder", "rgba-4x4.png", s);
-    s.clear();
-    stbi_write_jpg_to_func(write, &s, 16, 16, 3, px.data(), 90);
-    put("image_folder", "rgb-16x16.jpg", s);
-    s.clear();
-    stbi_write_jpg_to_func(write, &s, 9, 11, 1, px.data(), 50);
+    put("image_folder", "grey-7x5.png", io::encodePng(px.data(), 7, 5, 1));
+    put("image_folder", "rgba-4x4.png", io::encodePng(px.data(), 4, 4, 4));
+    put("image_folder", "rgb-16x16.jpg", io::encodeJpeg(px.data(), 16, 16, 3, 90));
+    std::string s = io::encodeJpeg(px.data(), 9, 11, 1, 50);
     put("image_folder", "grey-9x11.jpg", s);
     // Broken: a truncated PNG; a JPEG whose frame header claims 60000 x 60000 pixels.
-    put("image_folder", "truncated.png",
-        slurp((g_root / "image_folder" / "seed-rgb-5x3.png")).substr(0, 40));
+    put("image_folder", "truncated.png", rgb.substr(0, 40));
     std::string big = s;
     for (std::size_t i = 0; i + 8 < big.size(); ++i)
         if (std::uint8_t(big[i]) == 0xff && std::uint8_t(big[i + 1]) == 0xc0) { // SOF0

@@ -1,6 +1,7 @@
 // The analysis views' tests start alike: a window (offscreen, no dialogs, test-mode folders)
 // that has trained LeNet-5 on the gratings set with the CPU backend; and at the end the run
-// folders it autosaved are removed.
+// folders it autosaved are removed. The time budgets of the UI suites, for normal and checking
+// builds.
 #pragma once
 
 #include "main_window.h"
@@ -17,7 +18,29 @@
 
 namespace convscope::testing {
 
-// The window after `epochs` epochs, or null when training did not finish in `timeoutMs`.
+// The event loop's latency budget in ms; a checking build (ASan, TSan: 5-15x slower, every
+// memory access instrumented) checks only that the loop runs, not how fast.
+inline qint64 latencyBudget(qint64 ms) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)ms;
+    return 60000;
+#else
+    return ms;
+#endif
+}
+
+// How long a test waits for work to get done (a QTRY timeout), in ms: six times as long in a
+// checking build, the factor ctest's time limits get there (tests/CMakeLists.txt).
+inline int waitBudget(int ms) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return ms * 6;
+#else
+    return ms;
+#endif
+}
+
+// The window after `epochs` epochs, or null when training did not finish in `timeoutMs`
+// (waitBudget of it).
 inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int timeoutMs = 300000) {
     qputenv("CONVSCOPE_NO_DIALOGS", "1");
     QStandardPaths::setTestModeEnabled(true);
@@ -30,7 +53,8 @@ inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int t
     w->trainAction()->trigger();
     QElapsedTimer t;
     t.start();
-    while (!(w->accuracyPoints() == epochs && !w->session().busy()) && t.elapsed() < timeoutMs)
+    while (!(w->accuracyPoints() == epochs && !w->session().busy()) &&
+           t.elapsed() < waitBudget(timeoutMs))
         QTest::qWait(20);
     if (w->accuracyPoints() != epochs || w->session().busy()) {
         delete w;
@@ -41,17 +65,6 @@ inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int t
 
 // The event loop's latency while something else works: the gaps between ticks of a 10 ms timer
 // from construction to stop(); the project's rule is p99 < 50 ms.
-// The event loop's latency budget in ms; a checking build (ASan, TSan: 5-15x slower, every
-// memory access instrumented) checks only that the loop runs, not how fast.
-inline qint64 latencyBudget(qint64 ms) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    (void)ms;
-    return 60000;
-#else
-    return ms;
-#endif
-}
-
 class EventLoopProbe {
 public:
     EventLoopProbe() {

@@ -11,6 +11,7 @@
 #include "main_window.h"
 #include "orientation_rose.h"
 #include "test_support.h"
+#include "trained_window.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -231,7 +232,8 @@ private slots:
         QCOMPARE(v.fractionPoints().last().x(), 20.0);
         QCOMPARE(v.fractionPoints().size(), 1 + fitted); // step 0 and one a fit
         QVERIFY(queued < 20);
-        QVERIFY2(worst <= 50, qPrintable(QString("the event loop waited %1 ms").arg(worst)));
+        QVERIFY2(worst <= testing::latencyBudget(50),
+                 qPrintable(QString("the event loop waited %1 ms").arg(worst)));
     }
 
     // Destroyed while a fit runs: the thread stops after the filter it is fitting, long before
@@ -248,7 +250,7 @@ private slots:
         v.reset();
         const qint64 ms = t.elapsed();
         qInfo("destroyed mid-fit in %lld ms", static_cast<long long>(ms));
-        QVERIFY(ms < 100);
+        QVERIFY(ms < testing::latencyBudget(100)); // a filter's fit takes ~140 ms under ASan
         QTest::qWait(50);
     }
 

@@ -56,7 +56,7 @@ class TestLandscapeView : public QObject {
         view()->compute();
         QElapsedTimer t;
         t.start();
-        while (!(view()->result().finished) && t.elapsed() < timeoutMs)
+        while (!(view()->result().finished) && t.elapsed() < testing::waitBudget(timeoutMs))
             QTest::qWait(20);
         return view()->result().finished;
     }
@@ -134,12 +134,12 @@ private slots:
         view()->pointsBox()->setValue(61);
         view()->imagesBox()->setValue(2000);
         view()->compute();
-        QTRY_VERIFY_WITH_TIMEOUT(view()->cancelButton()->isEnabled(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->cancelButton()->isEnabled(), testing::waitBudget(5000));
         QTest::qWait(300);
         QElapsedTimer t;
         t.start();
         view()->cancelButton()->click();
-        QTRY_VERIFY_WITH_TIMEOUT(view()->result().finished, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->result().finished, testing::waitBudget(10000));
         qInfo("cancelled after %lld ms", (long long)t.elapsed());
         QVERIFY(view()->summary()->text().contains("Cancelled"));
         QTRY_VERIFY(view()->computeButton()->isEnabled());
@@ -202,7 +202,7 @@ private slots:
         m_w->findChild<QSpinBox*>("epochs")->setValue(2);
         m_w->trainAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(view()->result().request.points == 11 && view()->result().finished,
-                                 300000);
+                                 testing::waitBudget(300000));
         QVERIFY2(view()->result().error.isEmpty(), qPrintable(view()->result().error));
         QCOMPARE(view()->result().request.images, 256);
         QCOMPARE(view()->result().surfaces[0].rowsDone, 11);
@@ -213,7 +213,8 @@ private slots:
         QCOMPARE(live.path.back(), QPointF(0, 0));
         QCOMPARE(live.epochEnds.size(), 2); // marked where the two epochs ended
         QVERIFY(live.explained1 > 0 && live.explained1 + live.explained2 <= 1 + 1e-9);
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(),
+                                 testing::waitBudget(300000));
         view()->liveBox()->setChecked(false);
     }
 
@@ -241,7 +242,7 @@ private slots:
         m_w->buildView()->setSpec(QJsonDocument::fromJson(kTinyResidual).object(), "tiny");
         QVERIFY(view()->trainTwins());
         QTRY_VERIFY_WITH_TIMEOUT(view()->result().finished && view()->result().surfaces.size() == 2,
-                                 300000);
+                                 testing::waitBudget(300000));
         const ui::LandscapeResult& r = view()->result();
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QVERIFY(r.surfaces[0].title.startsWith("tiny-res step"));

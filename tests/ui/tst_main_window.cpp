@@ -101,7 +101,7 @@ private slots:
         w->trainAction()->trigger();
         QVERIFY(w->session().busy());
         // LeNet-5's six 5x5 first-layer filters appear, then change as it learns.
-        QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->count() == 6, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->count() == 6, testing::waitBudget(60000));
         const QVector<float> initial = w->filterView()->weights();
         QCOMPARE(initial.size(), 6 * 1 * 5 * 5);
 
@@ -117,11 +117,12 @@ private slots:
             expected = clock.elapsed() + 10;
         });
         probe.start(10);
-        QTRY_VERIFY_WITH_TIMEOUT(w->lossPoints() >= 30, 120000);
-        QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->weights() != initial, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->lossPoints() >= 30, testing::waitBudget(120000));
+        QTRY_VERIFY_WITH_TIMEOUT(w->filterView()->weights() != initial, testing::waitBudget(30000));
         // The feature maps of the chosen test image, while training, once the Filters tab shows.
         w->tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
-        QTRY_VERIFY_WITH_TIMEOUT(w->featureMapView()->probe().index == 0, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->featureMapView()->probe().index == 0,
+                                 testing::waitBudget(30000));
         const ui::Probe& shown = w->featureMapView()->probe();
         QStringList maps;
         for (const auto& m : shown.maps)
@@ -134,14 +135,16 @@ private slots:
             std::abs(std::accumulate(shown.probabilities.begin(), shown.probabilities.end(), 0.0) -
                      1.0) < 1e-6);
         w->probeBox()->setValue(5);
-        QTRY_VERIFY_WITH_TIMEOUT(w->featureMapView()->probe().index == 5, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->featureMapView()->probe().index == 5,
+                                 testing::waitBudget(30000));
         QTest::qWait(1000); // the latency probe keeps measuring while the feature maps refresh
         probe.stop();
         w->tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
         // After the first epoch: test loss and accuracy points.
-        QTRY_VERIFY_WITH_TIMEOUT(w->testLossPoints() >= 1 && w->accuracyPoints() >= 1, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->testLossPoints() >= 1 && w->accuracyPoints() >= 1,
+                                 testing::waitBudget(120000));
         // conv1, conv2, fc1, fc2, fc3: one gradient norm each, about once a second.
-        QTRY_COMPARE_WITH_TIMEOUT(w->gradientPoints(), 5, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(w->gradientPoints(), 5, testing::waitBudget(30000));
         // CONVSCOPE_SCREENSHOT_DIR=<dir> keeps pictures of the window mid-training.
         if (const QString dir = qEnvironmentVariable("CONVSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
             QVERIFY(w->grab().save(dir + "/train-" + backend + ".png"));
@@ -204,7 +207,7 @@ private slots:
         w->tabs()->setCurrentIndex(ui::MainWindow::TrainTab);
 
         w->pauseAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), testing::waitBudget(30000));
         QCOMPARE(w->trainAction()->text(), QString("Resume"));
         // The paused run is on disk: spec, metrics and a checkpoint of the last step.
         QVERIFY(!w->runDir().isEmpty());
@@ -238,11 +241,11 @@ private slots:
         QVERIFY(!w->buildView()->isEnabled());
         const qint64 before = w->lastStep();
         w->stepAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w->session().busy(), testing::waitBudget(30000));
         QCOMPARE(w->lastStep(), before + 1);
 
         w->trainAction()->trigger(); // resume
-        QTRY_VERIFY_WITH_TIMEOUT(w->lastStep() > before + 3, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->lastStep() > before + 3, testing::waitBudget(60000));
         QElapsedTimer closing;
         closing.start();
         delete w; // mid-training: the worker stops after the steps in flight
@@ -461,9 +464,9 @@ private slots:
         const QString before = w.datasetBox()->currentText();
         w.getCifar10("http://127.0.0.1:1/cifar-10-binary.tar.gz", 10, "0");
         QVERIFY(w.fetcher()->busy() || !w.statusLine()->text().isEmpty());
-        QTRY_VERIFY_WITH_TIMEOUT(!w.fetcher()->busy(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.fetcher()->busy(), testing::waitBudget(20000));
         QTRY_VERIFY2_WITH_TIMEOUT(w.statusLine()->text().contains("cannot connect"),
-                                  qPrintable(w.statusLine()->text()), 5000);
+                                  qPrintable(w.statusLine()->text()), testing::waitBudget(5000));
         QCOMPARE(w.datasetBox()->currentText(), before);
 
         testing::HttpServer server;
@@ -473,8 +476,9 @@ private slots:
         server.serve(bytes);
         w.getCifar10(QString::fromStdString(server.url("/cifar-10-binary.tar.gz")),
                      qint64(bytes.size()), QString::fromStdString(data::md5Hex(bytes)));
-        QTRY_VERIFY_WITH_TIMEOUT(!w.fetcher()->busy(), 20000);
-        QTRY_COMPARE_WITH_TIMEOUT(w.datasetBox()->currentText(), QString("cifar10"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.fetcher()->busy(), testing::waitBudget(20000));
+        QTRY_COMPARE_WITH_TIMEOUT(w.datasetBox()->currentText(), QString("cifar10"),
+                                  testing::waitBudget(5000));
         QVERIFY2(w.dataDirEdit()->text().endsWith("cifar-10-batches-bin"),
                  qPrintable(w.dataDirEdit()->text()));
         QVERIFY(w.statusLine()->text().contains("selected"));
@@ -506,7 +510,8 @@ private slots:
             w.findChild<QSpinBox*>("epochs")->setValue(1);
             w.findChild<QDoubleSpinBox*>("weight decay")->setValue(0.001);
             w.trainAction()->trigger();
-            QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+            QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(),
+                                     testing::waitBudget(60000));
             dir = w.runDir();
         }
         QCOMPARE(ui::MainWindow::recentRuns(1), QStringList{dir}); // File → Recent runs
@@ -533,16 +538,19 @@ private slots:
         QCOMPARE(w.lossPoints(), int(epoch));
         w.findChild<QSpinBox*>("epochs")->setValue(2);
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 2 && !w.session().busy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 2 && !w.session().busy(),
+                                 testing::waitBudget(60000));
         QCOMPARE(w.lastStep(), 2 * epoch);
         QCOMPARE(w.lossPoints(), int(2 * epoch));
         QCOMPARE(w.runDir(), dir);
         QVERIFY(QFile::exists(dir + QString("/checkpoints/step-%1.safetensors").arg(2 * epoch)));
         // The finished run's network still answers the feature-map view.
         w.tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
-        QTRY_VERIFY_WITH_TIMEOUT(w.featureMapView()->probe().index == 0, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.featureMapView()->probe().index == 0,
+                                 testing::waitBudget(30000));
         w.probeBox()->setValue(3);
-        QTRY_VERIFY_WITH_TIMEOUT(w.featureMapView()->probe().index == 3, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.featureMapView()->probe().index == 3,
+                                 testing::waitBudget(30000));
         // Editing the network of a reopened run means a new run: Train, not Continue.
         QVERIFY(w.openRun(dir));
         QCOMPARE(w.trainAction()->text(), QString("Continue"));
@@ -582,7 +590,8 @@ private slots:
         w.tabs()->setCurrentIndex(ui::MainWindow::FiltersTab);
         w.probeBox()->setValue(1); // a pullover
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 3 && !w.session().busy(), 600000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 3 && !w.session().busy(),
+                                 testing::waitBudget(600000));
         QTest::qWait(500);
         const std::pair<int, const char*> tabs[] = {{ui::MainWindow::TrainTab, "train"},
                                                     {ui::MainWindow::FiltersTab, "filters"},
@@ -613,13 +622,13 @@ private slots:
         s->selectImage(17);
         QTRY_VERIFY_WITH_TIMEOUT(s->saliency().image == 17 && s->attack().request.image == 17 &&
                                      s->imageList()->count() > 0,
-                                 120000);
+                                 testing::waitBudget(120000));
         s->curveButton()->click();
-        QTRY_VERIFY_WITH_TIMEOUT(s->curvePoints() == 26, 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(s->curvePoints() == 26, testing::waitBudget(300000));
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/saliency.png"));
         s->sanityButton()->click();
-        QTRY_VERIFY_WITH_TIMEOUT(s->sanityRows() == 6, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(s->sanityRows() == 6, testing::waitBudget(120000));
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/sanity.png"));
         // The loss landscape around the trained LeNet-5: 21 × 21 on 500 training images, in 3-D
@@ -630,7 +639,7 @@ private slots:
         land->imagesBox()->setValue(500);
         land->hessianBox()->setChecked(true);
         land->compute();
-        QTRY_VERIFY_WITH_TIMEOUT(land->result().finished, 600000);
+        QTRY_VERIFY_WITH_TIMEOUT(land->result().finished, testing::waitBudget(600000));
         QVERIFY2(land->result().error.isEmpty(), qPrintable(land->result().error));
         QTest::qWait(500);
         QPixmap shot = w.grab();
@@ -644,11 +653,12 @@ private slots:
                          [&](const ui::FieldResult&) { fields = true; });
         rf->imageBox()->setValue(1);
         w.tabs()->setCurrentIndex(ui::MainWindow::FieldTab);
-        QTRY_VERIFY_WITH_TIMEOUT(fields, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(fields, testing::waitBudget(120000));
         fields = false;
         rf->layerBox()->setCurrentText("relu2");
         rf->pickUnit(-1, 4, 6);
-        QTRY_VERIFY_WITH_TIMEOUT(fields && rf->result().layer == "relu2", 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(fields && rf->result().layer == "relu2",
+                                 testing::waitBudget(120000));
         disconnect(c);
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/receptive-field.png"));
@@ -658,7 +668,8 @@ private slots:
         w.findChild<QSpinBox*>("epochs")->setValue(1);
         w.tabs()->setCurrentIndex(ui::MainWindow::GradientsTab);
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 600000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(),
+                                 testing::waitBudget(600000));
         QTest::qWait(300);
         QVERIFY(w.grab().save(dir + "/gradients.png"));
         w.presenterAction()->trigger();
@@ -712,7 +723,7 @@ private slots:
         w.datasetBox()->setCurrentText("gratings");
         w.trainAction()->trigger();
         w.pauseAction()->trigger(); // the worker has not even started loading
-        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), testing::waitBudget(30000));
         QVERIFY2(w.lastStep() < 94, qPrintable(QString::number(w.lastStep())));
         QCOMPARE(w.trainAction()->text(), QString("Resume"));
     }
@@ -728,7 +739,7 @@ private slots:
         w.datasetBox()->setCurrentText("gratings");
         QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, testing::waitBudget(60000));
         const QString message = failed.at(0).at(0).toString();
         QVERIFY2(message.contains("training diverged") &&
                      message.contains("Lower the learning rate"),
@@ -743,7 +754,8 @@ private slots:
         QCOMPARE(w.findChild<QDoubleSpinBox*>("learning rate")->value(), 1.0);
         QVERIFY2(w.statusLine()->text().contains("from the start"),
                  qPrintable(w.statusLine()->text()));
-        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(),
+                                 testing::waitBudget(60000));
         QCOMPARE(failed.count(), 1); // it trained
     }
 
@@ -782,7 +794,7 @@ private slots:
                     return f;
             return QString();
         };
-        QTRY_VERIFY_WITH_TIMEOUT(!midEpoch().isEmpty(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!midEpoch().isEmpty(), testing::waitBudget(60000));
         const QString first = midEpoch();
         QElapsedTimer waited;
         waited.start();
@@ -830,7 +842,8 @@ private slots:
         QVERIFY(train::RunFolder::interruptedRuns(runs.toStdString()).empty()); // not asked again
         w.findChild<QSpinBox*>("epochs")->setValue(int(newest / 94) + 1); // to the epoch's end
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() > newest, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() > newest,
+                                 testing::waitBudget(60000));
         QVERIFY(train::RunFolder::interruptedRuns(runs.toStdString()).empty()); // closed cleanly
     }
 
@@ -848,9 +861,9 @@ private slots:
         QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
         w.trainAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(w.runDir() + "/checkpoints/step-94.safetensors"),
-                                 120000);
+                                 testing::waitBudget(120000));
         VulkanBackend::loseDevicesForTesting(true);
-        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, testing::waitBudget(60000));
         VulkanBackend::loseDevicesForTesting(false);
         const QString message = failed.at(0).at(0).toString();
         QVERIFY2(message.contains("VK_ERROR_DEVICE_LOST") &&
@@ -862,7 +875,8 @@ private slots:
         QCOMPARE(backend->currentText(), QString("cpu"));
         QVERIFY2(w.statusLine()->text().contains("last good checkpoint on the CPU backend"),
                  qPrintable(w.statusLine()->text()));
-        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() == 3 * 94, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy() && w.lastStep() == 3 * 94,
+                                 testing::waitBudget(120000));
         QCOMPARE(failed.count(), 1);
     }
 
@@ -915,7 +929,8 @@ private slots:
         w.findChild<QSpinBox*>("epochs")->setValue(1);
         w.datasetBox()->setCurrentText("gratings");
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(),
+                                 testing::waitBudget(60000));
         const QString dir = w.runDir();
         QVERIFY(QFile::exists(dir + "/checkpoints/step-94.safetensors"));
         QVERIFY(w.openRun(dir));
@@ -924,7 +939,8 @@ private slots:
         w.findChild<QDoubleSpinBox*>("learning rate")->setValue(10);
         QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1 && !w.session().busy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1 && !w.session().busy(),
+                                 testing::waitBudget(60000));
         QVERIFY2(failed.at(0).at(0).toString().contains("training diverged"),
                  qPrintable(failed.at(0).at(0).toString()));
         const QStringList saved =
@@ -935,11 +951,11 @@ private slots:
         QVERIFY2(w.statusLine()->text().contains("from the last good checkpoint with η = 1"),
                  qPrintable(w.statusLine()->text()));
         QCOMPARE(w.findChild<QDoubleSpinBox*>("learning rate")->value(), 1.0);
-        QTRY_VERIFY_WITH_TIMEOUT(!opened.isEmpty(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!opened.isEmpty(), testing::waitBudget(60000));
         // The first report of the retried run continues from the good checkpoint's step.
         const auto first = opened.first().at(0).value<ui::TrainSnapshot>();
         QVERIFY2(first.step >= 94 && first.step < 2 * 94, qPrintable(QString::number(first.step)));
-        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.session().busy(), testing::waitBudget(60000));
     }
 
     // What is typed in an open editor counts, however the editor closes: Train trains it, and
@@ -968,7 +984,8 @@ private slots:
         QVERIFY(openEditor(tree));
         openEditor(tree)->setText("out=12 kernel=5 padding=2");
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.accuracyPoints() == 1 && !w.session().busy(),
+                                 testing::waitBudget(60000));
         QFile spec(w.runDir() + "/spec.json");
         QVERIFY(spec.open(QIODevice::ReadOnly));
         const QJsonObject conv1 =
@@ -1063,7 +1080,7 @@ private slots:
         w.findChild<QLineEdit*>("data folder")->setText("/nonexistent/cifar-10-batches-bin");
         QSignalSpy failed(&w.session(), &ui::TrainingSession::failed);
         w.trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, testing::waitBudget(30000));
         QVERIFY2(failed.at(0).at(0).toString().contains("/nonexistent/cifar-10-batches-bin"),
                  qPrintable(failed.at(0).at(0).toString()));
         QTRY_VERIFY(!w.session().busy());

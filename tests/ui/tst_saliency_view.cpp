@@ -97,7 +97,8 @@ private slots:
                                    }()
                                  : 0.0;
         m_w->trainView()->confusionSource()->setCurrentIndex(1); // FGSM at ε = 0.1
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->trainView()->confusion()->result().eps > 0, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->trainView()->confusion()->result().eps > 0,
+                                 testing::waitBudget(60000));
         const ui::ConfusionResult& adv = m_w->trainView()->confusion()->result();
         QCOMPARE(adv.eps, 0.1);
         qint64 total = 0, right = 0;
@@ -118,11 +119,12 @@ private slots:
         m_w->tabs()->setCurrentIndex(ui::MainWindow::SaliencyTab);
         QListWidget* list = view()->imageList();
         // The browser fills with the test images and their predictions.
-        QTRY_VERIFY_WITH_TIMEOUT(
-            list->count() > 0 && list->item(0)->toolTip().contains("predicted"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(list->count() > 0 &&
+                                     list->item(0)->toolTip().contains("predicted"),
+                                 testing::waitBudget(30000));
         list->setCurrentRow(3);
         const int image = list->item(3)->data(Qt::UserRole).toInt();
-        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == image, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == image, testing::waitBudget(30000));
         const ui::SaliencyResult& r = view()->saliency();
         QCOMPARE(r.maps.size(), qsizetype(5));
         QCOMPARE(view()->maps()->panels().size(), qsizetype(6)); // the input and five maps
@@ -130,9 +132,11 @@ private slots:
         QCOMPARE(r.target, r.predicted);
         QVERIFY(std::abs(r.igGap) < 0.05 * std::abs(r.igDelta) + 1e-3);
         // The ε slider attacks live.
-        QTRY_VERIFY_WITH_TIMEOUT(view()->attack().request.image == image, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->attack().request.image == image,
+                                 testing::waitBudget(30000));
         view()->epsSlider()->setValue(40);
-        QTRY_VERIFY_WITH_TIMEOUT(std::abs(view()->attack().request.eps - 0.2) < 1e-9, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(std::abs(view()->attack().request.eps - 0.2) < 1e-9,
+                                 testing::waitBudget(30000));
         const ui::AttackResult& a = view()->attack();
         double moved = 0;
         for (int i = 0; i < a.clean.size(); ++i) {
@@ -142,14 +146,16 @@ private slots:
         QVERIFY(moved <= 0.2 + 1e-6 && moved > 0.1);
         QCOMPARE(view()->attackStrip()->panels().size(), qsizetype(3));
         view()->pgdBox()->setChecked(true);
-        QTRY_VERIFY_WITH_TIMEOUT(view()->attack().request.pgdSteps == 10, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->attack().request.pgdSteps == 10,
+                                 testing::waitBudget(30000));
         // A slider drag asks many times; the answers end at the last value.
         for (int v = 1; v <= 30; ++v)
             view()->epsSlider()->setValue(v);
-        QTRY_VERIFY_WITH_TIMEOUT(std::abs(view()->attack().request.eps - 0.15) < 1e-9, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(std::abs(view()->attack().request.eps - 0.15) < 1e-9,
+                                 testing::waitBudget(30000));
         // The target class.
         view()->targetBox()->setCurrentIndex(2 + 3); // "class: …" of class 3
-        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().target == 3, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().target == 3, testing::waitBudget(30000));
     }
 
     // Accuracy vs ε: 13 FGSM and 13 PGD points, drawn as they come, and the window stays
@@ -168,7 +174,7 @@ private slots:
         });
         tick.start(10);
         view()->curveButton()->click();
-        QTRY_VERIFY_WITH_TIMEOUT(view()->curvePoints() == 26, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->curvePoints() == 26, testing::waitBudget(120000));
         tick.stop();
         qInfo("event-loop latency during accuracy vs ε: p99 %lld ms over %lld ticks",
               (long long)lat.p99(), (long long)lat.gaps.size());
@@ -179,7 +185,7 @@ private slots:
     void sanityCheckStrip() {
         view()->sanityButton()->click();
         // LeNet-5: the trained network, then fc3, fc2, fc1, conv2, conv1 randomised.
-        QTRY_VERIFY_WITH_TIMEOUT(view()->sanityRows() == 6, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->sanityRows() == 6, testing::waitBudget(60000));
         const ui::SaliencyResult& r = view()->saliency();
         QCOMPARE(r.sanityLayers.last(), QString("conv1"));
         QCOMPARE(r.sanityRho.first().first(), 1.0);
@@ -202,7 +208,7 @@ private slots:
         QTest::mouseClick(m, Qt::LeftButton, {}, m->cellRect(truth, pred).center());
         QCOMPARE(m_w->tabs()->currentIndex(), int(ui::MainWindow::SaliencyTab));
         QListWidget* list = view()->imageList();
-        QTRY_VERIFY_WITH_TIMEOUT(list->count() > 0, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(list->count() > 0, testing::waitBudget(30000));
         QCOMPARE(qint64(list->count()), std::min<qint64>(best, 400));
         QCOMPARE(view()->currentImage(), list->item(0)->data(Qt::UserRole).toInt());
     }
@@ -237,11 +243,11 @@ private slots:
         view()->curveButton()->click();
         auto* cancel = m_w->findChild<QToolButton*>("cancel job");
         QVERIFY(cancel);
-        QTRY_VERIFY_WITH_TIMEOUT(cancel->isVisible(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(cancel->isVisible(), testing::waitBudget(10000));
         QTest::qWait(300);
         cancel->click();
-        QTRY_VERIFY_WITH_TIMEOUT(view()->curveButton()->isEnabled(), 30000);
-        QTRY_VERIFY_WITH_TIMEOUT(!cancel->isVisible(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->curveButton()->isEnabled(), testing::waitBudget(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(!cancel->isVisible(), testing::waitBudget(30000));
         qInfo("cancelled after %lld ms with %d points", (long long)t.elapsed(),
               view()->curvePoints());
         QVERIFY(view()->curvePoints() < 26);
@@ -251,21 +257,24 @@ private slots:
     void aJobPausesAndResumesTraining() {
         m_w->findChild<QSpinBox*>("epochs")->setValue(2);
         m_w->trainAction()->trigger(); // a new run (the last one is complete)
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->session().busy() && m_w->lossPoints() > 5, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->session().busy() && m_w->lossPoints() > 5,
+                                 testing::waitBudget(60000));
         view()->selectImage(11);
-        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == 11, 60000);
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(), 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == 11, testing::waitBudget(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->accuracyPoints() == 2 && !m_w->session().busy(),
+                                 testing::waitBudget(120000));
     }
 
     // Pause pressed while a job has paused the run: the run stays paused after the job.
     void aPauseDuringAJobHolds() {
         m_w->findChild<QSpinBox*>("epochs")->setValue(50);
         m_w->trainAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(m_w->session().busy() && m_w->lossPoints() > 5, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_w->session().busy() && m_w->lossPoints() > 5,
+                                 testing::waitBudget(60000));
         view()->selectImage(12);
         m_w->pauseAction()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(view()->saliency().image == 12 && !m_w->session().jobRunning(),
-                                 60000);
+                                 testing::waitBudget(60000));
         QTest::qWait(500);
         QVERIFY(!m_w->session().busy());
         QVERIFY(m_w->session().started());
