@@ -1,6 +1,9 @@
-// conv2d: shape rule, the implicit-GEMM dispatches (shaders/conv2d.comp) and the CPU path
-// (im2col + Eigen GEMM per image, images spread over OpenMP threads).
+// conv2d: shape rule, the implicit-GEMM dispatches (shaders/conv2d.comp) and the CPU paths: in
+// float our own kernels (engine/cpu/conv.h); in double (the oracle) and for grouped
+// convolutions im2col + Eigen GEMM per image, images spread over OpenMP threads.
 #include "ops/conv2d.h"
+#include "cpu/conv.h"
+#include "cpu/im2col.h"
 #include "ops/op_support.h"
 
 #include <Eigen/Core>
@@ -22,6 +25,8 @@ enum : std::uint32_t { kBias = 1, kRelu = 2, kAccumulate = 4, kBiasGrad = 8 };
 // 64 invocations side by side along the columns (x), TM x TN outputs each.
 constexpr std::uint32_t kLocal = 64;
 
+using cpu::col2im;
+using cpu::im2col;
 using vk::Tile; // register tiles: vk::Tuning, chosen per device (engine/vk/tuning.h)
 
 Conv2dPush push(const Conv2dShape& s, std::uint32_t flags) {
@@ -58,69 +63,6 @@ using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 // count Eigen's kernels block over, and the short channel count is the column count.
 template <class T>
 using MatT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-
-// Output columns q whose input column q·stride − pad + t·dil lies inside [0, W): [lo, hi).
-inline std::pair<std::int64_t, std::int64_t> validColumns(const Conv2dShape& s, std::int64_t t) {
-    const std::int64_t off = t * s.dilationW - s.padLeft, Q = s.outW();
-    // q·stride + off ≥ 0  and  q·stride + off < W
-    std::int64_t lo = off >= 0 ? 0 : (-off + s.strideW - 1) / s.strideW;
-    std::int64_t hi = s.width - off <= 0 ? 0 : (s.width - off + s.strideW - 1) / s.strideW;
-    lo = std::min(lo, Q);
-    hi = std::clamp(hi, lo, Q);
-    return {lo, hi};
-}
-
-// col (Cg·R·S, P·Q) of image n, group g. Each row's valid columns are computed once, so the
-// inner loop is a plain (strided) copy without branches.
-template <class T>
-void im2col(const Conv2dShape& s, const T* x, std::int64_t n, std::int64_t g, T* col) {
-    const std::int64_t Cg = s.inChannels / s.groups, P = s.outH(), Q = s.outW();
-    for (std::int64_t c = 0; c < Cg; ++c) {
-        const T* img = x + ((n * s.inChannels + g * Cg + c) * s.height) * s.width;
-        for (std::int64_t r = 0; r < s.kernelH; ++r)
-            for (std::int64_t t = 0; t < s.kernelW; ++t, col += P * Q) {
-                const auto [lo, hi] = validColumns(s, t);
-                const std::int64_t off = t * s.dilationW - s.padLeft;
-                for (std::int64_t p = 0; p < P; ++p) {
-                    T* out = col + p * Q;
-                    const std::int64_t ih = p * s.strideH - s.padTop + r * s.dilationH;
-                    if (ih < 0 || ih >= s.height) {
-                        std::fill(out, out + Q, T(0));
-                        continue;
-                    }
-                    const T* in = img + ih * s.width + off;
-                    std::fill(out, out + lo, T(0));
-                    if (s.strideW == 1)
-                        std::copy(in + lo, in + hi, out + lo);
-                    else
-                        for (std::int64_t q = lo; q < hi; ++q)
-                            out[q] = in[q * s.strideW];
-                    std::fill(out + hi, out + Q, T(0));
-                }
-            }
-    }
-}
-
-// The adjoint of im2col: adds col back into dx of image n, group g.
-template <class T>
-void col2im(const Conv2dShape& s, const T* col, std::int64_t n, std::int64_t g, T* dx) {
-    const std::int64_t Cg = s.inChannels / s.groups, P = s.outH(), Q = s.outW();
-    for (std::int64_t c = 0; c < Cg; ++c) {
-        T* img = dx + ((n * s.inChannels + g * Cg + c) * s.height) * s.width;
-        for (std::int64_t r = 0; r < s.kernelH; ++r)
-            for (std::int64_t t = 0; t < s.kernelW; ++t, col += P * Q)
-                for (std::int64_t p = 0; p < P; ++p) {
-                    const std::int64_t ih = p * s.strideH - s.padTop + r * s.dilationH;
-                    if (ih < 0 || ih >= s.height)
-                        continue;
-                    for (std::int64_t q = 0; q < Q; ++q) {
-                        const std::int64_t iw = q * s.strideW - s.padLeft + t * s.dilationW;
-                        if (iw >= 0 && iw < s.width)
-                            img[ih * s.width + iw] += col[p * Q + q];
-                    }
-                }
-    }
-}
 
 // Forward and backward-data: `rows` x `cols` outputs per group, a register tile per invocation,
 // 64 invocations side by side along the columns.
@@ -218,6 +160,9 @@ Status conv2dForward(Backend& be, const Conv2dShape& s, const Tensor& x, const T
         const std::int64_t CRS = Cg * s.kernelH * s.kernelW, PQ = s.outH() * s.outW();
         const T *xs = c.real(x), *ws = c.real(w), *bs = c.real(b);
         T* ys = c.real(y);
+        if constexpr (std::is_same_v<T, float>)
+            if (cpu::convHandles(s))
+                return cpu::convForward(s, xs, ws, bs, ys, relu);
 #pragma omp parallel
         {
             std::vector<T> col(static_cast<std::size_t>(CRS * PQ));
@@ -254,6 +199,9 @@ Status conv2dBackwardData(Backend& be, const Conv2dShape& s, const Tensor& dy, c
         const std::int64_t CRS = Cg * s.kernelH * s.kernelW, PQ = s.outH() * s.outW();
         const T *dys = c.real(dy), *ws = c.real(w);
         T* dxs = c.real(dx);
+        if constexpr (std::is_same_v<T, float>)
+            if (cpu::convHandles(s))
+                return cpu::convBackwardData(s, dys, ws, dxs, accumulate);
         const std::int64_t imageSize = s.inChannels * s.height * s.width;
 #pragma omp parallel
         {
@@ -294,6 +242,9 @@ Status conv2dBackwardWeight(Backend& be, const Conv2dShape& s, const Tensor& dy,
         const std::int64_t CRS = Cg * s.kernelH * s.kernelW, PQ = s.outH() * s.outW();
         const T *dys = c.real(dy), *xs = c.real(x);
         T *dws = c.real(dw), *dbs = c.real(db);
+        if constexpr (std::is_same_v<T, float>)
+            if (cpu::convHandles(s))
+                return cpu::convBackwardWeight(s, dys, xs, dws, dbs);
         const int threads = omp_get_max_threads();
         // Each thread sums its images into its own copy; the copies are added at the end.
         std::vector<std::vector<T>> partW(static_cast<std::size_t>(threads)),

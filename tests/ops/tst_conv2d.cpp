@@ -1,6 +1,8 @@
 // conv2d: forward (plain and fused ReLU) and both backward passes, Vulkan and CPU float against
-// the CPU double reference on shapes that stress the tiling, and the reference against central
-// finite differences; shape errors name the problem.
+// the CPU double reference on shapes that stress the tiling, CPU float once per vector ISA this
+// CPU runs (the AVX-512, AVX2, SSE and scalar kernels of engine/cpu), and the reference against
+// central finite differences; shape errors name the problem.
+#include "cpu/gemm.h"
 #include "op_test.h"
 #include "ops/conv2d.h"
 
@@ -64,6 +66,32 @@ ops::Conv2dShape shape(std::int64_t n, std::int64_t c, std::int64_t h, std::int6
     return x;
 }
 
+std::vector<std::pair<QString, ops::Conv2dShape>> shapeRows() {
+    return {
+        {"1x1, 3->5, 7x7", shape(2, 3, 7, 7, 5, 1, 1)},
+        {"3x3 same, batch 1, 3->8, 13x13", shape(1, 3, 13, 13, 8, 3, 3).samePadding()},
+        {"lenet conv1 5x5 pad 2, 1->6, 28x28", shape(4, 1, 28, 28, 6, 5, 5, 1, 1, {2, 2, 2, 2})},
+        {"lenet conv2 5x5, 6->16, 14x14", shape(3, 6, 14, 14, 16, 5, 5)},
+        {"7x7 stride 2 pad 3, 3->16, 32x32", shape(2, 3, 32, 32, 16, 7, 7, 2, 2, {3, 3, 3, 3})},
+        {"3x3 stride 2 pad 1, 16->32, 15x15", shape(2, 16, 15, 15, 32, 3, 3, 2, 2, {1, 1, 1, 1})},
+        {"dilation 2, 4->6, 11x11", shape(2, 4, 11, 11, 6, 3, 3, 1, 1, {2, 2, 2, 2}, 2)},
+        {"groups 2, 4->6", shape(2, 4, 9, 9, 6, 3, 3, 1, 1, {1, 1, 1, 1}, 1, 2)},
+        {"depthwise 8 groups, stride 2", shape(2, 8, 10, 10, 8, 3, 3, 2, 2, {1, 1, 1, 1}, 1, 8)},
+        {"2x3 kernel, stride (1,2), pad (0,1,1,0)", shape(3, 2, 9, 8, 5, 2, 3, 1, 2, {0, 1, 1, 0})},
+        {"512 channels 1x1 -> 10", shape(2, 512, 4, 4, 10, 1, 1)},
+        {"3x3 stride 1, 64->64, 8x8", shape(2, 64, 8, 8, 64, 3, 3, 1, 1, {1, 1, 1, 1})},
+        {"batch 128, 3->4, 8x8", shape(128, 3, 8, 8, 4, 3, 3, 1, 1, {1, 1, 1, 1})},
+        {"alexnet 11x11 stride 4, 3->8, 35x35", shape(1, 3, 35, 35, 8, 11, 11, 4, 4)},
+        {"7x7 maps, batch 7, 17->17", shape(7, 17, 7, 7, 17, 3, 3, 1, 1, {1, 1, 1, 1})},
+        {"stride 2 dilation 2, 5->8, 13x12", shape(3, 5, 13, 12, 8, 3, 3, 2, 2, {2, 1, 0, 2}, 2)},
+        {"1x1 stride 1, 24->40, 6x5", shape(3, 24, 6, 5, 40, 1, 1)},
+        {"5x5 asymmetric pad (3, 1, 4, 0), 4->9, 9x9",
+         shape(2, 4, 9, 9, 9, 5, 5, 1, 1, {3, 1, 4, 0})},
+        {"pad larger than the kernel's reach, 3->5, 6x6",
+         shape(2, 3, 6, 6, 5, 2, 2, 1, 1, {2, 2, 2, 2})},
+    };
+}
+
 } // namespace
 
 class TestConv2d : public TunedOpTest {
@@ -71,29 +99,8 @@ class TestConv2d : public TunedOpTest {
 
     void cases(BackendKind) override {
         QTest::addColumn<ops::Conv2dShape>("s");
-        QTest::newRow("1x1, 3->5, 7x7") << shape(2, 3, 7, 7, 5, 1, 1);
-        QTest::newRow("3x3 same, batch 1, 3->8, 13x13")
-            << shape(1, 3, 13, 13, 8, 3, 3).samePadding();
-        QTest::newRow("lenet conv1 5x5 pad 2, 1->6, 28x28")
-            << shape(4, 1, 28, 28, 6, 5, 5, 1, 1, {2, 2, 2, 2});
-        QTest::newRow("lenet conv2 5x5, 6->16, 14x14") << shape(3, 6, 14, 14, 16, 5, 5);
-        QTest::newRow("7x7 stride 2 pad 3, 3->16, 32x32")
-            << shape(2, 3, 32, 32, 16, 7, 7, 2, 2, {3, 3, 3, 3});
-        QTest::newRow("3x3 stride 2 pad 1, 16->32, 15x15")
-            << shape(2, 16, 15, 15, 32, 3, 3, 2, 2, {1, 1, 1, 1});
-        QTest::newRow("dilation 2, 4->6, 11x11")
-            << shape(2, 4, 11, 11, 6, 3, 3, 1, 1, {2, 2, 2, 2}, 2);
-        QTest::newRow("groups 2, 4->6") << shape(2, 4, 9, 9, 6, 3, 3, 1, 1, {1, 1, 1, 1}, 1, 2);
-        QTest::newRow("depthwise 8 groups, stride 2")
-            << shape(2, 8, 10, 10, 8, 3, 3, 2, 2, {1, 1, 1, 1}, 1, 8);
-        QTest::newRow("2x3 kernel, stride (1,2), pad (0,1,1,0)")
-            << shape(3, 2, 9, 8, 5, 2, 3, 1, 2, {0, 1, 1, 0});
-        QTest::newRow("512 channels 1x1 -> 10") << shape(2, 512, 4, 4, 10, 1, 1);
-        QTest::newRow("3x3 stride 1, 64->64, 8x8")
-            << shape(2, 64, 8, 8, 64, 3, 3, 1, 1, {1, 1, 1, 1});
-        QTest::newRow("batch 128, 3->4, 8x8") << shape(128, 3, 8, 8, 4, 3, 3, 1, 1, {1, 1, 1, 1});
-        QTest::newRow("alexnet 11x11 stride 4, 3->8, 35x35")
-            << shape(1, 3, 35, 35, 8, 11, 11, 4, 4);
+        for (const auto& [name, s] : shapeRows())
+            QTest::newRow(qPrintable(name)) << s;
     }
 
     void compare(Backend& be) override {
@@ -114,6 +121,42 @@ class TestConv2d : public TunedOpTest {
     }
 
 private slots:
+    // engine/cpu's kernels for every ISA this CPU runs (CI's lavapipe machine included): CPU
+    // float within 1e-4 of CPU double on every row.
+    void cpuFloatOnEveryIsaMatchesReference_data() {
+        QTest::addColumn<int>("isa");
+        for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Sse, cpu::Isa::Avx2, cpu::Isa::Avx512})
+            if (cpu::isaSupported(isa))
+                QTest::newRow(cpu::isaName(isa)) << int(isa);
+    }
+    void cpuFloatOnEveryIsaMatchesReference() {
+        QFETCH(int, isa);
+        const cpu::Isa before = cpu::activeIsa();
+        QVERIFY(cpu::setActiveIsa(cpu::Isa(isa)));
+        struct Restore {
+            cpu::Isa isa;
+            ~Restore() { cpu::setActiveIsa(isa); }
+        } restore{before};
+        int rows = 0;
+        for (const auto& [name, s] : shapeRows()) {
+            Inputs inputs = makeInputs(s, std::uint64_t(s.weightElements() + s.inputElements()));
+            auto ref = run(m_ref, s, inputs);
+            QVERIFY2(ref.ok(), ref.status().message().c_str());
+            auto got = run(m_cpu, s, inputs);
+            QVERIFY2(got.ok(), got.status().message().c_str());
+            QString why;
+            QVERIFY2(allClose({{"y", got->y, ref->y},
+                               {"relu(y)", got->yRelu, ref->yRelu},
+                               {"dx", got->dx, ref->dx},
+                               {"dw", got->dw, ref->dw},
+                               {"db", got->db, ref->db}},
+                              1e-4, &why),
+                     qPrintable(name + " on " + cpu::isaName(cpu::Isa(isa)) + ": " + why));
+            ++rows;
+        }
+        QVERIFY(rows >= 15);
+    }
+
     void referenceMatchesFiniteDifferences_data() {
         QTest::addColumn<ops::Conv2dShape>("s");
         QTest::newRow("stride 2, asymmetric padding")

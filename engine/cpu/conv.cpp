@@ -1,0 +1,322 @@
+// The CPU backend's float convolutions on cpu::gemm (see conv.h).
+//
+// No im2col: every row (c, r, t) of the im2col matrix is a contiguous run of a "view" image, so
+// the kernels read B (or A) rows in place through a table of offsets. The view of an image is
+// its padded pixels split into stride phases: phase (a, b) of channel c holds padded pixel
+// (i·sh + a, j·sw + b) at (i, j), `width` columns to a row. Output (p, q) is computed at column
+// p·width + q; tap (r, t) of it is then phase ((r·dh) mod sh, (t·dw) mod sw) at row
+// p + ⌊r·dh/sh⌋, column q + ⌊t·dw/sw⌋: the same shift for every output, so the row of the tap
+// is the view shifted by a constant. The width − Q extra columns per output row are computed and
+// dropped (3x3 on 8x8: 10 columns for 8; on 32x32: 34 for 32). Building the view costs one copy
+// of the input (im2col: R·S copies).
+#include "cpu/conv.h"
+#include "cpu/gemm.h"
+#include "cpu/im2col.h"
+
+#include <algorithm>
+#include <cstring>
+#include <omp.h>
+#include <vector>
+
+namespace convscope::cpu {
+
+namespace {
+
+using ops::Conv2dShape;
+
+// Scratch slots (cpu::scratch): views or col, Wᵀ flipped (caller), [gemm's], packed weights
+// (caller), a GEMM's output or a thread's weight-gradient sum, dyᵀ.
+enum Slot { kView = 0, kFlipped = 1, kPacked = 3, kOut = 4, kDyT = 5 };
+
+struct Views {
+    std::int64_t images, rows, width, pitch, perPhase, perChannel, floats;
+
+    // `images`: how many images sit side by side (a row of the view holds row i of each).
+    Views(const Conv2dShape& s, std::int64_t images)
+        : images(images), rows(s.outH() + s.dilationH * (s.kernelH - 1) / s.strideH + 1),
+          width(s.outW() + s.dilationW * (s.kernelW - 1) / s.strideW), pitch(images * width),
+          perPhase(rows * pitch), perChannel(s.strideH * s.strideW * perPhase),
+          // + a tail: the last tile reads up to one register block past the last view
+          floats(s.inChannels * perChannel + kPadFloats) {}
+
+    // Images side by side so that a GEMM has at least ~256 columns (small feature maps), and
+    // the chunks of images share out evenly over the team where they can.
+    static std::int64_t imagesFor(const Conv2dShape& s) {
+        const Views one(s, 1);
+        const std::int64_t cols = one.columns(s);
+        const std::int64_t want = std::clamp<std::int64_t>((256 + cols - 1) / cols, 1, s.batch);
+        const std::int64_t team = omp_get_max_threads();
+        for (std::int64_t g = want; g <= 2 * want && g <= s.batch; ++g)
+            if ((s.batch + g - 1) / g % team == 0 && s.batch % g == 0)
+                return g;
+        return want;
+    }
+
+    std::int64_t columns(const Conv2dShape& s) const { return s.outH() * pitch; }
+    // Output (image m, p, q) is computed at this column.
+    std::int64_t column(std::int64_t m, std::int64_t p) const { return p * pitch + m * width; }
+
+    // Where row (c, r, t) of im2col starts, for every row.
+    void offsets(const Conv2dShape& s, std::int64_t* off) const {
+        for (std::int64_t c = 0; c < s.inChannels; ++c)
+            for (std::int64_t r = 0; r < s.kernelH; ++r)
+                for (std::int64_t t = 0; t < s.kernelW; ++t) {
+                    const std::int64_t u = r * s.dilationH, v = t * s.dilationW;
+                    const std::int64_t phase = (u % s.strideH) * s.strideW + v % s.strideW;
+                    *off++ =
+                        c * perChannel + phase * perPhase + (u / s.strideH) * pitch + v / s.strideW;
+                }
+    }
+
+    // The views of `count` ≤ images consecutive images (each C x H x W) at x; the slots of the
+    // missing ones are zeros.
+    void build(const Conv2dShape& s, const float* x, std::int64_t count, float* out) const {
+        const std::int64_t image = s.inChannels * s.height * s.width;
+        for (std::int64_t c = 0; c < s.inChannels; ++c)
+            for (std::int64_t a = 0; a < s.strideH; ++a)
+                for (std::int64_t b = 0; b < s.strideW; ++b) {
+                    // columns j whose input column j·sw + b − padLeft is inside [0, W)
+                    const std::int64_t off = b - s.padLeft;
+                    std::int64_t lo = off >= 0 ? 0 : (-off + s.strideW - 1) / s.strideW;
+                    std::int64_t hi = (s.width - off + s.strideW - 1) / s.strideW;
+                    lo = std::min(lo, width);
+                    hi = std::clamp(hi, lo, width);
+                    for (std::int64_t i = 0; i < rows; ++i) {
+                        const std::int64_t ih = i * s.strideH + a - s.padTop;
+                        for (std::int64_t m = 0; m < images; ++m, out += width) {
+                            if (m >= count || ih < 0 || ih >= s.height) {
+                                std::fill(out, out + width, 0.f);
+                                continue;
+                            }
+                            const float* in = x + m * image + (c * s.height + ih) * s.width + off;
+                            std::fill(out, out + lo, 0.f);
+                            if (s.strideW == 1)
+                                std::copy(in + lo, in + hi, out + lo);
+                            else
+                                for (std::int64_t j = lo; j < hi; ++j)
+                                    out[j] = in[j * s.strideW];
+                            std::fill(out + hi, out + width, 0.f);
+                        }
+                    }
+                }
+        std::fill(out, out + kPadFloats, 0.f);
+    }
+};
+
+// A per-thread table of offsets, kept between calls.
+std::int64_t* offsetTable(std::size_t n) {
+    thread_local std::vector<std::int64_t> table;
+    if (table.size() < n)
+        table.resize(n);
+    return table.data();
+}
+
+std::int64_t outStride(std::int64_t n) {
+    return paddedColumns(n) + 16;
+}
+
+bool inPlace1x1(const Conv2dShape& s) {
+    return s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 && s.padTop == 0 &&
+           s.padBottom == 0 && s.padLeft == 0 && s.padRight == 0;
+}
+
+// y (=, or += with `accumulate`) w ⋆ x (+ b, then ReLU): per image, W (K x CRS) times the
+// views (CRS x P·width), then the extra columns dropped.
+void forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
+             bool relu, bool accumulate) {
+    const std::int64_t K = s.outChannels, CRS = s.inChannels * s.kernelH * s.kernelW;
+    const std::int64_t P = s.outH(), Q = s.outW(), HW = s.height * s.width;
+    float* wp = scratch(kPacked, packedSize(K, CRS)); // the weights, packed once for all images
+    packA(K, CRS, w, CRS, 1, wp);
+    if (inPlace1x1(s)) {
+#pragma omp parallel for schedule(static)
+        for (std::int64_t n = 0; n < s.batch; ++n) {
+            Gemm g;
+            g.M = K, g.N = P * Q, g.K = CRS;
+            g.a = wp, g.aPacked = true;
+            g.b = x + n * CRS * HW, g.ldb = HW;
+            g.c = y + n * K * P * Q, g.ldc = P * Q;
+            g.accumulate = accumulate, g.bias = b, g.relu = relu;
+            gemm(g);
+        }
+        return;
+    }
+    const Views v(s, Views::imagesFor(s));
+    std::int64_t* off = offsetTable(std::size_t(CRS));
+    v.offsets(s, off);
+    const std::int64_t N = v.columns(s), ldc = outStride(N);
+    const std::int64_t chunks = (s.batch + v.images - 1) / v.images;
+#pragma omp parallel
+    {
+        float* view = scratch(kView, std::size_t(v.floats));
+        float* out = scratch(kOut, std::size_t(K * ldc));
+#pragma omp for schedule(static)
+        for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+            const std::int64_t n0 = chunk * v.images;
+            const std::int64_t count = std::min(v.images, s.batch - n0);
+            v.build(s, x + n0 * s.inChannels * HW, count, view);
+            Gemm g;
+            g.M = K, g.N = N, g.K = CRS;
+            g.a = wp, g.aPacked = true;
+            g.b = view, g.bOff = off, g.bPadded = true;
+            g.c = out, g.ldc = ldc;
+            g.bias = b, g.relu = relu;
+            gemm(g);
+            for (std::int64_t m = 0; m < count; ++m) {
+                float* yn = y + (n0 + m) * K * P * Q;
+                for (std::int64_t k = 0; k < K; ++k)
+                    for (std::int64_t p = 0; p < P; ++p) {
+                        const float* src = out + k * ldc + v.column(m, p);
+                        float* dst = yn + (k * P + p) * Q;
+                        if (accumulate)
+                            for (std::int64_t q = 0; q < Q; ++q)
+                                dst[q] += src[q];
+                        else
+                            std::memcpy(dst, src, std::size_t(Q) * sizeof(float));
+                    }
+            }
+        }
+    }
+}
+
+} // namespace
+
+bool convHandles(const Conv2dShape& s) {
+    return s.groups == 1;
+}
+
+void convForward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
+                 bool relu) {
+    forward(s, x, w, b, y, relu, false);
+}
+
+void convBackwardData(const Conv2dShape& s, const float* dy, const float* w, float* dx,
+                      bool accumulate) {
+    const std::int64_t C = s.inChannels, K = s.outChannels, R = s.kernelH, S = s.kernelW;
+    const std::int64_t reachH = s.dilationH * (R - 1), reachW = s.dilationW * (S - 1);
+    if (s.strideH == 1 && s.strideW == 1 && s.padTop <= reachH && s.padBottom <= reachH &&
+        s.padLeft <= reachW && s.padRight <= reachW) {
+        // dx = dy ⋆ W', W'[c][k][r][t] = W[k][c][R−1−r][S−1−t], padded by reach − pad.
+        Conv2dShape t = s;
+        t.inChannels = K, t.height = s.outH(), t.width = s.outW(), t.outChannels = C;
+        t.padTop = reachH - s.padTop, t.padBottom = reachH - s.padBottom;
+        t.padLeft = reachW - s.padLeft, t.padRight = reachW - s.padRight;
+        float* wt = scratch(kFlipped, std::size_t(C * K * R * S));
+        for (std::int64_t k = 0; k < K; ++k)
+            for (std::int64_t c = 0; c < C; ++c)
+                for (std::int64_t r = 0; r < R; ++r)
+                    for (std::int64_t q = 0; q < S; ++q)
+                        wt[((c * K + k) * R + (R - 1 - r)) * S + (S - 1 - q)] =
+                            w[((k * C + c) * R + r) * S + q];
+        forward(t, dy, wt, nullptr, dx, false, accumulate);
+        return;
+    }
+    // Strided: col = Wᵀ (CRS x K) · dy (K x PQ) per image, added back into dx by col2im.
+    const std::int64_t CRS = C * R * S, PQ = s.outH() * s.outW(), ld = outStride(PQ);
+    const std::int64_t image = C * s.height * s.width;
+    float* wp = scratch(kPacked, packedSize(CRS, K)); // Wᵀ, packed once for all images
+    packA(CRS, K, w, 1, CRS, wp);
+#pragma omp parallel
+    {
+        float* col = scratch(kOut, std::size_t(CRS * ld));
+#pragma omp for schedule(static)
+        for (std::int64_t n = 0; n < s.batch; ++n) {
+            Gemm g;
+            g.M = CRS, g.N = PQ, g.K = K;
+            g.a = wp, g.aPacked = true;
+            g.b = dy + n * K * PQ, g.ldb = PQ;
+            g.c = col, g.ldc = ld;
+            gemm(g);
+            if (!accumulate)
+                std::fill(dx + n * image, dx + (n + 1) * image, 0.f);
+            col2im(s, col, n, 0, dx, ld);
+        }
+    }
+}
+
+void convBackwardWeight(const Conv2dShape& s, const float* dy, const float* x, float* dw,
+                        float* db) {
+    // dWᵀ (CRS x K) = Σₙ viewsₙ (CRS x P·width) · dyₙᵀ (P·width x K, zero rows at the extra
+    // columns), each thread over its images into its own sum; the sums are added (and
+    // transposed) at the end.
+    const std::int64_t K = s.outChannels, CRS = s.inChannels * s.kernelH * s.kernelW;
+    const std::int64_t P = s.outH(), Q = s.outW(), HW = s.height * s.width;
+    const std::int64_t ldT = paddedColumns(K);
+    const bool direct = inPlace1x1(s);
+    const Views v(s, direct ? 1 : Views::imagesFor(s));
+    const std::int64_t N = direct ? P * Q : v.columns(s);
+    const std::int64_t chunks = (s.batch + v.images - 1) / v.images;
+    std::int64_t* off = offsetTable(std::size_t(CRS));
+    if (!direct)
+        v.offsets(s, off);
+    thread_local std::vector<float*> sums;
+    sums.assign(std::size_t(omp_get_max_threads()), nullptr);
+    float** parts = sums.data();
+    int team = 1;
+#pragma omp parallel
+    {
+        const int me = omp_get_thread_num();
+#pragma omp single
+        team = omp_get_num_threads();
+        float* part = scratch(kOut, std::size_t(CRS * K + K));
+        std::fill(part, part + CRS * K + K, 0.f);
+        parts[me] = part;
+        float* view = direct ? nullptr : scratch(kView, std::size_t(v.floats));
+        float* dyT = scratch(kDyT, std::size_t(N * ldT));
+        std::fill(dyT, dyT + N * ldT, 0.f); // the extra columns' rows stay zero
+#pragma omp for schedule(static)
+        for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+            const std::int64_t n0 = chunk * v.images;
+            const std::int64_t count = std::min(v.images, s.batch - n0);
+            if (count < v.images) // a short last chunk: the missing images' rows are zero
+                std::fill(dyT, dyT + N * ldT, 0.f);
+            for (std::int64_t m = 0; m < count; ++m) {
+                const float* dyn = dy + (n0 + m) * K * P * Q;
+                for (std::int64_t k = 0; k < K; ++k) {
+                    float sum = 0;
+                    for (std::int64_t i = 0; i < P * Q; ++i)
+                        sum += dyn[k * P * Q + i];
+                    part[CRS * K + k] += sum;
+                }
+                // dyᵀ: rows written in order, the K rows of dy read side by side
+                for (std::int64_t p = 0; p < P; ++p)
+                    for (std::int64_t q = 0; q < Q; ++q) {
+                        float* row = dyT + ((direct ? p * Q : v.column(m, p)) + q) * ldT;
+                        const float* col = dyn + p * Q + q;
+                        for (std::int64_t k = 0; k < K; ++k)
+                            row[k] = col[k * P * Q];
+                    }
+            }
+            Gemm g;
+            g.M = CRS, g.N = K, g.K = N;
+            if (direct) {
+                g.a = x + n0 * CRS * HW, g.aRow = HW;
+            } else {
+                v.build(s, x + n0 * s.inChannels * HW, count, view);
+                g.a = view, g.aOff = off;
+            }
+            g.aK = 1;
+            g.b = dyT, g.ldb = ldT, g.bPadded = true;
+            g.c = part, g.ldc = K, g.accumulate = true;
+            gemm(g);
+        }
+        // (the implicit barrier of `omp for` has every thread's sum complete)
+#pragma omp for schedule(static)
+        for (std::int64_t i = 0; i < CRS; ++i)
+            for (std::int64_t k = 0; k < K; ++k) {
+                float sum = 0;
+                for (int t = 0; t < team; ++t)
+                    sum += parts[t][i * K + k];
+                dw[k * CRS + i] = sum;
+            }
+#pragma omp single
+        for (std::int64_t k = 0; k < K; ++k) {
+            float sum = 0;
+            for (int t = 0; t < team; ++t)
+                sum += parts[t][CRS * K + k];
+            db[k] = sum;
+        }
+    }
+}
+
+} // namespace convscope::cpu
