@@ -7,8 +7,9 @@
 // p·width + q; tap (r, t) of it is then phase ((r·dh) mod sh, (t·dw) mod sw) at row
 // p + ⌊r·dh/sh⌋, column q + ⌊t·dw/sw⌋: the same shift for every output, so the row of the tap
 // is the view shifted by a constant. The width − Q extra columns per output row are computed and
-// dropped (3x3 on 8x8: 10 columns for 8; on 32x32: 34 for 32). Building the view costs one copy
-// of the input (im2col: R·S copies). Backward-data at stride 1 is a forward convolution of dy.
+// dropped (3x3 on 8x8: 9 columns for 8, the padding shared between neighbours; on 32x32: 33).
+// Building the view costs one copy of the input (im2col: R·S copies). Backward-data at stride 1 is
+// a forward convolution of dy.
 #include "cpu/conv.h"
 #include "cpu/gemm.h"
 #include "cpu/im2col.h"
@@ -35,10 +36,20 @@ struct Views {
     // `images`: how many images sit side by side (a row of the view holds row i of each).
     Views(const Conv2dShape& s, std::int64_t images)
         : images(images), rows(s.outH() + s.dilationH * (s.kernelH - 1) / s.strideH + 1),
-          width(s.outW() + s.dilationW * (s.kernelW - 1) / s.strideW), pitch(images * width),
-          perPhase(rows * pitch), perChannel(s.strideH * s.strideW * perPhase),
+          width(sharedWidth(s) ? s.width + std::max(s.padLeft, s.padRight)
+                               : s.outW() + s.dilationW * (s.kernelW - 1) / s.strideW),
+          pitch(images * width), perPhase(rows * pitch),
+          perChannel(s.strideH * s.strideW * perPhase),
           // + a tail: the last tile reads up to one register block past the last view
           floats(s.inChannels * perChannel + kPadFloats) {}
+
+    // At stride 1 the padding columns between two rows (or two images) can be shared: the
+    // taps past a row's right end read the zeros that start the next segment. A row is then
+    // W + max(padLeft, padRight) wide instead of W + padLeft + padRight (3x3 on 8x8: 9, not 10).
+    static bool sharedWidth(const Conv2dShape& s) {
+        return s.strideW == 1 && s.padLeft >= 0 && s.padRight >= 0 &&
+               s.width + std::max(s.padLeft, s.padRight) >= s.outW();
+    }
 
     // Images side by side so that a GEMM has at least ~256 columns (small feature maps), and
     // the chunks of images share out evenly over the team where they can.
@@ -90,16 +101,19 @@ struct Views {
                                 continue;
                             }
                             const float* in = x + m * image + (c * s.height + ih) * s.width + off;
-                            std::fill(out, out + lo, 0.f);
-                            if (s.strideW == 1)
-                                std::copy(in + lo, in + hi, out + lo);
+                            for (std::int64_t j = 0; j < lo; ++j)
+                                out[j] = 0.f;
+                            if (s.strideW == 1) // (a loop: short rows, cheaper than a call)
+                                for (std::int64_t j = lo; j < hi; ++j)
+                                    out[j] = in[j];
                             else if (s.strideW == 2) // a constant stride: vector permutes
                                 for (std::int64_t j = lo; j < hi; ++j)
                                     out[j] = in[j * 2];
                             else
                                 for (std::int64_t j = lo; j < hi; ++j)
                                     out[j] = in[j * s.strideW];
-                            std::fill(out + hi, out + width, 0.f);
+                            for (std::int64_t j = hi; j < width; ++j)
+                                out[j] = 0.f;
                         }
                     }
                 }
@@ -113,6 +127,50 @@ std::int64_t* offsetTable(std::size_t n) {
     if (table.size() < n)
         table.resize(n);
     return table.data();
+}
+
+typedef float F8 __attribute__((vector_size(32)));
+typedef int I8 __attribute__((vector_size(32)));
+
+// dst[rowOf[i]·ld + k] = src[k·n + i] for k < K, i < n: 8x8 blocks transposed in registers
+// (three rounds of shuffles), the edges one by one.
+void transposeInto(const float* src, std::int64_t K, std::int64_t n, float* dst, std::int64_t ld,
+                   const std::int64_t* rowOf) {
+    std::int64_t k0 = 0;
+    for (; k0 + 8 <= K; k0 += 8) {
+        std::int64_t i0 = 0;
+        for (; i0 + 8 <= n; i0 += 8) {
+            F8 r[8];
+            for (int j = 0; j < 8; ++j)
+                std::memcpy(&r[j], src + (k0 + j) * n + i0, sizeof(F8));
+            const I8 lo{0, 8, 1, 9, 4, 12, 5, 13}, hi{2, 10, 3, 11, 6, 14, 7, 15};
+            const I8 pairLo{0, 1, 8, 9, 4, 5, 12, 13}, pairHi{2, 3, 10, 11, 6, 7, 14, 15};
+            const I8 halfLo{0, 1, 2, 3, 8, 9, 10, 11}, halfHi{4, 5, 6, 7, 12, 13, 14, 15};
+            F8 t[8], u[8];
+            for (int j = 0; j < 8; j += 2) {
+                t[j] = __builtin_shuffle(r[j], r[j + 1], lo);
+                t[j + 1] = __builtin_shuffle(r[j], r[j + 1], hi);
+            }
+            for (int j = 0; j < 8; j += 4) {
+                u[j] = __builtin_shuffle(t[j], t[j + 2], pairLo);
+                u[j + 1] = __builtin_shuffle(t[j], t[j + 2], pairHi);
+                u[j + 2] = __builtin_shuffle(t[j + 1], t[j + 3], pairLo);
+                u[j + 3] = __builtin_shuffle(t[j + 1], t[j + 3], pairHi);
+            }
+            for (int j = 0; j < 4; ++j) {
+                const F8 a = __builtin_shuffle(u[j], u[j + 4], halfLo);
+                const F8 b = __builtin_shuffle(u[j], u[j + 4], halfHi);
+                std::memcpy(dst + rowOf[i0 + j] * ld + k0, &a, sizeof(F8));
+                std::memcpy(dst + rowOf[i0 + j + 4] * ld + k0, &b, sizeof(F8));
+            }
+        }
+        for (; i0 < n; ++i0)
+            for (std::int64_t k = k0; k < k0 + 8; ++k)
+                dst[rowOf[i0] * ld + k] = src[k * n + i0];
+    }
+    for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t k = k0; k < K; ++k)
+            dst[rowOf[i] * ld + k] = src[k * n + i];
 }
 
 std::int64_t outStride(std::int64_t n) {
@@ -176,7 +234,8 @@ void forward(const Conv2dShape& s, const float* x, const float* w, const float* 
                             for (std::int64_t q = 0; q < Q; ++q)
                                 dst[q] += src[q];
                         else
-                            std::memcpy(dst, src, std::size_t(Q) * sizeof(float));
+                            for (std::int64_t q = 0; q < Q; ++q)
+                                dst[q] = src[q];
                     }
             }
         }
@@ -292,6 +351,14 @@ void convBackwardWeight(const Conv2dShape& s, const float* dy, const float* x, f
     std::int64_t* off = offsetTable(std::size_t(CRS));
     if (!direct)
         v.offsets(s, off);
+    // Where position i = p·Q + q of image m of a group lands among the GEMM's columns.
+    thread_local std::vector<std::int64_t> rows;
+    rows.resize(std::size_t(v.images * P * Q));
+    for (std::int64_t m = 0; m < v.images; ++m)
+        for (std::int64_t p = 0; p < P; ++p)
+            for (std::int64_t q = 0; q < Q; ++q)
+                rows[std::size_t((m * P + p) * Q + q)] = direct ? p * Q + q : v.column(m, p) + q;
+    const std::int64_t* rowOf = rows.data();
     thread_local std::vector<float*> sums;
     sums.assign(std::size_t(omp_get_max_threads()), nullptr);
     float** parts = sums.data();
@@ -321,14 +388,8 @@ void convBackwardWeight(const Conv2dShape& s, const float* dy, const float* x, f
                         sum += dyn[k * P * Q + i];
                     part[CRS * K + k] += sum;
                 }
-                // dyᵀ: rows written in order, the K rows of dy read side by side
-                for (std::int64_t p = 0; p < P; ++p)
-                    for (std::int64_t q = 0; q < Q; ++q) {
-                        float* row = dyT + ((direct ? p * Q : v.column(m, p)) + q) * ldT;
-                        const float* col = dyn + p * Q + q;
-                        for (std::int64_t k = 0; k < K; ++k)
-                            row[k] = col[k * P * Q];
-                    }
+                // dyᵀ: row i = p·Q + q of image m goes to row rowOf[i] of dyT.
+                transposeInto(dyn, K, P * Q, dyT, ldT, rowOf + (direct ? 0 : m * P * Q));
             }
             Gemm g;
             g.M = CRS, g.N = K, g.K = N;
