@@ -27,7 +27,7 @@ summarise() {
 print_table() {
   printf '%-52s %9s  %-15s %8s\n' engine "images/s" "(range)" "vs torch"
   row "${torch_label:-PyTorch CPU (2 threads, OpenBLAS)}" "$torch_med" "$torch_range"
-  [ -n "${cpu_med:-}" ] && row "convscope --backend cpu (Eigen, 2 threads)" "$cpu_med" "$cpu_range"
+  [ -n "${cpu_med:-}" ] && row "convscope --backend cpu (own kernels, 2 threads)" "$cpu_med" "$cpu_range"
   [ -n "${vk_med:-}" ] &&
     row "convscope --backend vulkan ($device${tiles:+, $tiles tiles})" "$vk_med" "$vk_range"
   return 0

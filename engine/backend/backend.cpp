@@ -194,9 +194,11 @@ Result<BackendChoice> createBackend(const BackendOptions& o) {
         c.backend = std::move(vk.value());
         return c;
     }
-    c.reason = vk.ok() ? "auto: the only Vulkan device is " + vk.value()->context().info().name +
-                             ", a CPU emulating a GPU; the Eigen CPU backend is faster here"
-                       : "auto: no usable Vulkan device (" + vk.status().message() + ")";
+    c.reason =
+        vk.ok()
+            ? "auto: the only Vulkan device is " + vk.value()->context().info().name +
+                  ", a CPU emulating a GPU; the CPU backend (its own vector kernels) is faster here"
+            : "auto: no usable Vulkan device (" + vk.status().message() + ")";
     c.backend = std::make_unique<CpuBackend<float>>(o.threads);
     return c;
 }

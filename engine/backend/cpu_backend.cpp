@@ -1,5 +1,6 @@
 // CpuBackend: host arenas, closure programs, Eigen/OpenMP threading.
 #include "backend/cpu_backend.h"
+#include "cpu/gemm.h"
 
 #include <Eigen/Core>
 #include <cstdlib>
@@ -44,10 +45,15 @@ void CpuBackend<T>::releaseAll() {
 
 template <class T>
 std::string CpuBackend<T>::description() const {
-    return std::string("CPU (Eigen ") + std::to_string(EIGEN_WORLD_VERSION) + "." +
-           std::to_string(EIGEN_MAJOR_VERSION) + ", " +
-           (std::is_same_v<T, float> ? "float" : "double") + ", " + std::to_string(m_threads) +
-           " threads)";
+    // float: convolutions on engine/cpu's kernels (the ISA they run), the rest Eigen; double
+    // (the oracle): Eigen throughout.
+    const std::string eigen =
+        "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION);
+    return std::string("CPU (") +
+           (std::is_same_v<T, float>
+                ? std::string("float, ") + cpu::isaName(cpu::activeIsa()) + " kernels + " + eigen
+                : "double, " + eigen) +
+           ", " + std::to_string(m_threads) + " threads)";
 }
 
 template <class T>
