@@ -130,18 +130,21 @@ LossLandscape::create(Backend& be, const model::Checkpoint& ckpt, const data::Im
             CS_TRY(ops::axpy(be, m.bufBase, m.bufD1, m.bufD2, m.coef, m.net.buffers()));
         return {};
     }));
-    auto batchForward = [&]() -> Status {
+    // A point's loss needs only the logits: batch norms are folded into the convolutions
+    // (Network::recordInference). The gradient (curvature, trajectories) needs the layers whole.
+    auto batchForward = [&](bool inference) -> Status {
         CS_TRY(ops::gatherBatch(be, {B, D, images, scale, shift}, m.images, m.labels, m.order,
                                 m.state, m.x, m.y));
-        CS_TRY(m.net.recordForward(be, m.x, false, m.state));
+        CS_TRY(inference ? m.net.recordInference(be, m.x, m.state)
+                         : m.net.recordForward(be, m.x, false, m.state));
         return ops::softmaxCrossEntropy(be, B, C, m.net.logits(), m.y, m.net.dlogits(), m.metrics);
     };
     CS_TRY_ASSIGN(m.eval, be.record([&]() -> Status {
-        CS_TRY(batchForward());
+        CS_TRY(batchForward(true));
         return ops::metricsRing(be, m.metrics, m.state, m.ring);
     }));
     CS_TRY_ASSIGN(m.grad, be.record([&]() -> Status {
-        CS_TRY(batchForward());
+        CS_TRY(batchForward(false));
         CS_TRY(m.net.recordBackward(be, m.state));
         return ops::metricsRing(be, m.metrics, m.state, m.ring);
     }));

@@ -4,6 +4,7 @@
 #include "model/network.h"
 #include "core/random.h"
 #include "ops/add.h"
+#include "ops/batch_norm_fold.h"
 #include "ops/conv2d.h"
 #include "ops/flatten.h"
 #include "ops/pool2d.h"
@@ -29,6 +30,7 @@ struct Network::Node {
     bool fusedRelu = false;  // conv/linear: ReLU applied in the epilogue
     bool alias = false;      // a ReLU fused into its producer: no op of its own
     Tensor w, b, dw, db, runMean, runVar, mean, invstd, argmax;
+    Tensor foldW, foldB; // batch norm after a conv/linear: that layer's folded weights (inference)
     NodeList body, shortcut;        // residual
     std::vector<NodeList> branches; // concat
     ops::ConcatShape cat;
@@ -275,6 +277,11 @@ struct Planner {
         case LayerType::BatchNorm:
             n.mean = be.tensor({n.in.c});
             n.invstd = be.tensor({n.in.c});
+            if (prev && (prev->type == LayerType::Conv2d || prev->type == LayerType::Linear) &&
+                !prev->fusedRelu) {
+                n.foldW = be.tensor({prev->w.numel()});
+                n.foldB = be.tensor({n.in.c});
+            }
             break;
         case LayerType::LayerNorm:
             n.mean = be.tensor({N});
@@ -514,6 +521,8 @@ struct Recorder {
     const Tensor& step;
     bool training = true;    // the mode of the forward pass the backward pass follows
     bool weightGrads = true; // false: input gradients only (analysis)
+    bool fold = false;       // inference: batch norms folded into the conv/linear before them
+    int folded = 0;          // how many were
 
     ops::Dropout dropoutOf(const Node& n) const {
         return {n.spec->rate, std::uint32_t(hashString(n.path, seed) & 0xffffffffu) | 1u};
@@ -526,13 +535,48 @@ struct Recorder {
 
     // Returns the tensor holding the sequence's output.
     Result<Tensor> forward(NodeList& nodes, Tensor in, bool training) {
-        for (auto& n : nodes) {
-            auto out = forward(*n, in, training);
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            Node& n = *nodes[i];
+            Node* bn = fold && i + 1 < nodes.size() && nodes[i + 1]->foldW.valid()
+                           ? nodes[i + 1].get()
+                           : nullptr;
+            if (bn) {
+                // conv → batch norm [→ ReLU in place]: one convolution with the folded weights
+                // writes the batch norm's output, the ReLU fused into it.
+                Node* relu = i + 2 < nodes.size() ? nodes[i + 2].get() : nullptr;
+                const bool fuseRelu = relu && relu->type == LayerType::Relu && !relu->alias &&
+                                      sameTensor(relu->y, bn->y);
+                n.x = in;
+                auto s = foldedForward(n, *bn, in, fuseRelu);
+                if (!s.ok())
+                    return s.within(bn->path);
+                ++folded;
+                in = bn->y;
+                i += fuseRelu ? 2 : 1;
+                continue;
+            }
+            auto out = forward(n, in, training);
             if (!out.ok())
-                return out.status().within(n->path);
+                return out.status().within(n.path);
             in = *out;
         }
         return in;
+    }
+
+    static bool sameTensor(const Tensor& a, const Tensor& b) {
+        return a.offset == b.offset && a.placement == b.placement && a.bytes == b.bytes;
+    }
+
+    Status foldedForward(Node& n, Node& bn, const Tensor& in, bool relu) {
+        const LayerSpec& l = *n.spec;
+        const ops::BatchNormParams p{bn.w, bn.b, bn.runMean, bn.runVar, {}, {}};
+        CS_TRY(ops::batchNormFold(be, {bn.in.c, n.w.numel() / bn.in.c, bn.spec->eps}, n.w, n.b, p,
+                                  bn.foldW, bn.foldB));
+        if (n.type == LayerType::Conv2d)
+            return ops::conv2dForward(be, conv2dShape(l, n.in, N), in, bn.foldW, bn.foldB, bn.y,
+                                      relu);
+        return ops::linearForward(be, {N, n.in.numel(), l.out}, ops::flatten(in), bn.foldW,
+                                  bn.foldB, bn.y, relu);
     }
 
     Result<Tensor> forward(Node& n, const Tensor& in, bool training) {
@@ -719,6 +763,15 @@ struct Recorder {
 } // namespace
 
 Status Network::recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step) {
+    return recordForward(be, x, training, step, false);
+}
+
+Status Network::recordInference(Backend& be, const Tensor& x, const Tensor& step) {
+    return recordForward(be, x, false, step, true);
+}
+
+Status Network::recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step,
+                              bool fold) {
     if (m_nodes.empty())
         return Status::error("the network is not planned", m_spec.name, "Call plan() first");
     if (x.numel() != m_batch * inputFeatures())
@@ -726,9 +779,12 @@ Status Network::recordForward(Backend& be, const Tensor& x, bool training, const
                                  std::to_string(m_batch * inputFeatures()),
                              m_spec.name);
     Recorder r{be, m_batch, m_seed, step};
+    r.fold = fold;
     m_forwardTraining = training;
+    m_forwardFolded = fold;
     const Dims in{m_spec.channels, m_spec.height, m_spec.width, false};
     auto out = r.forward(m_nodes, reshaped(x, m_batch, in), training);
+    m_foldedBatchNorms = r.folded;
     if (!out.ok())
         return out.status().within(m_spec.name);
     if (out->offset != logits().offset || out->placement != logits().placement)
@@ -740,6 +796,10 @@ Status Network::recordForward(Backend& be, const Tensor& x, bool training, const
 Status Network::recordBackward(Backend& be, const Tensor& step, const BackwardOptions& o) {
     if (m_nodes.empty() || !m_nodes.front()->x.valid())
         return Status::error("record the forward pass first", m_spec.name);
+    if (m_forwardFolded)
+        return Status::error("a backward pass cannot follow an inference pass (its batch norms "
+                             "are folded away)",
+                             m_spec.name, "Record the forward pass with recordForward()");
     const int last = int(m_nodes.size()) - 1;
     const int from = o.from < 0 ? last : o.from;
     if (from > last || o.to < 0 || o.to > from + 1)

@@ -53,6 +53,14 @@ public:
     Status initialize(Backend& be, std::uint64_t seed);
     // Records x (N, C, H, W) → logits(). `step` is the device step counter that seeds dropout.
     Status recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step);
+    // An evaluation forward pass of which only logits() is read (a landscape point, test-set
+    // accuracy): each batch norm after a conv or linear layer is folded into it
+    // (ops/batch_norm_fold) and a ReLU after it fused, so those layers write no outputs of their
+    // own. logits() agree with recordForward(…, false, …) up to float rounding; the feature maps
+    // of the folded layers are not written and no backward pass may follow.
+    Status recordInference(Backend& be, const Tensor& x, const Tensor& step);
+    // How many batch norms the last recorded forward pass folded (0 unless an inference pass).
+    int foldedBatchNorms() const { return m_foldedBatchNorms; }
     // Which part of the backward pass to record: the top-level layers `from` (-1: the last)
     // down to `to`, each reading its output gradient `dy` (layerOutputs()); weight gradients
     // only when asked. The default is the whole pass from dlogits().
@@ -112,11 +120,16 @@ public:
     };
 
 private:
+    Status recordForward(Backend& be, const Tensor& x, bool training, const Tensor& step,
+                         bool fold);
+
     NetSpec m_spec;
     std::vector<std::unique_ptr<Node>> m_nodes;
     std::int64_t m_batch = 0, m_parameterCount = 0;
     std::uint64_t m_seed = 1;
     bool m_forwardTraining = true; // the mode of the last recorded forward pass
+    bool m_forwardFolded = false;  // it was an inference pass (recordInference)
+    int m_foldedBatchNorms = 0;
     Tensor m_params, m_grads, m_buffers, m_dx, m_dummy;
     std::vector<InitSlot> m_slots;
     std::vector<Tensor> m_zeroTensors; // the zero biases of bias-free layers

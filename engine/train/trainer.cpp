@@ -202,7 +202,8 @@ Status Trainer::recordPrograms() {
     CS_TRY_ASSIGN(m_eval, m_be.record([&]() -> Status {
         CS_TRY(ops::gatherBatch(m_be, {B, D, te.count, scale, shift}, m_testImages, m_testLabels,
                                 m_testOrder, m_evalState, m_x, m_y));
-        CS_TRY(m_model.recordForward(m_be, m_x, false, m_evalState));
+        // Only the logits are read: batch norms folded into their convolutions.
+        CS_TRY(m_model.recordInference(m_be, m_x, m_evalState));
         CS_TRY(ops::softmaxCrossEntropy(m_be, B, C, m_model.logits(), m_y, m_model.dlogits(),
                                         m_metrics));
         return ops::metricsRing(m_be, m_metrics, m_evalState, m_evalRing);

@@ -42,6 +42,7 @@ const KernelInfo kKernels[] = {
     {"layer_norm_backward_data", &spirv::layer_norm_backward_data, 6, 0b100000, 12, {64, 1, 1}},
     {"layer_norm_backward_affine", &spirv::layer_norm_backward_affine, 6, 0b110000, 12, {64, 1, 1}},
     {"axpy", &spirv::axpy, 5, 0b10000, 8, {64, 1, 1}},
+    {"batch_norm_fold", &spirv::batch_norm_fold, 8, 0b11000000, 16, {64, 1, 1}},
 };
 static_assert(std::size(kKernels) == std::size_t(Kernel::Count), "one table row per Kernel");
 

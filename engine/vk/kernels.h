@@ -39,6 +39,7 @@ enum class Kernel : std::uint32_t {
     LayerNormBackwardData,
     LayerNormBackwardAffine,
     Axpy,
+    BatchNormFold,
     Count
 };
 

@@ -1,7 +1,8 @@
 // Network: the whole-model oracles. A small network with every layer kind (fused and in-place
 // activations, batch and layer norm, dropout, identity and projection residual blocks, concat
 // branches) has the gradients of central finite differences on the double CPU backend, and
-// Vulkan and CPU float agree with it; evaluation mode is deterministic and differs from training.
+// Vulkan and CPU float agree with it; evaluation mode is deterministic and differs from training;
+// the inference pass (batch norms folded into the layers before them) gives evaluation's logits.
 #include "model/network.h"
 #include "ops/softmax_cross_entropy.h"
 #include "test_support.h"
@@ -50,7 +51,8 @@ struct Rig {
     Backend& be;
     Network net;
     Tensor x, labels, metrics, step;
-    ProgramId train = 0, lossOnly = 0, eval = 0;
+    ProgramId train = 0, lossOnly = 0, eval = 0, infer = 0;
+    int folded = 0; // batch norms the inference program folded
 
     Rig(Backend& backend, const NetSpec& spec) : be(backend), net(spec) {}
 
@@ -77,6 +79,12 @@ struct Rig {
         }));
         CS_TRY_ASSIGN(lossOnly, be.record([&] { return loss(true); }));
         CS_TRY_ASSIGN(eval, be.record([&] { return loss(false); }));
+        CS_TRY_ASSIGN(infer, be.record([&]() -> Status {
+            CS_TRY(net.recordInference(be, x, step));
+            folded = net.foldedBatchNorms();
+            return ops::softmaxCrossEntropy(be, kBatch, net.classes(), net.logits(), labels,
+                                            net.dlogits(), metrics);
+        }));
         return {};
     }
     Result<double> run(ProgramId p) {
@@ -90,6 +98,15 @@ struct Rig {
 NetSpec everyLayer() {
     return *parseNetSpec(kEveryLayer, "every-layer");
 }
+
+// Batch norm after linear layers (BatchNorm1d), the second with a ReLU after it.
+const char* kLinearBatchNorm = R"({"name": "mlp-bn", "input": [1, 6, 6], "layers": [
+  {"type": "flatten", "name": "flat"},
+  {"type": "linear", "name": "fc1", "out": 12}, {"type": "batch_norm", "name": "bn1"},
+  {"type": "tanh", "name": "t1"},
+  {"type": "linear", "name": "fc2", "out": 9, "bias": false}, {"type": "batch_norm", "name": "bn2"},
+  {"type": "relu", "name": "r2"},
+  {"type": "linear", "name": "out", "out": 3}]})";
 
 } // namespace
 
@@ -237,6 +254,67 @@ private slots:
             QVERIFY(e0.ok() && e1.ok());
             QVERIFY(std::abs(*e0 - *e1) < 1e-4 * std::abs(*e0));
         }
+    }
+
+    // The inference pass folds each batch norm that follows a conv or linear layer into it (and
+    // the ReLU after it) and gives the evaluation pass's logits, after training has moved the
+    // running statistics and γ, β away from their start; a backward pass may not follow it.
+    void inferenceMatchesEvaluation_data() {
+        QTest::addColumn<QString>("backend");
+        QTest::addColumn<QString>("network");
+        QTest::addColumn<int>("folded");
+        for (const char* b : {"double", "float", "vulkan"}) {
+            QTest::addRow("%s every-layer", b) << b << "every-layer" << 2; // bn_a, res2's shortcut
+            QTest::addRow("%s mlp-bn", b) << b << "mlp-bn" << 2;
+            QTest::addRow("%s resnet20", b) << b << "resnet20" << 19 + 2; // 2 projections
+        }
+    }
+    void inferenceMatchesEvaluation() {
+        QFETCH(QString, backend);
+        QFETCH(QString, network);
+        QFETCH(int, folded);
+        Backend* be = backend == "double" ? static_cast<Backend*>(&m_ref) : &m_cpu;
+        if (backend == "vulkan") {
+            CS_REQUIRE_VULKAN(vk);
+            be = vk;
+        }
+        const NetSpec spec = network == "every-layer" ? everyLayer()
+                             : network == "mlp-bn"    ? *parseNetSpec(kLinearBatchNorm, "mlp-bn")
+                                                      : *preset(network.toStdString());
+        Rig r(*be, spec);
+        CS_VERIFY_OK(r.setup(6));
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(r.run(r.train).ok());
+        // The rig has no optimizer: move γ, β (and the running statistics further) by hand.
+        for (const auto& t : r.net.namedTensors())
+            if (t.name.find("bn") != std::string::npos ||
+                t.name.find("running") != std::string::npos) {
+                auto v = *be->readReal(t.tensor);
+                const auto noise = uniform(std::int64_t(v.size()), v.size(), 0.2, 0.9);
+                for (std::size_t i = 0; i < v.size(); ++i)
+                    v[i] += noise[i];
+                CS_VERIFY_OK(be->writeReal(t.tensor, v));
+            }
+        auto e = r.run(r.eval);
+        QVERIFY(e.ok());
+        const auto evalLogits = *be->readReal(r.net.logits());
+        CS_VERIFY_OK(be->writeReal(r.net.logits(), std::vector<double>(evalLogits.size(), 0.0)));
+        auto i = r.run(r.infer);
+        QVERIFY(i.ok());
+        const auto inferLogits = *be->readReal(r.net.logits());
+        QCOMPARE(r.folded, folded);
+        const double err = relError(inferLogits, evalLogits);
+        qInfo("%s: loss %.9f (eval) vs %.9f (inference), logits rel. error %.2g",
+              qPrintable(network), *e, *i, err);
+        QVERIFY2(err <= (backend == "double" ? 1e-12 : 1e-5), qPrintable(QString::number(err)));
+        // No backward pass after an inference pass.
+        auto refused = be->record([&]() -> Status {
+            CS_TRY(r.net.recordInference(*be, r.x, r.step));
+            return r.net.recordBackward(*be, r.step);
+        });
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.status().message().find("inference") != std::string::npos,
+                 refused.status().message().c_str());
     }
 
     // Evaluation uses running statistics and no dropout: repeatable, and not the training loss.

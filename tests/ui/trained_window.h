@@ -9,6 +9,8 @@
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTimer>
@@ -39,11 +41,27 @@ inline int waitBudget(int ms) {
 #endif
 }
 
+// Test-mode folders of this process alone: runs and settings go to ~/.qttest/…/<suite>-<pid>, so
+// the user's are untouched and two copies of one suite running at once neither share nor delete
+// each other's runs. No dialogs (they would wait for a click).
+inline void useTestFolders() {
+    qputenv("CONVSCOPE_NO_DIALOGS", "1");
+    QStandardPaths::setTestModeEnabled(true);
+    const QString suffix = "-" + QString::number(QCoreApplication::applicationPid());
+    if (!QCoreApplication::applicationName().endsWith(suffix))
+        QCoreApplication::setApplicationName(QCoreApplication::applicationName() + suffix);
+}
+
+// Removes what useTestFolders' folders hold: the autosaved runs and the settings.
+inline void removeTestFolders() {
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
+    QFile::remove(QSettings().fileName());
+}
+
 // The window after `epochs` epochs, or null when training did not finish in `timeoutMs`
 // (waitBudget of it).
 inline ui::MainWindow* trainedWindow(int epochs, QSize size = {1280, 800}, int timeoutMs = 300000) {
-    qputenv("CONVSCOPE_NO_DIALOGS", "1");
-    QStandardPaths::setTestModeEnabled(true);
+    useTestFolders();
     auto* w = new ui::MainWindow;
     w->resize(size);
     w->show();
@@ -88,8 +106,7 @@ private:
 // Deletes the window and the run folders of the test (test-mode AppDataLocation).
 inline void closeTrainedWindow(ui::MainWindow* w) {
     delete w;
-    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
-        .removeRecursively();
+    removeTestFolders();
 }
 
 } // namespace convscope::testing

@@ -70,14 +70,8 @@ class TestClassroom : public QObject {
     Q_OBJECT
 
 private slots:
-    void initTestCase() {
-        qputenv("CONVSCOPE_NO_DIALOGS", "1");
-        QStandardPaths::setTestModeEnabled(true);
-    }
-    void cleanupTestCase() {
-        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
-            .removeRecursively();
-    }
+    void initTestCase() { testing::useTestFolders(); }
+    void cleanupTestCase() { testing::removeTestFolders(); }
     void cleanup() { QVERIFY2(testing::noValidationMessages(), "Vulkan validation messages"); }
 
     // The window's state has one source: after reopening a run, the Network box, the summary,

@@ -79,10 +79,8 @@ class TestFiltersView : public QObject {
     Q_OBJECT
 
 private slots:
-    void initTestCase() {
-        qputenv("CONVSCOPE_NO_DIALOGS", "1");
-        QStandardPaths::setTestModeEnabled(true);
-    }
+    void initTestCase() { testing::useTestFolders(); }
+    void cleanupTestCase() { testing::removeTestFolders(); }
     void init() { QTest::failOnWarning(QRegularExpression("QObject::|QPainter::|QWidget::")); }
     void cleanup() {
         QVERIFY2(testing::noValidationMessages(), "Vulkan validation reported messages");

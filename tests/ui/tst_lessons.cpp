@@ -26,8 +26,7 @@ using testing::EventLoopProbe;
 namespace {
 
 ui::MainWindow* newWindow() {
-    qputenv("CONVSCOPE_NO_DIALOGS", "1");
-    QStandardPaths::setTestModeEnabled(true);
+    testing::useTestFolders();
     auto* w = new ui::MainWindow;
     w->resize(1280, 860);
     w->show();
@@ -120,6 +119,7 @@ class TestLessons : public QObject {
     Q_OBJECT
 
 private slots:
+    void cleanupTestCase() { testing::removeTestFolders(); }
     void lessonPlaysTheSameTwice() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());

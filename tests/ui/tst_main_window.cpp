@@ -61,14 +61,8 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 
 private slots:
-    void initTestCase() {
-        qputenv("CONVSCOPE_NO_DIALOGS", "1");
-        QStandardPaths::setTestModeEnabled(true); // autosaved runs go to ~/.qttest, not the user's
-    }
-    void cleanupTestCase() {
-        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs")
-            .removeRecursively();
-    }
+    void initTestCase() { testing::useTestFolders(); }
+    void cleanupTestCase() { testing::removeTestFolders(); }
     // Qt's warnings about misuse (an editor closed twice, a painter on a dead device, a bad
     // connection) fail the test.
     void init() {
