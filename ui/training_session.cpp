@@ -3,6 +3,7 @@
 #include "analysis/trajectory.h"
 #include "analysis_engine.h"
 #include "engine_glue.h"
+#include "thread_handoff.h"
 
 #include "backend/backend.h"
 #include "backend/cpu_backend.h"
@@ -227,6 +228,7 @@ public slots:
         s.totalSteps = m_totalSteps;
         s.runDir = m_runDir;
         readProbe(s);
+        handoff::publish();
         emit snapshot(s);
     }
 
@@ -265,6 +267,7 @@ private:
         s.keptSteps = keptSteps();
         readFilters(s);
         readProbe(s);
+        handoff::publish();
         emit snapshot(s);
         emit analysisModelChanged(); // saliency and fields ask again, on these weights
     }
@@ -288,6 +291,7 @@ private:
             emit message(QString::fromStdString(marked.message()));
         auto flush = [&] {
             pending.totalSteps = m_totalSteps;
+            handoff::publish();
             emit snapshot(pending);
             pending.loss.clear();
             pending.testAccuracy.clear();
@@ -529,6 +533,7 @@ TrainingSession::TrainingSession(QObject* parent)
     connect(m_worker, &TrainingWorker::analysisModelChanged, this,
             &TrainingSession::analysisModelChanged);
     connect(m_worker, &TrainingWorker::snapshot, this, [this](const TrainSnapshot& snap) {
+        handoff::received();
         if (!snap.runDir.isEmpty())
             m_runDir = snap.runDir;
         emit snapshot(snap);
