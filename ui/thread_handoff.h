@@ -5,6 +5,9 @@
 // received() where it arrives draw that edge for TSan. Outside a TSan build both are empty.
 #pragma once
 
+#include <QMetaObject>
+#include <utility>
+
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
 #endif
@@ -23,6 +26,20 @@ inline void received() {
 #if defined(__SANITIZE_THREAD__)
     __tsan_acquire(&token);
 #endif
+}
+
+// Runs f in `receiver`'s thread (a queued call), with the hand-off marked: what this thread
+// wrote before (f's captures, the results it carries) happens before f runs.
+template <class F>
+void queue(QObject* receiver, F&& f) {
+    publish();
+    QMetaObject::invokeMethod(
+        receiver,
+        [f = std::forward<F>(f)]() mutable {
+            received();
+            f();
+        },
+        Qt::QueuedConnection);
 }
 
 } // namespace convscope::ui::handoff

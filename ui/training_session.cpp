@@ -526,9 +526,8 @@ TrainingSession::TrainingSession(QObject* parent)
     qRegisterMetaType<TestSet>();
     // Reports come from the engine thread: queued to this one.
     m_job = std::make_shared<Progress>([this](double f, const std::string& stage) {
-        QMetaObject::invokeMethod(
-            this, [this, f, stage] { emit jobProgress(f, QString::fromStdString(stage)); },
-            Qt::QueuedConnection);
+        handoff::queue(this,
+                       [this, f, stage] { emit jobProgress(f, QString::fromStdString(stage)); });
     });
     connect(m_worker, &TrainingWorker::analysisModelChanged, this,
             &TrainingSession::analysisModelChanged);
@@ -851,13 +850,10 @@ void TrainingSession::post(const QString& name, std::function<void(TrainingWorke
         m_job->reset();
     emit jobStateChanged(true, name);
     TrainingWorker* w = m_worker;
-    QMetaObject::invokeMethod(
-        w,
-        [this, w, job = std::move(job)] {
-            job(w);
-            QMetaObject::invokeMethod(this, &TrainingSession::onJobDone, Qt::QueuedConnection);
-        },
-        Qt::QueuedConnection);
+    handoff::queue(w, [this, w, job = std::move(job)] {
+        job(w);
+        QMetaObject::invokeMethod(this, &TrainingSession::onJobDone, Qt::QueuedConnection);
+    });
 }
 
 void TrainingSession::onJobDone() {
@@ -887,18 +883,15 @@ void TrainingSession::postCoalesced(Coalesced<Request>& slot, const Request& r,
     Progress* p = m_job.get();
     post(name(r), [this, &slot, r, p, name, job, ready](TrainingWorker* w) {
         const Result out = (w->analysis().*job)(r, p);
-        QMetaObject::invokeMethod(
-            this,
-            [this, &slot, out, name, job, ready] {
-                slot.inFlight = false;
-                emit(this->*ready)(out);
-                if (slot.pending) {
-                    const Request next = *slot.pending;
-                    slot.pending.reset();
-                    postCoalesced(slot, next, name, job, ready);
-                }
-            },
-            Qt::QueuedConnection);
+        handoff::queue(this, [this, &slot, out, name, job, ready] {
+            slot.inFlight = false;
+            emit(this->*ready)(out);
+            if (slot.pending) {
+                const Request next = *slot.pending;
+                slot.pending.reset();
+                postCoalesced(slot, next, name, job, ready);
+            }
+        });
     });
 }
 
@@ -928,11 +921,9 @@ void TrainingSession::requestCurve(const CurveRequest& r) {
     Progress* p = m_job.get();
     post(tr("accuracy vs ε"), [this, r, p](TrainingWorker* w) {
         const QString error = w->analysis().curve(r, p, [this](const CurvePoint& pt) {
-            QMetaObject::invokeMethod(
-                this, [this, pt] { emit curvePoint(pt); }, Qt::QueuedConnection);
+            handoff::queue(this, [this, pt] { emit curvePoint(pt); });
         });
-        QMetaObject::invokeMethod(
-            this, [this, error] { emit curveFinished(error); }, Qt::QueuedConnection);
+        handoff::queue(this, [this, error] { emit curveFinished(error); });
     });
 }
 
@@ -940,16 +931,14 @@ void TrainingSession::requestConfusion(int count, double eps, int pgdSteps) {
     Progress* p = m_job.get();
     post(tr("the confusion matrix"), [this, count, p, eps, pgdSteps](TrainingWorker* w) {
         const ConfusionResult out = w->analysis().confusion(count, p, eps, pgdSteps);
-        QMetaObject::invokeMethod(
-            this, [this, out] { emit confusionReady(out); }, Qt::QueuedConnection);
+        handoff::queue(this, [this, out] { emit confusionReady(out); });
     });
 }
 
 void TrainingSession::requestTestSet() {
     post(tr("the test images"), [this](TrainingWorker* w) {
         const TestSet t = w->analysis().testSet();
-        QMetaObject::invokeMethod(
-            this, [this, t] { emit testSetReady(t); }, Qt::QueuedConnection);
+        handoff::queue(this, [this, t] { emit testSetReady(t); });
     });
 }
 
@@ -957,8 +946,7 @@ void TrainingSession::requestLandscape(const LandscapeRequest& r) {
     Progress* p = m_job.get();
     post(tr("the loss landscape"), [this, r, p](TrainingWorker* w) {
         w->analysis().landscape(r, p, [this](const LandscapeResult& out) {
-            QMetaObject::invokeMethod(
-                this, [this, out] { emit landscapeUpdated(out); }, Qt::QueuedConnection);
+            handoff::queue(this, [this, out] { emit landscapeUpdated(out); });
         });
     });
 }
