@@ -641,13 +641,18 @@ void AnalysisEngine::landscapeOf(
         result.surfaces.push_back(surface);
         // The live network's snapshots belong to the first surface only (not to a twin).
         const analysis::Trajectory* ring = k == 0 && m->live ? m->trajectory : nullptr;
-        Status s = computeSurface(*m->landscapeBackend, c, dir, ring, train, req, progress,
-                                  result.surfaces.back(), [&] {
-                                      result.seconds = clock.elapsed() / 1000.0;
-                                      onUpdate(result);
-                                  });
+        // Computed into `surface` and copied into the result at each update: an update shares
+        // the result's data with the window (implicitly shared), so it is never written through
+        // a reference into it after that (copy-on-write only detaches on a fresh access).
+        Status s =
+            computeSurface(*m->landscapeBackend, c, dir, ring, train, req, progress, surface, [&] {
+                result.surfaces.last() = surface;
+                result.seconds = clock.elapsed() / 1000.0;
+                onUpdate(result);
+            });
         if (!s.ok())
             return fail(s);
+        result.surfaces.last() = surface;
     }
     result.finished = true;
     result.seconds = clock.elapsed() / 1000.0;
