@@ -4,6 +4,7 @@
 #include "core/progress.h"
 #include "data/datasets.h"
 #include "data/download.h"
+#include "thread_handoff.h"
 
 #include <QMetaObject>
 #include <QPointer>
@@ -24,13 +25,12 @@ namespace {
 // Runs `signal` on the fetcher's own thread (queued), unless the fetcher is gone by then.
 template <class F>
 void later(const QPointer<DatasetFetcher>& self, F signal) {
-    QMetaObject::invokeMethod(
-        self.data(),
-        [self, signal] {
-            if (self)
-                signal(*self);
-        },
-        Qt::QueuedConnection);
+    if (!self)
+        return;
+    handoff::queue(self.data(), [self, signal] {
+        if (self)
+            signal(*self);
+    });
 }
 } // namespace
 

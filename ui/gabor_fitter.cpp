@@ -4,6 +4,7 @@
 #include "gabor_fitter.h"
 
 #include "analysis/gabor.h"
+#include "thread_handoff.h"
 
 #include <QElapsedTimer>
 #include <algorithm>
@@ -111,18 +112,15 @@ void GaborFitter::loop() {
             for (const analysis::GaborFit& g : fits)
                 out.filters.push_back(filterFit(g, r.h * r.w));
             out.ms = double(took.nsecsElapsed()) / 1e6;
-            QMetaObject::invokeMethod(
-                this,
-                [this, out = std::move(out), generation = r.generation] {
-                    bool current;
-                    {
-                        std::lock_guard guard(m_mutex);
-                        current = generation == m_generation;
-                    }
-                    if (current) // not cleared while the result was on its way
-                        emit fitted(out);
-                },
-                Qt::QueuedConnection);
+            handoff::queue(this, [this, out = std::move(out), generation = r.generation] {
+                bool current;
+                {
+                    std::lock_guard guard(m_mutex);
+                    current = generation == m_generation;
+                }
+                if (current) // not cleared while the result was on its way
+                    emit fitted(out);
+            });
         }
         lock.lock();
         ++m_done;
