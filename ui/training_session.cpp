@@ -293,17 +293,21 @@ private:
             pending.totalSteps = m_totalSteps;
             handoff::publish();
             emit snapshot(pending);
-            pending.loss.clear();
-            pending.testAccuracy.clear();
-            pending.trainAccuracy.clear();
-            pending.lrs.clear();
-            pending.testLoss.clear();
+            // Fresh lists, not clear(): clear() keeps a buffer the window no longer shares and
+            // writes into it again, ordered after the window's reads only by a relaxed load of
+            // the reference count (a race for TSan, and for the C++ memory model); dropping the
+            // reference is an acquire-release step that orders them.
+            pending.loss = {};
+            pending.testAccuracy = {};
+            pending.trainAccuracy = {};
+            pending.lrs = {};
+            pending.testLoss = {};
             pending.probe = Probe{};
             pending.confusion = ConfusionResult{};
-            pending.filters.clear();
-            pending.layerNames.clear();
-            pending.layerTypes.clear();
-            pending.gradientNorms.clear();
+            pending.filters = {};
+            pending.layerNames = {};
+            pending.layerTypes = {};
+            pending.gradientNorms = {};
             sinceEmit.restart();
         };
         auto onStep = [&](const train::StepReport& r) {

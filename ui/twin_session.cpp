@@ -51,7 +51,7 @@ public slots:
         auto flush = [&] {
             emit snapshot(pending);
             for (int k = 0; k < 2; ++k) {
-                pending.loss[k].clear();
+                pending.loss[k] = {}; // fresh, not clear(): see TrainingWorker's flush
                 pending.epochEnded[k] = false;
             }
             sinceEmit.restart();
