@@ -412,6 +412,22 @@ TestSet AnalysisEngine::testSet() {
 namespace convscope::ui {
 
 namespace {
+// A copy of s that shares no buffer with it.
+LandscapeSurface unshared(const LandscapeSurface& s) {
+    LandscapeSurface c = s;
+    c.title.detach();
+    c.loss.detach();
+    c.accuracy.detach();
+    c.levels.detach();
+    c.contours.detach();
+    c.lineAlpha.detach();
+    c.lineLoss.detach();
+    c.path.detach();
+    c.pathSteps.detach();
+    c.epochEnds.detach();
+    return c;
+}
+
 // The contour lines of the rows computed so far.
 void contoursOf(const analysis::Surface& s, LandscapeSurface& out) {
     out.levels.clear();
@@ -641,12 +657,15 @@ void AnalysisEngine::landscapeOf(
         result.surfaces.push_back(surface);
         // The live network's snapshots belong to the first surface only (not to a twin).
         const analysis::Trajectory* ring = k == 0 && m->live ? m->trajectory : nullptr;
-        // Computed into `surface` and copied into the result at each update: an update shares
-        // the result's data with the window (implicitly shared), so it is never written through
-        // a reference into it after that (copy-on-write only detaches on a fresh access).
+        // Computed into `surface` and copied, unshared, into the result at each update: an
+        // update shares the result's data with the window (implicitly shared), so it is never
+        // written through a reference into it after that (copy-on-write only detaches on a
+        // fresh access), and `surface` shares nothing with the window either (writing into a
+        // buffer the window has just released is ordered after its reads only by Qt's relaxed
+        // load of the reference count).
         Status s =
             computeSurface(*m->landscapeBackend, c, dir, ring, train, req, progress, surface, [&] {
-                result.surfaces.last() = surface;
+                result.surfaces.last() = unshared(surface);
                 result.seconds = clock.elapsed() / 1000.0;
                 onUpdate(result);
             });
