@@ -130,7 +130,27 @@ std::int64_t* offsetTable(std::size_t n) {
 }
 
 typedef float F8 __attribute__((vector_size(32)));
-typedef int I8 __attribute__((vector_size(32)));
+
+// The shuffles of an 8x8 transpose. __builtin_shufflevector: GCC 12 and clang both have it
+// (__builtin_shuffle is GCC's alone, and broke the clang build of bench/fuzz.sh).
+inline F8 interleaveLo(F8 a, F8 b) {
+    return __builtin_shufflevector(a, b, 0, 8, 1, 9, 4, 12, 5, 13);
+}
+inline F8 interleaveHi(F8 a, F8 b) {
+    return __builtin_shufflevector(a, b, 2, 10, 3, 11, 6, 14, 7, 15);
+}
+inline F8 pairLo(F8 a, F8 b) {
+    return __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13);
+}
+inline F8 pairHi(F8 a, F8 b) {
+    return __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
+}
+inline F8 halfLo(F8 a, F8 b) {
+    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11);
+}
+inline F8 halfHi(F8 a, F8 b) {
+    return __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
+}
 
 // dst[rowOf[i]·ld + k] = src[k·n + i] for k < K, i < n: 8x8 blocks transposed in registers
 // (three rounds of shuffles), the edges one by one.
@@ -143,23 +163,20 @@ void transposeInto(const float* src, std::int64_t K, std::int64_t n, float* dst,
             F8 r[8];
             for (int j = 0; j < 8; ++j)
                 std::memcpy(&r[j], src + (k0 + j) * n + i0, sizeof(F8));
-            const I8 lo{0, 8, 1, 9, 4, 12, 5, 13}, hi{2, 10, 3, 11, 6, 14, 7, 15};
-            const I8 pairLo{0, 1, 8, 9, 4, 5, 12, 13}, pairHi{2, 3, 10, 11, 6, 7, 14, 15};
-            const I8 halfLo{0, 1, 2, 3, 8, 9, 10, 11}, halfHi{4, 5, 6, 7, 12, 13, 14, 15};
             F8 t[8], u[8];
             for (int j = 0; j < 8; j += 2) {
-                t[j] = __builtin_shuffle(r[j], r[j + 1], lo);
-                t[j + 1] = __builtin_shuffle(r[j], r[j + 1], hi);
+                t[j] = interleaveLo(r[j], r[j + 1]);
+                t[j + 1] = interleaveHi(r[j], r[j + 1]);
             }
             for (int j = 0; j < 8; j += 4) {
-                u[j] = __builtin_shuffle(t[j], t[j + 2], pairLo);
-                u[j + 1] = __builtin_shuffle(t[j], t[j + 2], pairHi);
-                u[j + 2] = __builtin_shuffle(t[j + 1], t[j + 3], pairLo);
-                u[j + 3] = __builtin_shuffle(t[j + 1], t[j + 3], pairHi);
+                u[j] = pairLo(t[j], t[j + 2]);
+                u[j + 1] = pairHi(t[j], t[j + 2]);
+                u[j + 2] = pairLo(t[j + 1], t[j + 3]);
+                u[j + 3] = pairHi(t[j + 1], t[j + 3]);
             }
             for (int j = 0; j < 4; ++j) {
-                const F8 a = __builtin_shuffle(u[j], u[j + 4], halfLo);
-                const F8 b = __builtin_shuffle(u[j], u[j + 4], halfHi);
+                const F8 a = halfLo(u[j], u[j + 4]);
+                const F8 b = halfHi(u[j], u[j + 4]);
                 std::memcpy(dst + rowOf[i0 + j] * ld + k0, &a, sizeof(F8));
                 std::memcpy(dst + rowOf[i0 + j + 4] * ld + k0, &b, sizeof(F8));
             }
