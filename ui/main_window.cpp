@@ -1015,8 +1015,8 @@ void MainWindow::trainTwin(const QString& key, const QString& value) {
         m_twinRuns[k].spec = r.spec;
         if (k == 1)
             m_twinRuns[k].twinChange = key + "=" + value;
-        m_compare->setRun(m_twinRuns[k]);
     }
+    m_compare->setRuns({m_twinRuns[0], m_twinRuns[1]});
     m_compare->setTwinRunning(true);
     m_tabs->setCurrentWidget(m_compare);
     m_statusLine->setText(tr("Training %1 and its twin (%2=%3)…").arg(name, key, value));

@@ -3,6 +3,7 @@
 // and clear refusals (a folder that is not a run, a fifth run).
 #include "compare_view.h"
 #include "data/idx.h"
+#include "filter_view.h"
 #include "model/netspec.h"
 #include "train/run_folder.h"
 #include "train/twin.h"
@@ -122,6 +123,79 @@ private slots:
         QCOMPARE(view.runCount(), 1);
         QCOMPARE(seriesCount(view.lossChart()), 2);
         QCOMPARE(seriesCount(view.gradientChart()), 1);
+    }
+
+    // A twin pair growing: each snapshot gives the same runs more points. The charts and filter
+    // panels stay (no new widgets to lay out and paint each time), with the new points and axes;
+    // a new run, a new label or a new layout makes them again.
+    void liveUpdatesKeepTheCharts() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QString a = tmp.filePath("lenet5"), b = tmp.filePath("lenet5-bn");
+        QCOMPARE(writeRun(a, 2.0, 0.80, 0.1, 1), QString());
+        QCOMPARE(writeRun(b, 4.0, 0.70, 0.001, 1), QString());
+        ui::RunRecord ra = ui::TrainingSession::openRun(a), rb = ui::TrainingSession::openRun(b);
+        QVERIFY2(ra.error.isEmpty() && rb.error.isEmpty(), qPrintable(ra.error + rb.error));
+        ui::CompareView view;
+        view.resize(1200, 900);
+        view.show();
+        view.setRuns({ra, rb});
+        QChart* loss = view.lossChart();
+        QChart* acc = view.accuracyChart();
+        auto* train0 = qobject_cast<QLineSeries*>(loss->series()[0]);
+        QCOMPARE(train0->count(), 10);
+        auto* x = qobject_cast<QValueAxis*>(loss->axes(Qt::Horizontal)[0]);
+        QCOMPARE(x->max(), 10.0);
+        const QList<QAbstractSeries*> gradients = view.gradientChart()->series();
+        // Ten more steps for each, and a second epoch's accuracy for b.
+        for (ui::RunRecord* r : {&ra, &rb}) {
+            for (int s = 11; s <= 20; ++s)
+                r->loss << QPointF(s, 1.0 / s);
+            r->steps = 20;
+        }
+        rb.testAccuracy << QPointF(20, 0.9);
+        view.setRuns({ra, rb});
+        QVERIFY(view.lossChart() == loss);
+        QVERIFY(view.accuracyChart() == acc);
+        QVERIFY(loss->series()[0] == train0);
+        QCOMPARE(train0->count(), 20); // smoothed: one point per step below 800
+        QCOMPARE(train0->at(19).x(), 20.0);
+        QVERIFY(loss->axes(Qt::Horizontal)[0] == x);
+        QCOMPARE(x->max(), 20.0);
+        auto* bTest = qobject_cast<QLineSeries*>(acc->series()[2]); // a's test, a's train, b's…
+        QCOMPARE(bTest->count(), 2);
+        QCOMPARE(bTest->at(1).y(), 90.0);
+        QVERIFY(view.gradientChart()->series() == gradients); // the norms did not change
+        // New norms (an epoch ended): the gradient chart follows.
+        rb.gradientNorms[0] = 0.5;
+        view.setRuns({ra, rb});
+        QVERIFY(view.lossChart() == loss);
+        auto* g1 = qobject_cast<QLineSeries*>(view.gradientChart()->series()[1]);
+        QCOMPARE(g1->at(0).y(), 0.5);
+        // The first checkpoint's filters (these folders have none): the panels are made anew,
+        // without their "no checkpoint yet" tip; later filters go to the same panels.
+        QCOMPARE(ra.filterCount, 0);
+        ra.filterCount = 6;
+        ra.filterChannels = 1;
+        ra.filterH = ra.filterW = 5;
+        for (int i = 0; i < 6 * 25; ++i)
+            ra.filters << float(i % 7) - 3.0f;
+        view.setRuns({ra, rb});
+        QVERIFY(view.lossChart() == loss);
+        const QList<ui::FilterView*> panels = view.findChildren<ui::FilterView*>();
+        QCOMPARE(panels.size(), 2);
+        for (float& w : ra.filters)
+            w = -w;
+        view.setRuns({ra, rb});
+        QVERIFY(view.findChildren<ui::FilterView*>() == panels);
+        int shown = 0;
+        for (const ui::FilterView* fv : panels)
+            shown += fv->weights() == ra.filters && fv->count() == 6;
+        QCOMPARE(shown, 1);
+        // A new layout makes new charts, with the same numbers.
+        view.setLayout(ui::CompareView::Layout::SideBySide);
+        QVERIFY(view.lossChart() != loss);
+        QCOMPARE(qobject_cast<QLineSeries*>(view.lossChart()->series()[0])->count(), 20);
     }
 
     void refusesWhatItCannotShow() {

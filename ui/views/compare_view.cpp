@@ -68,6 +68,53 @@ QLineSeries* line(const QString& name, const QColor& colour, double width, Qt::P
     return s;
 }
 
+// One line of a chart: how it looks and its points.
+struct Curve {
+    QString name;
+    QColor colour;
+    Qt::PenStyle style;
+    QList<QPointF> points;
+    bool pointsVisible;
+};
+
+// Puts `curves` on `chart` against value axes x (bottom) and y (left). A chart that has these
+// curves already (as many, the same names) keeps its series and axes and only gets the new
+// points and ranges: a live twin's update repaints the charts instead of making new ones.
+void setCurves(QChart* chart, const QList<Curve>& curves, double width, QValueAxis* xNew,
+               QValueAxis* yNew) {
+    const QList<QAbstractSeries*> have = chart->series();
+    bool same = have.size() == curves.size() && !chart->axes(Qt::Horizontal).isEmpty() &&
+                !chart->axes(Qt::Vertical).isEmpty();
+    for (int i = 0; same && i < curves.size(); ++i)
+        same = have[i]->name() == curves[i].name;
+    if (same) {
+        auto* x = qobject_cast<QValueAxis*>(chart->axes(Qt::Horizontal).first());
+        auto* y = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).first());
+        if (x && y) {
+            x->setRange(xNew->min(), xNew->max());
+            y->setRange(yNew->min(), yNew->max());
+            y->setTickCount(yNew->tickCount());
+            delete xNew;
+            delete yNew;
+            for (int i = 0; i < curves.size(); ++i)
+                static_cast<QLineSeries*>(have[i])->replace(curves[i].points);
+            return;
+        }
+    }
+    chart->removeAllSeries();
+    for (QAbstractAxis* a : chart->axes())
+        chart->removeAxis(a), delete a;
+    chart->addAxis(xNew, Qt::AlignBottom);
+    chart->addAxis(yNew, Qt::AlignLeft);
+    for (const Curve& c : curves) {
+        QLineSeries* s = line(c.name, c.colour, width, c.style, c.points);
+        s->setPointsVisible(c.pointsVisible);
+        chart->addSeries(s);
+        s->attachAxis(xNew);
+        s->attachAxis(yNew);
+    }
+}
+
 QList<QPointF> finite(const QVector<QPointF>& v, double scale = 1.0) {
     QList<QPointF> out;
     for (const QPointF& p : v)
@@ -265,8 +312,9 @@ bool CompareView::setRun(const RunRecord& run, QString* error) {
     const QString dir = QFileInfo(run.dir).absoluteFilePath();
     for (int i = 0; i < m_runs.size(); ++i)
         if (Entry& e = m_runs[i]; QFileInfo(e.record.dir).absoluteFilePath() == dir) {
+            if (labelOf(run) != labelOf(e.record)) // else it keeps its label (and its charts)
+                e.label = uniqueLabel(run, i);
             e.record = run;
-            e.label = uniqueLabel(run, i);
             if (!m_batching)
                 rebuild();
             return true;
@@ -362,23 +410,14 @@ void CompareView::fillLoss(QChart* chart, const QVector<int>& runs) const {
     y->setTitleText(tr("cross-entropy loss"));
     y->setRange(0, maxLoss * 1.05);
     y->applyNiceNumbers();
-    chart->addAxis(x, Qt::AlignBottom);
-    chart->addAxis(y, Qt::AlignLeft);
-    const double width = m_presenter ? 4 : 2;
+    QList<Curve> curves;
     for (int i : runs) {
         const Entry& e = m_runs[i];
         const QString who = m_layout == Layout::Overlaid ? e.label + ": " : QString();
-        QLineSeries* train =
-            line(who + tr("train"), e.colour, width, Qt::SolidLine, smoothed(e.record.loss));
-        QLineSeries* test =
-            line(who + tr("test"), e.colour, width, Qt::DashLine, finite(e.record.testLoss));
-        test->setPointsVisible(true);
-        for (QLineSeries* s : {train, test}) {
-            chart->addSeries(s);
-            s->attachAxis(x);
-            s->attachAxis(y);
-        }
+        curves << Curve{who + tr("train"), e.colour, Qt::SolidLine, smoothed(e.record.loss), false}
+               << Curve{who + tr("test"), e.colour, Qt::DashLine, finite(e.record.testLoss), true};
     }
+    setCurves(chart, curves, m_presenter ? 4 : 2, x, y);
 }
 
 void CompareView::fillAccuracy(QChart* chart, const QVector<int>& runs) const {
@@ -401,28 +440,22 @@ void CompareView::fillAccuracy(QChart* chart, const QVector<int>& runs) const {
     y->setRange(std::max(0.0, 5.0 * std::floor((lowest - 3) / 5.0)), 100);
     y->applyNiceNumbers();
     y->setMax(100);
-    chart->addAxis(x, Qt::AlignBottom);
-    chart->addAxis(y, Qt::AlignLeft);
-    const double width = m_presenter ? 4 : 2;
+    QList<Curve> curves;
     for (int i : runs) {
         const Entry& e = m_runs[i];
         const QString who = m_layout == Layout::Overlaid ? e.label + ": " : QString();
-        QLineSeries* test = line(who + tr("test"), e.colour, width, Qt::SolidLine,
-                                 finite(e.record.testAccuracy, 100));
-        QLineSeries* train = line(who + tr("train"), e.colour.lighter(130), width, Qt::DotLine,
-                                  finite(e.record.trainAccuracy, 100));
-        for (QLineSeries* s : {test, train}) {
-            s->setPointsVisible(true);
-            chart->addSeries(s);
-            s->attachAxis(x);
-            s->attachAxis(y);
-        }
+        curves << Curve{who + tr("test"), e.colour, Qt::SolidLine,
+                        finite(e.record.testAccuracy, 100), true}
+               << Curve{who + tr("train"), e.colour.lighter(130), Qt::DotLine,
+                        finite(e.record.trainAccuracy, 100), true};
     }
+    setCurves(chart, curves, m_presenter ? 4 : 2, x, y);
 }
 
 // Conv and linear layers only (γ and β of norm layers would make a saw-tooth), matched by name:
 // the x axis is the first run's layers, other runs' layers of the same name sit above them.
 void CompareView::fillGradients() {
+    m_gradientsShown = gradientKey();
     m_gradChart->removeAllSeries();
     for (QAbstractAxis* a : m_gradChart->axes())
         m_gradChart->removeAxis(a), delete a;
@@ -515,7 +548,22 @@ void CompareView::rebuildList() {
                            2 * m_list->frameWidth() + 4);
 }
 
+// What the widgets are made for: the layout, the look and each run's label and colour. While
+// it stays the same (a twin pair growing), rebuild() updates the charts and filter panels it
+// has instead of making new ones.
+QString CompareView::shapeKey() const {
+    QStringList key{QString::number(int(m_layout)), QString::number(int(m_presenter)),
+                    font().toString()};
+    for (const Entry& e : m_runs)
+        key << e.label << e.colour.name();
+    return key.join(QChar(0x1f));
+}
+
 void CompareView::rebuild() {
+    const QString shape = shapeKey();
+    if (shape == m_shape && !m_runs.isEmpty() && m_filterViews.size() == m_runs.size())
+        return refresh();
+    m_shape = shape;
     rebuildList();
     m_hint->setVisible(m_runs.isEmpty());
     // The curve charts: one pair overlaid, or a pair per run side by side.
@@ -561,6 +609,49 @@ void CompareView::rebuild() {
     fillGradients();
     fillFilters();
     m_summary->setText(summary());
+}
+
+// The same widgets, new numbers: the curves' points and axes; the gradient chart and the filter
+// panels only when an epoch's end has changed them.
+void CompareView::refresh() {
+    if (m_layout == Layout::Overlaid) {
+        QVector<int> all;
+        for (int i = 0; i < m_runs.size(); ++i)
+            all << i;
+        fillLoss(m_curveViews[0]->chart(), all);
+        fillAccuracy(m_curveViews[1]->chart(), all);
+    } else {
+        for (int i = 0; i < m_runs.size(); ++i) {
+            fillLoss(m_curveViews[2 * i]->chart(), {i});
+            fillAccuracy(m_curveViews[2 * i + 1]->chart(), {i});
+        }
+    }
+    if (gradientKey() != m_gradientsShown)
+        fillGradients();
+    bool newPanels = false; // a run's first filters: the panel's "no checkpoint" tip goes too
+    for (int i = 0; i < m_runs.size(); ++i)
+        newPanels =
+            newPanels || (m_runs[i].record.filterCount > 0) != (m_filterViews[i]->count() > 0);
+    if (newPanels)
+        fillFilters();
+    else
+        for (int i = 0; i < m_runs.size(); ++i)
+            if (const RunRecord& r = m_runs[i].record;
+                r.filterCount > 0 && r.filters != m_filterViews[i]->weights())
+                m_filterViews[i]->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH,
+                                             r.filterW);
+    m_summary->setText(summary());
+}
+
+// The gradient chart's data: each run's layers, their types and last-epoch norms.
+QString CompareView::gradientKey() const {
+    QStringList key;
+    for (const Entry& e : m_runs) {
+        key << e.label << e.record.layerNames.join(',') << e.record.layerTypes.join(',');
+        for (double g : e.record.gradientNorms)
+            key << QString::number(g, 'g', 17);
+    }
+    return key.join(QChar(0x1f));
 }
 
 int CompareView::filterPanels() const {

@@ -98,6 +98,9 @@ private:
         QColor colour;
     };
     void rebuild();
+    void refresh();
+    QString shapeKey() const;
+    QString gradientKey() const;
     void rebuildList();
     QChart* newChart(const QString& title) const;
     void fillLoss(QChart* chart, const QVector<int>& runs) const;
@@ -132,7 +135,9 @@ private:
     std::function<QStringList()> m_recent;
     QString m_currentRun;
     bool m_twinRunning = false;
-    bool m_batching = false; // setRuns(): no redraw per run
+    bool m_batching = false;  // setRuns(): no redraw per run
+    QString m_shape;          // shapeKey() of the widgets made last
+    QString m_gradientsShown; // gradientKey() of the gradient chart's series
 };
 
 } // namespace convscope::ui
