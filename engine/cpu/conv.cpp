@@ -30,6 +30,108 @@ using ops::Conv2dShape;
 // a GEMM's output or a thread's weight-gradient sum, dyᵀ.
 enum Slot { kView = 0, kFlipped = 1, kPacked = 3, kOut = 4, kDyT = 5 };
 
+typedef float F16 __attribute__((vector_size(64)));
+typedef float F8 __attribute__((vector_size(32)));
+typedef float F4 __attribute__((vector_size(16)));
+
+// Short rows (8 to 33 floats: a feature map's row, a view's padding) moved in whole vectors,
+// the tail one by one: loops with a run-time length compiled to scalar code for every float of
+// these rows, a fifth of a landscape point's time.
+template <class Op>
+inline void rowLoop(std::int64_t n, Op op) {
+    std::int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        op.template at<F16>(j);
+    if (j + 8 <= n)
+        op.template at<F8>(j), j += 8;
+    if (j + 4 <= n)
+        op.template at<F4>(j), j += 4;
+    for (; j < n; ++j)
+        op.template at<float>(j);
+}
+
+struct CopyOp {
+    float* d;
+    const float* s;
+    template <class V>
+    void at(std::int64_t j) const {
+        std::memcpy(d + j, s + j, sizeof(V));
+    }
+};
+
+struct AddOp {
+    float* d;
+    const float* s;
+    template <class V>
+    void at(std::int64_t j) const {
+        V a, b;
+        std::memcpy(&a, d + j, sizeof(V));
+        std::memcpy(&b, s + j, sizeof(V));
+        a += b;
+        std::memcpy(d + j, &a, sizeof(V));
+    }
+};
+
+struct ZeroOp {
+    float* d;
+    template <class V>
+    void at(std::int64_t j) const {
+        const V z{};
+        std::memcpy(d + j, &z, sizeof(V));
+    }
+};
+
+inline void copyRow(float* dst, const float* src, std::int64_t n) {
+    rowLoop(n, CopyOp{dst, src});
+}
+inline void addRow(float* dst, const float* src, std::int64_t n) {
+    rowLoop(n, AddOp{dst, src});
+}
+inline void zeroRow(float* dst, std::int64_t n) {
+    rowLoop(n, ZeroOp{dst});
+}
+
+// f(n) with n a compile-time constant for the row lengths of the presets' feature maps (8 to 32),
+// else the run-time n.
+template <class F>
+inline void withRowLength(std::int64_t n, F f) {
+    using std::integral_constant;
+    switch (n) {
+    case 8:
+        return f(integral_constant<std::int64_t, 8>{});
+    case 10:
+        return f(integral_constant<std::int64_t, 10>{});
+    case 14:
+        return f(integral_constant<std::int64_t, 14>{});
+    case 16:
+        return f(integral_constant<std::int64_t, 16>{});
+    case 28:
+        return f(integral_constant<std::int64_t, 28>{});
+    case 32:
+        return f(integral_constant<std::int64_t, 32>{});
+    default:
+        return f(n);
+    }
+}
+
+// Σ v[i] for i < n, in 16 lanes (then the lanes in a fixed order): a serial float sum is one
+// add per 4 cycles, as slow as the weight-gradient GEMM itself on a 32x32 map.
+inline float sumRow(const float* v, std::int64_t n) {
+    F16 acc{};
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        F16 x;
+        std::memcpy(&x, v + i, sizeof(F16));
+        acc += x;
+    }
+    float sum = 0;
+    for (int l = 0; l < 16; ++l)
+        sum += acc[l];
+    for (; i < n; ++i)
+        sum += v[i];
+    return sum;
+}
+
 struct Views {
     std::int64_t images, rows, width, pitch, perPhase, perChannel, floats;
 
@@ -84,6 +186,31 @@ struct Views {
     // missing ones are zeros.
     void build(const Conv2dShape& s, const float* x, std::int64_t count, float* out) const {
         const std::int64_t image = s.inChannels * s.height * s.width;
+        if (s.strideH == 1 && s.strideW == 1 && s.padLeft >= 0) {
+            // One phase; a row is [lo zeros][a row of pixels][zeros]. The common row lengths
+            // as constants: the copies are then a vector or two, not a loop.
+            const std::int64_t lo = std::min(s.padLeft, width);
+            const std::int64_t len = std::clamp(s.width + s.padLeft, lo, width) - lo;
+            withRowLength(len, [&](auto n) {
+                for (std::int64_t c = 0; c < s.inChannels; ++c)
+                    for (std::int64_t i = 0; i < rows; ++i) {
+                        const std::int64_t ih = i - s.padTop;
+                        const bool inside = ih >= 0 && ih < s.height;
+                        const float* in = x + (c * s.height + ih) * s.width;
+                        for (std::int64_t m = 0; m < images; ++m, out += width, in += image) {
+                            if (m >= count || !inside) {
+                                zeroRow(out, width);
+                                continue;
+                            }
+                            zeroRow(out, lo);
+                            copyRow(out + lo, in, n);
+                            zeroRow(out + lo + n, width - lo - n);
+                        }
+                    }
+            });
+            std::fill(out, out + kPadFloats, 0.f);
+            return;
+        }
         for (std::int64_t c = 0; c < s.inChannels; ++c)
             for (std::int64_t a = 0; a < s.strideH; ++a)
                 for (std::int64_t b = 0; b < s.strideW; ++b) {
@@ -97,23 +224,20 @@ struct Views {
                         const std::int64_t ih = i * s.strideH + a - s.padTop;
                         for (std::int64_t m = 0; m < images; ++m, out += width) {
                             if (m >= count || ih < 0 || ih >= s.height) {
-                                std::fill(out, out + width, 0.f);
+                                zeroRow(out, width);
                                 continue;
                             }
                             const float* in = x + m * image + (c * s.height + ih) * s.width + off;
-                            for (std::int64_t j = 0; j < lo; ++j)
-                                out[j] = 0.f;
-                            if (s.strideW == 1) // (a loop: short rows, cheaper than a call)
-                                for (std::int64_t j = lo; j < hi; ++j)
-                                    out[j] = in[j];
+                            zeroRow(out, lo);
+                            if (s.strideW == 1) // (a stride down the rows only)
+                                copyRow(out + lo, in + lo, hi - lo);
                             else if (s.strideW == 2) // a constant stride: vector permutes
                                 for (std::int64_t j = lo; j < hi; ++j)
                                     out[j] = in[j * 2];
                             else
                                 for (std::int64_t j = lo; j < hi; ++j)
                                     out[j] = in[j * s.strideW];
-                            for (std::int64_t j = hi; j < width; ++j)
-                                out[j] = 0.f;
+                            zeroRow(out + hi, width - hi);
                         }
                     }
                 }
@@ -128,8 +252,6 @@ std::int64_t* offsetTable(std::size_t n) {
         table.resize(n);
     return table.data();
 }
-
-typedef float F8 __attribute__((vector_size(32)));
 
 // The shuffles of an 8x8 transpose. __builtin_shufflevector: GCC 12 and clang both have it
 // (__builtin_shuffle is GCC's alone, and broke the clang build of bench/fuzz.sh).
@@ -241,20 +363,20 @@ void forward(const Conv2dShape& s, const float* x, const float* w, const float* 
             g.c = out, g.ldc = ldc;
             g.bias = b, g.relu = relu;
             gemm(g);
-            for (std::int64_t m = 0; m < count; ++m) {
-                float* yn = y + (n0 + m) * K * P * Q;
-                for (std::int64_t k = 0; k < K; ++k)
-                    for (std::int64_t p = 0; p < P; ++p) {
-                        const float* src = out + k * ldc + v.column(m, p);
-                        float* dst = yn + (k * P + p) * Q;
-                        if (accumulate)
-                            for (std::int64_t q = 0; q < Q; ++q)
-                                dst[q] += src[q];
-                        else
-                            for (std::int64_t q = 0; q < Q; ++q)
-                                dst[q] = src[q];
-                    }
-            }
+            withRowLength(Q, [&](auto q) {
+                for (std::int64_t m = 0; m < count; ++m) {
+                    float* yn = y + (n0 + m) * K * P * Q;
+                    for (std::int64_t k = 0; k < K; ++k)
+                        for (std::int64_t p = 0; p < P; ++p) {
+                            const float* src = out + k * ldc + v.column(m, p);
+                            float* dst = yn + (k * P + p) * Q;
+                            if (accumulate)
+                                addRow(dst, src, q);
+                            else
+                                copyRow(dst, src, q);
+                        }
+                }
+            });
         }
     }
 }
@@ -399,12 +521,8 @@ void convBackwardWeight(const Conv2dShape& s, const float* dy, const float* x, f
                 std::fill(dyT, dyT + N * ldT, 0.f);
             for (std::int64_t m = 0; m < count; ++m) {
                 const float* dyn = dy + (n0 + m) * K * P * Q;
-                for (std::int64_t k = 0; k < K; ++k) {
-                    float sum = 0;
-                    for (std::int64_t i = 0; i < P * Q; ++i)
-                        sum += dyn[k * P * Q + i];
-                    part[CRS * K + k] += sum;
-                }
+                for (std::int64_t k = 0; k < K; ++k)
+                    part[CRS * K + k] += sumRow(dyn + k * P * Q, P * Q);
                 // dyᵀ: row i = p·Q + q of image m goes to row rowOf[i] of dyT.
                 transposeInto(dyn, K, P * Q, dyT, ldT, rowOf + (direct ? 0 : m * P * Q));
             }
