@@ -35,8 +35,7 @@ typedef float F8 __attribute__((vector_size(32)));
 typedef float F4 __attribute__((vector_size(16)));
 
 // Short rows (8 to 33 floats: a feature map's row, a view's padding) moved in whole vectors,
-// the tail one by one: loops with a run-time length compiled to scalar code for every float of
-// these rows, a fifth of a landscape point's time.
+// the tail one by one (loops with a run-time length compiled to scalar code for these rows).
 template <class Op>
 inline void rowLoop(std::int64_t n, Op op) {
     std::int64_t j = 0;
@@ -114,8 +113,8 @@ inline void withRowLength(std::int64_t n, F f) {
     }
 }
 
-// Σ v[i] for i < n, in 16 lanes (then the lanes in a fixed order): a serial float sum is one
-// add per 4 cycles, as slow as the weight-gradient GEMM itself on a 32x32 map.
+// Σ v[i] for i < n, in 16 lanes (then the lanes in a fixed order): a serial float sum waits for
+// each add (one per ~4 cycles) and was most of the first layers' weight-gradient time.
 inline float sumRow(const float* v, std::int64_t n) {
     F16 acc{};
     std::int64_t i = 0;
