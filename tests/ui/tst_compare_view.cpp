@@ -139,7 +139,9 @@ private slots:
         ui::CompareView view;
         view.resize(1200, 900);
         view.show();
+        QTest::qWait(50); // the first show's events (View's refresh of a stale view), no runs yet
         view.setRuns({ra, rb});
+        QTest::qWait(50);
         QChart* loss = view.lossChart();
         QChart* acc = view.accuracyChart();
         auto* train0 = qobject_cast<QLineSeries*>(loss->series()[0]);

@@ -562,7 +562,7 @@ QString CompareView::shapeKey() const {
 void CompareView::rebuild() {
     const QString shape = shapeKey();
     if (shape == m_shape && !m_runs.isEmpty() && m_filterViews.size() == m_runs.size())
-        return refresh();
+        return updateInPlace();
     m_shape = shape;
     rebuildList();
     m_hint->setVisible(m_runs.isEmpty());
@@ -613,7 +613,7 @@ void CompareView::rebuild() {
 
 // The same widgets, new numbers: the curves' points and axes; the gradient chart and the filter
 // panels only when an epoch's end has changed them.
-void CompareView::refresh() {
+void CompareView::updateInPlace() {
     if (m_layout == Layout::Overlaid) {
         QVector<int> all;
         for (int i = 0; i < m_runs.size(); ++i)

@@ -98,7 +98,7 @@ private:
         QColor colour;
     };
     void rebuild();
-    void refresh();
+    void updateInPlace(); // (not View::refresh(), which a first show calls)
     QString shapeKey() const;
     QString gradientKey() const;
     void rebuildList();
