@@ -67,7 +67,8 @@ signals:
 private:
     void apply(const QJsonObject& spec); // the undo commands' way in
     void rebuild();
-    void refresh();
+    // The tree from the spec, unless a cell is being edited (View calls it at the first show too).
+    void refresh() override;
     void fitNameColumn(); // to its contents, at most a third of the width
     void onItemChanged(QTreeWidgetItem* item, int column);
     QWidget* buildToolbar();
