@@ -465,15 +465,16 @@ void CompareView::fillGradients() {
             if (!isNorm(e.record.layerTypes.value(i)) && !order.contains(e.record.layerNames[i]))
                 order << e.record.layerNames[i];
     auto* x = new QCategoryAxis;
-    x->setTitleText(tr("learnable layer, from the input to the output"));
+    // No axis title (the chart's title and tooltip say it): in this short chart the layers'
+    // names need its room, or Qt Charts elides every one of them to "…".
     x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-    x->setLabelsAngle(order.size() > 6 ? -45 : 0); // a few layers' names fit level
+    x->setLabelsAngle(-45);
     const int every = std::max<int>(1, int((order.size() + 15) / 16));
     for (int i = 0; i < order.size(); i += every)
         x->append(order[i], double(i + 1));
     x->setRange(1, std::max<int>(2, int(order.size())));
     auto* y = new QLogValueAxis;
-    y->setTitleText(tr("gradient norm"));
+    y->setTitleText(tr("‖∂L/∂W‖")); // ("gradient norm" does not fit the chart's height)
     y->setLabelFormat("%.0e");
     y->setBase(10);
     m_gradChart->addAxis(x, Qt::AlignBottom);
