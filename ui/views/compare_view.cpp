@@ -430,11 +430,12 @@ void CompareView::fillAccuracy(QChart* chart, const QVector<int>& runs) const {
     x->setRange(0, maxStep);
     // From a little below the lowest accuracy of any run to 100 %: differences of a few points
     // are what a comparison shows.
-    double lowest = 100;
+    double lowest = 0; // no epoch ended yet: the whole scale
+    bool any = false;
     for (const Entry& e : m_runs)
         for (const QVector<QPointF>* v : {&e.record.testAccuracy, &e.record.trainAccuracy})
             for (const QPointF& p : finite(*v, 100))
-                lowest = std::min(lowest, p.y());
+                lowest = any ? std::min(lowest, p.y()) : p.y(), any = true;
     auto* y = new QValueAxis;
     y->setTitleText(tr("accuracy (%)"));
     y->setRange(std::max(0.0, 5.0 * std::floor((lowest - 3) / 5.0)), 100);
@@ -525,8 +526,10 @@ void CompareView::fillFilters() {
         fv->setMinimumHeight(140);
         if (r.filterCount > 0)
             fv->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
-        else
+        else {
             fv->setToolTip(tr("No checkpoint yet: the filters appear after the first epoch"));
+            fv->setPlaceholder(tr("The filters appear after the first epoch"));
+        }
         m_filtersGrid->addWidget(title, 0, i);
         m_filtersGrid->addWidget(fv, 1, i);
         m_filterViews << fv;

@@ -184,8 +184,10 @@ void FilterView::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.fillRect(rect(), palette().window());
     if (m_count == 0) {
-        p.drawText(rect(), Qt::AlignCenter,
-                   tr("The first layer's filters appear here when training starts"));
+        p.drawText(rect().adjusted(8, 8, -8, -8), Qt::AlignCenter | Qt::TextWordWrap,
+                   m_placeholder.isEmpty()
+                       ? tr("The first layer's filters appear here when training starts")
+                       : m_placeholder);
         return;
     }
     const bool fits = drawsFits();

@@ -39,6 +39,11 @@ public:
     QSize sizeHint() const override { return {640, 480}; }
     // Presenter mode: the Okabe–Ito blue and vermillion ends, stronger on a projector.
     void setHighContrast(bool on);
+    // What an empty view says (default: the filters appear when training starts).
+    void setPlaceholder(const QString& text) {
+        m_placeholder = text;
+        update();
+    }
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -59,6 +64,7 @@ private:
     int m_count = 0, m_channels = 0, m_h = 0, m_w = 0, m_selected = 0;
     bool m_highContrast = false, m_showFits = true;
     GaborFits m_fits;
+    QString m_placeholder;
 };
 
 } // namespace convscope::ui
