@@ -27,6 +27,7 @@
 #include <QPainter>
 #include <QPushButton>
 #include <QScatterSeries>
+#include <QScrollArea>
 #include <QTextStream>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -241,6 +242,7 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
 
     m_gradChart = newChart(tr("‖∂L/∂W‖ per layer, last epoch (log scale)"));
     auto* gradView = new QChartView(m_gradChart);
+    m_gradView = gradView;
     gradView->setRenderHint(QPainter::Antialiasing);
     gradView->setMinimumHeight(200);
     gradView->setToolTip(tr("Conv and linear layers from the input (left) to the output; a "
@@ -261,9 +263,9 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     auto* content = new QWidget;
+    m_content = content;
     auto* col = new QVBoxLayout(content);
-    col->addWidget(m_hint);
-    col->addWidget(m_summary);
+    col->setContentsMargins(0, 0, 0, 0);
     col->addWidget(m_curves, 5);
     auto* lower = new QHBoxLayout;
     lower->addWidget(gradView, 3);
@@ -275,8 +277,23 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
     box->setContentsMargins(4, 4, 4, 4);
     box->addLayout(bar);
     box->addWidget(m_list);
-    box->addWidget(content, 1);
+    // (outside the scroll area: a word-wrapped label there makes it lay the charts out at their
+    // preferred heights, taller than the window, instead of filling it)
+    box->addWidget(m_hint);
+    box->addWidget(m_summary);
+    // On a small screen (a projector's 1280x800 in presenter mode) the charts keep the height
+    // their labels need and the tab scrolls, instead of squeezing them into "…".
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(content);
+    box->addWidget(scroll, 1);
     rebuild();
+}
+
+// The charts and panels, all of them however far the tab is scrolled.
+bool CompareView::exportPicture(const QString& path, double scale) {
+    return exportWidget(m_content, path, window()->windowTitle(), scale);
 }
 
 // The network's name ("lenet5", a twin's "lenet5-bn-on"), else the folder's; the twin's change
@@ -523,7 +540,7 @@ void CompareView::fillFilters() {
         auto* fv = new FilterView;
         fv->setFitsShown(false);
         fv->setHighContrast(m_presenter);
-        fv->setMinimumHeight(140);
+        fv->setMinimumHeight(m_presenter ? 220 : 140);
         if (r.filterCount > 0)
             fv->setFilters(r.filters, r.filterCount, r.filterChannels, r.filterH, r.filterW);
         else {
@@ -598,7 +615,7 @@ void CompareView::rebuild() {
                 chart->legend()->hide();
             auto* v = new QChartView(chart);
             v->setRenderHint(QPainter::Antialiasing);
-            v->setMinimumHeight(m_presenter ? 300 : 220);
+            v->setMinimumHeight(m_presenter ? 380 : 220); // (presenter: room for the axis titles)
             // Overlaid: loss and accuracy side by side; side by side: a column per run.
             if (m_layout == Layout::Overlaid)
                 m_curvesGrid->addWidget(v, 0, k++);
@@ -814,6 +831,7 @@ bool CompareView::exportCsv(const QString& path) {
 
 void CompareView::setPresenterMode(bool on) {
     View::setPresenterMode(on);
+    m_gradView->setMinimumHeight(on ? 300 : 200);
     rebuild();
 }
 

@@ -79,6 +79,8 @@ public:
                   "and last-epoch gradient norms per layer");
     }
     void setPresenterMode(bool on) override;
+    // The charts, the summary and the panels, whole (the tab may be scrolled).
+    bool exportPicture(const QString& path, double scale = 2.0) override;
 
     // The keys "Compare with…" offers and the values it suggests for each.
     static QStringList twinKeys();
@@ -124,6 +126,8 @@ private:
     QGridLayout* m_curvesGrid = nullptr;
     QVector<QChartView*> m_curveViews;
     QChart* m_gradChart = nullptr;
+    QChartView* m_gradView = nullptr;
+    QWidget* m_content = nullptr; // what the scroll area holds
     QWidget* m_filters = nullptr;
     QGridLayout* m_filtersGrid = nullptr;
     QVector<FilterView*> m_filterViews;
