@@ -148,6 +148,7 @@ FiltersView::FiltersView(QWidget* parent) : View(parent) {
     connect(&m_fitter, &GaborFitter::fitted, this, &FiltersView::showFits);
 
     auto* split = new QSplitter(Qt::Vertical);
+    m_split = split;
     split->addWidget(top);
     auto* maps = new QWidget;
     auto* mapsBox = new QVBoxLayout(maps);
@@ -290,6 +291,33 @@ void FiltersView::setPresenterMode(bool on) {
     m_rose->setHighContrast(on);
     setChartFont(m_chart, font());
     applyChartPalette();
+    // The filters and their Gabor chart get two thirds of the height on a projector (its fonts
+    // need it: under a lesson's banner at 1280x800 the chart's labels were all "…"); the feature
+    // maps the rest. The divider can still be dragged.
+    m_maps->setMinimumHeight(on ? 100 : 200); // (its 200 px left the filters' row 200 too)
+    m_splitPending = true;
+    applySplit();
+}
+
+// The presenter's split once the splitter has a height (a window opened in presenter mode sets
+// the mode before it is shown).
+void FiltersView::applySplit() {
+    const int h = m_split->height();
+    if (!m_splitPending || h <= 0 || !m_split->isVisible())
+        return;
+    m_splitPending = false;
+    const int top = m_presenter ? 2 * h / 3 : h / 2;
+    m_split->setSizes({top, h - top});
+}
+
+void FiltersView::resizeEvent(QResizeEvent* e) {
+    View::resizeEvent(e);
+    applySplit();
+}
+
+void FiltersView::showEvent(QShowEvent* e) {
+    View::showEvent(e);
+    applySplit();
 }
 
 // The fraction in bluish green (the frames' colour), thick; the median R² in

@@ -12,6 +12,7 @@
 #include <QPointF>
 
 class QChart;
+class QSplitter;
 class QCheckBox;
 class QLabel;
 class QLineSeries;
@@ -65,7 +66,12 @@ public:
 signals:
     void probeChanged(int testImage);
 
+protected:
+    void resizeEvent(QResizeEvent* e) override;
+    void showEvent(QShowEvent* e) override;
+
 private:
+    void applySplit();
     void showFits(const GaborFits& fits);
     void applyChartPalette();
 
@@ -77,6 +83,8 @@ private:
     QSpinBox* m_probe = nullptr;
     QWidget* m_gaborPanel = nullptr;
     OrientationRose* m_rose = nullptr;
+    QSplitter* m_split = nullptr;
+    bool m_splitPending = false; // presenter mode changed: the split follows at the next resize
     QChart* m_chart = nullptr;
     QLineSeries *m_fraction = nullptr, *m_medianR2 = nullptr, *m_medianNull = nullptr;
     QValueAxis* m_x = nullptr;
