@@ -279,11 +279,12 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
     box->addWidget(m_list);
     // (outside the scroll area: a word-wrapped label there makes it lay the charts out at their
     // preferred heights, taller than the window, instead of filling it)
-    box->addWidget(m_hint);
+    box->addWidget(m_hint, 1); // (alone, with no runs: the whole tab)
     box->addWidget(m_summary);
     // On a small screen (a projector's 1280x800 in presenter mode) the charts keep the height
     // their labels need and the tab scrolls, instead of squeezing them into "…".
     auto* scroll = new QScrollArea;
+    m_scroll = scroll;
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setWidget(content);
@@ -587,6 +588,7 @@ void CompareView::rebuild() {
     m_shape = shape;
     rebuildList();
     m_hint->setVisible(m_runs.isEmpty());
+    m_scroll->setVisible(!m_runs.isEmpty()); // (no empty gradient chart under the hint)
     // The curve charts: one pair overlaid, or a pair per run side by side.
     for (QChartView* v : m_curveViews)
         delete v;

@@ -128,6 +128,7 @@ private:
     QChart* m_gradChart = nullptr;
     QChartView* m_gradView = nullptr;
     QWidget* m_content = nullptr; // what the scroll area holds
+    QWidget* m_scroll = nullptr;
     QWidget* m_filters = nullptr;
     QGridLayout* m_filtersGrid = nullptr;
     QVector<FilterView*> m_filterViews;
