@@ -11,8 +11,11 @@
 #include <QAbstractSeries>
 #include <QChart>
 #include <QFile>
+#include <QImage>
+#include <QLabel>
 #include <QLineSeries>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QValueAxis>
@@ -117,6 +120,19 @@ private slots:
         // A picture of it.
         QVERIFY(view.exportPicture(tmp.filePath("compare.png"), 1.0));
         QVERIFY(QFileInfo(tmp.filePath("compare.png")).size() > 1000);
+        // The picture holds all of the tab's content, even where a short window scrolls it, and
+        // the run list and summary above it.
+        view.resize(1200, 400);
+        QTest::qWait(50);
+        QVERIFY(view.exportPicture(tmp.filePath("short.png"), 1.0));
+        const QImage shot(tmp.filePath("short.png"));
+        QVERIFY2(shot.height() > 400, qPrintable(QString::number(shot.height())));
+        const QLabel* summary = view.findChild<QLabel*>("compare summary");
+        const QScrollArea* scroll = view.findChild<QScrollArea*>();
+        QVERIFY(summary && !summary->text().isEmpty() && scroll && scroll->widget());
+        QVERIFY(scroll->widget()->height() > scroll->viewport()->height()); // it does scroll
+        QVERIFY(shot.height() >= scroll->widget()->height() + summary->height());
+        view.resize(1200, 900);
         // Remove one: its series go.
         view.setLayout(ui::CompareView::Layout::Overlaid);
         view.removeRun(0);

@@ -292,9 +292,12 @@ CompareView::CompareView(QWidget* parent) : View(parent) {
     rebuild();
 }
 
-// The charts and panels, all of them however far the tab is scrolled.
+// The runs (their colours), the summary line, and the charts and panels, all of them however far
+// the tab is scrolled.
 bool CompareView::exportPicture(const QString& path, double scale) {
-    return exportWidget(m_content, path, window()->windowTitle(), scale);
+    if (m_runs.isEmpty())
+        return exportWidget(this, path, window()->windowTitle(), scale);
+    return exportWidgets({m_list, m_summary, m_content}, path, window()->windowTitle(), scale);
 }
 
 // The network's name ("lenet5", a twin's "lenet5-bn-on"), else the folder's; the twin's change

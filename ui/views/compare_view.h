@@ -79,7 +79,7 @@ public:
                   "and last-epoch gradient norms per layer");
     }
     void setPresenterMode(bool on) override;
-    // The charts, the summary and the panels, whole (the tab may be scrolled).
+    // The runs, the summary, the charts and the panels, whole (the tab may be scrolled).
     bool exportPicture(const QString& path, double scale = 2.0) override;
 
     // The keys "Compare with…" offers and the values it suggests for each.

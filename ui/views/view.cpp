@@ -10,6 +10,7 @@
 #include <QSvgGenerator>
 #include <QTextStream>
 #include <QTimer>
+#include <algorithm>
 
 namespace convscope::ui {
 
@@ -35,25 +36,46 @@ void View::showEvent(QShowEvent* e) {
 }
 
 bool View::exportWidget(QWidget* widget, const QString& path, const QString& title, double scale) {
+    return exportWidgets({widget}, path, title, scale);
+}
+
+bool View::exportWidgets(const QList<QWidget*>& widgets, const QString& path, const QString& title,
+                         double scale) {
+    QList<QWidget*> shown;
+    QSize size(0, 0);
+    for (QWidget* w : widgets)
+        if (w && (widgets.size() == 1 || !w->isHidden())) { // (not hidden; the tab may be)
+            shown << w;
+            size = QSize(std::max(size.width(), w->width()), size.height() + w->height());
+        }
+    if (shown.isEmpty() || size.isEmpty())
+        return false;
+    // Each below the one before, on a slide's white background (not transparency).
+    auto draw = [&](QPainter& p) {
+        p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+        int y = 0;
+        for (QWidget* w : shown) {
+            w->render(&p, QPoint(0, y));
+            y += w->height();
+        }
+    };
     if (path.endsWith(".svg", Qt::CaseInsensitive)) {
         QSvgGenerator svg;
         svg.setFileName(path);
-        svg.setSize(widget->size());
-        svg.setViewBox(widget->rect());
+        svg.setSize(size);
+        svg.setViewBox(QRect(QPoint(0, 0), size));
         svg.setTitle(title);
         QPainter p;
         if (!p.begin(&svg))
             return false;
-        p.fillRect(widget->rect(), Qt::white); // a slide's background, not transparency
-        widget->render(&p);
+        draw(p);
         return p.end();
     }
     // Drawn at `scale`: text and lines are rendered at the higher resolution, not enlarged.
-    QPixmap picture(widget->size() * scale);
+    QPixmap picture(size * scale);
     picture.setDevicePixelRatio(scale);
-    picture.fill(Qt::white);
     QPainter p(&picture);
-    widget->render(&p);
+    draw(p);
     p.end();
     return picture.save(path, "PNG");
 }

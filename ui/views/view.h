@@ -33,6 +33,10 @@ public:
     // `widget` as PNG (at `scale`) or SVG (by suffix).
     static bool exportWidget(QWidget* widget, const QString& path, const QString& title = {},
                              double scale = 2.0);
+    // `widgets` (those not hidden, when there are several), each under the one before, as one
+    // picture.
+    static bool exportWidgets(const QList<QWidget*>& widgets, const QString& path,
+                              const QString& title = {}, double scale = 2.0);
     // A CSV field, quoted.
     static QString quoted(QString v);
     // A chart's title, legend and axes in `font` (presenter mode).
